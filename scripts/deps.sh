@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ORK needs to build, test and run its lab, when they
+# are missing. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+build_pkgs=(cmake g++ make libtomlplusplus-dev)
+test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps)
+lab_pkgs=(qemu-system-x86 busybox-static earlyoom cpio gzip dpkg-dev kmod)
+
+want=("${build_pkgs[@]}")
+case "${1:-run}" in
+  test) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}") ;;
+  lab) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}") ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "ork: installing missing packages: ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
