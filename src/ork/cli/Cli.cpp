@@ -1,0 +1,233 @@
+#include "ork/cli/Cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ork/cli/Top.h"
+#include "ork/config/Config.h"
+#include "ork/daemon/Daemon.h"
+
+#ifndef ORK_VERSION
+#define ORK_VERSION "0.0.0"
+#endif
+
+namespace ork::cli {
+
+namespace {
+
+constexpr const char* kMainHelp = R"(ork - the Out of Resource Killer
+
+Usage: ork <command> [options]
+
+Commands:
+  daemon          watch memory and kill the expected process before the host stalls
+  top             show the candidates ranked right now, with each score's breakdown
+  check-config    validate a configuration file
+  version         print the version
+  help            this text
+
+Run 'ork <command> --help' for the options of a command.
+Documentation: docs/ (configuration.md, scoring.md, journal.md).
+)";
+
+constexpr const char* kDaemonHelp = R"(Usage: ork daemon [options]
+
+Runs in the foreground (the systemd unit runs this). Without a configuration file it
+uses the compiled-in defaults ('ork check-config --defaults' prints them).
+
+Options:
+  --dry-run         decide and write the journal, but kill nothing
+  --config FILE     TOML file overriding compiled-in defaults (checked at start;
+                    any error stops ORK with exit code 2)
+  --cgroup PATH     the memory domain is this cgroup (a cgroup v2 directory or a v1
+                    memory-controller directory), and only processes inside it are
+                    candidates
+  --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
+  --proc DIR        read processes and memory from DIR instead of /proc
+  --passwd FILE     user names from FILE instead of /etc/passwd
+  --quiet           do not mirror journal lines on stderr
+  --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
+  -h, --help        this text
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or config.
+)";
+
+constexpr const char* kTopHelp = R"(Usage: ork top [options]
+
+Reads every process of the domain once and prints the candidates, best first, with
+the parts of each score (see docs/scoring.md) and the one ORK would kill now if memory
+were below the hard threshold. Kills nothing.
+
+Options:
+  --config FILE     as for 'ork daemon'
+  --cgroup PATH     as for 'ork daemon'
+  --proc DIR        as for 'ork daemon'
+  --passwd FILE     as for 'ork daemon'
+  -n N              show the best N candidates (default 20)
+  --all             also list processes that are never candidates, and why
+  -h, --help        this text
+)";
+
+constexpr const char* kCheckHelp = R"(Usage: ork check-config FILE
+       ork check-config --defaults
+
+Validates FILE: syntax, known sections and keys, types, ranges and patterns.
+Prints each error as FILE:LINE: message and exits 2, or prints "FILE: ok" and exits 0.
+--defaults prints the compiled-in defaults as a TOML file.
+)";
+
+struct Args {
+  std::vector<std::string_view> items;
+  std::size_t pos = 0;
+  bool more() const { return pos < items.size(); }
+  std::string_view next() { return items[pos++]; }
+};
+
+int usage(const char* message, const char* help) {
+  std::fprintf(stderr, "ork: %s\n\n%s", message, help);
+  return 2;
+}
+
+bool isHelp(std::string_view a) { return a == "-h" || a == "--help" || a == "help"; }
+
+bool loadConfig(const std::string& path, config::Config& cfg) {
+  if (path.empty()) return true;
+  std::vector<config::ConfigError> errors;
+  cfg = config::Config::load(path, errors);
+  for (const auto& e : errors) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+  return errors.empty();
+}
+
+int runDaemon(Args& args) {
+  daemon::Options opts;
+  std::string configPath;
+  while (args.more()) {
+    std::string_view a = args.next();
+    auto value = [&](std::string& out) {
+      if (!args.more()) return false;
+      out = std::string(args.next());
+      return true;
+    };
+    if (isHelp(a)) {
+      std::fputs(kDaemonHelp, stdout);
+      return 0;
+    } else if (a == "--dry-run") {
+      opts.dryRun = true;
+    } else if (a == "--quiet") {
+      opts.mirrorStderr = false;
+    } else if (a == "--no-protect") {
+      opts.protectSelf = false;
+    } else if (a == "--config") {
+      if (!value(configPath)) return usage("--config needs a file", kDaemonHelp);
+    } else if (a == "--cgroup") {
+      if (!value(opts.cgroupDir)) return usage("--cgroup needs a path", kDaemonHelp);
+    } else if (a == "--kmsg") {
+      if (!value(opts.kmsgPath)) return usage("--kmsg needs a path", kDaemonHelp);
+    } else if (a == "--proc") {
+      if (!value(opts.procRoot)) return usage("--proc needs a directory", kDaemonHelp);
+    } else if (a == "--passwd") {
+      if (!value(opts.passwdPath)) return usage("--passwd needs a file", kDaemonHelp);
+    } else {
+      std::string m = "unknown option for daemon: " + std::string(a);
+      return usage(m.c_str(), kDaemonHelp);
+    }
+  }
+  config::Config cfg;
+  if (!loadConfig(configPath, cfg)) return 2;
+  auto d = daemon::Daemon::create(opts, cfg);
+  if (!d) {
+    std::fprintf(stderr, "ork: cannot start: %s\n", d.error().what);
+    return 1;
+  }
+  return (*d)->run();
+}
+
+int runTop(Args& args) {
+  TopOptions opts;
+  std::string configPath;
+  while (args.more()) {
+    std::string_view a = args.next();
+    auto value = [&](std::string& out) {
+      if (!args.more()) return false;
+      out = std::string(args.next());
+      return true;
+    };
+    if (isHelp(a)) {
+      std::fputs(kTopHelp, stdout);
+      return 0;
+    } else if (a == "--all") {
+      opts.all = true;
+    } else if (a == "-n") {
+      std::string n;
+      if (!value(n)) return usage("-n needs a number", kTopHelp);
+      char* end = nullptr;
+      long v = std::strtol(n.c_str(), &end, 10);
+      if (end == n.c_str() || *end != '\0' || v <= 0) return usage("-n needs a positive number", kTopHelp);
+      opts.limit = static_cast<int>(v);
+    } else if (a == "--config") {
+      if (!value(configPath)) return usage("--config needs a file", kTopHelp);
+    } else if (a == "--cgroup") {
+      if (!value(opts.cgroupDir)) return usage("--cgroup needs a path", kTopHelp);
+    } else if (a == "--proc") {
+      if (!value(opts.procRoot)) return usage("--proc needs a directory", kTopHelp);
+    } else if (a == "--passwd") {
+      if (!value(opts.passwdPath)) return usage("--passwd needs a file", kTopHelp);
+    } else {
+      std::string m = "unknown option for top: " + std::string(a);
+      return usage(m.c_str(), kTopHelp);
+    }
+  }
+  config::Config cfg;
+  if (!loadConfig(configPath, cfg)) return 2;
+  return runTopCommand(opts, cfg);
+}
+
+int runCheckConfig(Args& args) {
+  if (!args.more()) return usage("check-config needs a file", kCheckHelp);
+  std::string_view a = args.next();
+  if (isHelp(a)) {
+    std::fputs(kCheckHelp, stdout);
+    return 0;
+  }
+  if (args.more()) return usage("check-config takes one file", kCheckHelp);
+  if (a == "--defaults") {
+    std::fputs(config::Config().toToml().c_str(), stdout);
+    return 0;
+  }
+  std::string path(a);
+  std::vector<config::ConfigError> errors;
+  (void)config::Config::load(path, errors);
+  for (const auto& e : errors) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+  if (!errors.empty()) return 2;
+  std::printf("%s: ok\n", path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) args.items.emplace_back(argv[i]);
+  if (!args.more()) return usage("no command given", kMainHelp);
+  std::string_view cmd = args.next();
+  if (isHelp(cmd)) {
+    std::fputs(kMainHelp, stdout);
+    return 0;
+  }
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("ork %s\n", ORK_VERSION);
+    return 0;
+  }
+  if (cmd == "daemon") return runDaemon(args);
+  if (cmd == "top") return runTop(args);
+  if (cmd == "check-config") return runCheckConfig(args);
+  std::string m = "unknown command: " + std::string(cmd);
+  return usage(m.c_str(), kMainHelp);
+}
+
+}  // namespace ork::cli

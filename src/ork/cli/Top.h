@@ -1,0 +1,20 @@
+// `ork top`: the candidates ranked right now, with each score's breakdown.
+#pragma once
+
+#include <string>
+
+#include "ork/config/Config.h"
+
+namespace ork::cli {
+
+struct TopOptions {
+  std::string cgroupDir;
+  std::string procRoot = "/proc";
+  std::string passwdPath = "/etc/passwd";
+  int limit = 20;
+  bool all = false;
+};
+
+int runTopCommand(const TopOptions& opts, const config::Config& cfg);
+
+}  // namespace ork::cli

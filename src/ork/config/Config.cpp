@@ -1,0 +1,214 @@
+#include "ork/config/Config.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <toml++/toml.h>
+
+#include "ork/sys/Files.h"
+
+namespace ork::config {
+
+namespace {
+
+const char* kindName(Kind k) {
+  switch (k) {
+    case Kind::Percent: return "a percentage";
+    case Kind::Mib: return "an integer (MiB)";
+    case Kind::Millis: return "an integer (milliseconds)";
+    case Kind::Seconds: return "an integer (seconds)";
+    case Kind::Count: return "an integer";
+    case Kind::Bool: return "true or false";
+    case Kind::Factor: return "a number";
+  }
+  return "a value";
+}
+
+bool isIntegerKind(Kind k) {
+  return k == Kind::Mib || k == Kind::Millis || k == Kind::Seconds || k == Kind::Count;
+}
+
+const Setting* findSetting(std::string_view section, std::string_view name) {
+  for (const auto& s : kSettings)
+    if (section == s.section && name == s.name) return &s;
+  return nullptr;
+}
+
+bool knownSection(std::string_view section) {
+  if (section == "kill") return true;
+  for (const auto& s : kSettings)
+    if (section == s.section) return true;
+  return false;
+}
+
+int lineOf(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+std::string fmt(const char* f, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, f, args...);
+  return buf;
+}
+
+}  // namespace
+
+bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    message = "pattern \"" + std::string(text) +
+              "\" has no field: write <field>:<glob>, field one of name, cmdline, exe, cgroup, user";
+    return false;
+  }
+  std::string_view field = text.substr(0, colon);
+  std::string_view glob = text.substr(colon + 1);
+  if (field == "name") out.field = Pattern::Field::Name;
+  else if (field == "cmdline") out.field = Pattern::Field::Cmdline;
+  else if (field == "exe") out.field = Pattern::Field::Exe;
+  else if (field == "cgroup") out.field = Pattern::Field::Cgroup;
+  else if (field == "user") out.field = Pattern::Field::User;
+  else {
+    message = "pattern \"" + std::string(text) + "\": unknown field \"" + std::string(field) +
+              "\" (one of name, cmdline, exe, cgroup, user)";
+    return false;
+  }
+  if (glob.empty()) {
+    message = "pattern \"" + std::string(text) + "\": empty glob";
+    return false;
+  }
+  out.glob = std::string(glob);
+  out.text = std::string(text);
+  return true;
+}
+
+Config::Config() {
+  for (const auto& s : kSettings) values_[static_cast<std::size_t>(s.key)] = s.def;
+}
+
+Config Config::parse(std::string_view text, std::string_view path, std::vector<ConfigError>& errors) {
+  Config cfg;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    errors.push_back({static_cast<int>(e.source().begin.line), std::string(e.description())});
+    return cfg;
+  }
+
+  for (auto&& [sectionKey, sectionNode] : root) {
+    std::string_view section = sectionKey.str();
+    int sectionLine = static_cast<int>(sectionKey.source().begin.line);
+    if (!knownSection(section)) {
+      errors.push_back({sectionLine, fmt("unknown section [%.*s]", static_cast<int>(section.size()), section.data())});
+      continue;
+    }
+    const toml::table* table = sectionNode.as_table();
+    if (table == nullptr) {
+      errors.push_back({sectionLine, fmt("\"%.*s\" must be a section ([%.*s])", static_cast<int>(section.size()),
+                                         section.data(), static_cast<int>(section.size()), section.data())});
+      continue;
+    }
+    for (auto&& [key, node] : *table) {
+      std::string_view name = key.str();
+      int line = lineOf(node);
+      if (section == "kill" && (name == "prefer" || name == "avoid" || name == "protect")) {
+        auto& list = name == "prefer" ? cfg.prefer : name == "avoid" ? cfg.avoid : cfg.protect;
+        const toml::array* arr = node.as_array();
+        if (arr == nullptr) {
+          errors.push_back({line, fmt("kill.%.*s must be an array of strings", static_cast<int>(name.size()), name.data())});
+          continue;
+        }
+        for (const auto& item : *arr) {
+          const auto* str = item.as_string();
+          if (str == nullptr) {
+            errors.push_back({lineOf(item), fmt("kill.%.*s: every entry must be a string", static_cast<int>(name.size()), name.data())});
+            continue;
+          }
+          Pattern p;
+          std::string message;
+          if (parsePattern(str->get(), p, message)) list.push_back(std::move(p));
+          else errors.push_back({lineOf(item), "kill." + std::string(name) + ": " + message});
+        }
+        continue;
+      }
+      const Setting* s = findSetting(section, name);
+      if (s == nullptr) {
+        errors.push_back({line, fmt("unknown key \"%.*s\" in [%.*s]", static_cast<int>(name.size()), name.data(),
+                                    static_cast<int>(section.size()), section.data())});
+        continue;
+      }
+      double v = 0;
+      bool typeOk = false;
+      if (s->kind == Kind::Bool) {
+        if (auto b = node.value_exact<bool>()) {
+          v = *b ? 1 : 0;
+          typeOk = true;
+        }
+      } else if (isIntegerKind(s->kind)) {
+        if (auto i = node.value_exact<int64_t>()) {
+          v = static_cast<double>(*i);
+          typeOk = true;
+        }
+      } else if (node.is_integer() || node.is_floating_point()) {
+        v = *node.value<double>();
+        typeOk = std::isfinite(v);
+      }
+      if (!typeOk) {
+        errors.push_back({line, fmt("%s.%s must be %s", s->section, s->name, kindName(s->kind))});
+        continue;
+      }
+      if (v < s->min || v > s->max) {
+        errors.push_back({line, fmt("%s.%s = %g is out of range [%g, %g]", s->section, s->name, v, s->min, s->max)});
+        continue;
+      }
+      cfg.set(s->key, v);
+    }
+  }
+  if (cfg.get(Key::MemorySoftPercent) < cfg.get(Key::MemoryHardPercent))
+    errors.push_back({0, fmt("memory.soft_percent (%g) must not be below memory.hard_percent (%g)",
+                             cfg.get(Key::MemorySoftPercent), cfg.get(Key::MemoryHardPercent))});
+  if (cfg.get(Key::SamplingMinIntervalMs) > cfg.get(Key::SamplingMaxIntervalMs))
+    errors.push_back({0, "sampling.min_interval_ms must not exceed sampling.max_interval_ms"});
+  return cfg;
+}
+
+Config Config::load(const std::string& path, std::vector<ConfigError>& errors) {
+  auto text = sys::readWholeFile(path);
+  if (!text) {
+    errors.push_back({0, std::string(text.error().message())});
+    return Config();
+  }
+  return parse(*text, path, errors);
+}
+
+std::string Config::toToml() const {
+  std::string out;
+  auto list = [&](const char* name, const std::vector<Pattern>& ps) {
+    out += fmt("%s = [", name);
+    for (std::size_t i = 0; i < ps.size(); ++i) out += (i ? ", \"" : "\"") + ps[i].text + "\"";
+    out += "]\n";
+  };
+  auto patterns = [&] {
+    out += "# patterns \"<field>:<glob>\", field one of name, cmdline, exe, cgroup, user\n";
+    list("prefer", prefer);
+    list("avoid", avoid);
+    list("protect", protect);
+  };
+  const char* current = "";
+  for (const auto& s : kSettings) {
+    if (std::strcmp(current, s.section) != 0) {
+      if (std::strcmp(current, "kill") == 0) patterns();
+      if (!out.empty()) out += "\n";
+      out += fmt("[%s]\n", s.section);
+      current = s.section;
+    }
+    double v = get(s.key);
+    out += fmt("# %s\n", s.doc);
+    if (s.kind == Kind::Bool) out += fmt("%s = %s\n", s.name, v != 0 ? "true" : "false");
+    else if (isIntegerKind(s.kind)) out += fmt("%s = %lld\n", s.name, static_cast<long long>(v));
+    else out += fmt("%s = %g\n", s.name, v);
+  }
+  if (std::strcmp(current, "kill") == 0) patterns();
+  return out;
+}
+
+}  // namespace ork::config

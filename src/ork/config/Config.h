@@ -1,0 +1,64 @@
+// The effective configuration: the compiled-in table (Defaults.h), optionally
+// overridden by a TOML file. Loaded once at start, read-only afterwards.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ork/config/Defaults.h"
+#include "ork/core/Units.h"
+
+namespace ork::config {
+
+// A pattern on one property of a process: "<field>:<glob>", field one of name (the
+// executable name), cmdline (the whole command line), exe (the executable path),
+// cgroup (the cgroup path), user (the user name or numeric uid). The glob is fnmatch(3)
+// syntax, matched against the whole value.
+struct Pattern {
+  enum class Field { Name, Cmdline, Exe, Cgroup, User };
+  Field field = Field::Name;
+  std::string glob;
+  std::string text;  // as written, for messages
+};
+
+struct ConfigError {
+  int line = 0;  // 0 when the error is not tied to a line (file unreadable)
+  std::string message;
+};
+
+class Config {
+ public:
+  Config();  // the compiled-in defaults
+
+  double get(Key k) const { return values_[static_cast<std::size_t>(k)]; }
+  bool flag(Key k) const { return get(k) != 0; }
+  Bytes mib(Key k) const { return Bytes::mib(static_cast<std::int64_t>(get(k))); }
+  Nanos millis(Key k) const { return std::chrono::duration_cast<Nanos>(Millis{static_cast<long long>(get(k))}); }
+  Nanos seconds(Key k) const { return std::chrono::duration_cast<Nanos>(Seconds{static_cast<long long>(get(k))}); }
+  int count(Key k) const { return static_cast<int>(get(k)); }
+  void set(Key k, double v) { values_[static_cast<std::size_t>(k)] = v; }
+
+  std::vector<Pattern> prefer;
+  std::vector<Pattern> avoid;
+  std::vector<Pattern> protect;
+
+  // Parses TOML text (path used in messages). Every problem is reported with its line:
+  // syntax errors, unknown sections or keys, wrong types, values out of range,
+  // malformed patterns, soft threshold not above the hard one. Nothing is ignored.
+  static Config parse(std::string_view text, std::string_view path, std::vector<ConfigError>& errors);
+  // Reads and parses a file; an unreadable file is one error with line 0.
+  static Config load(const std::string& path, std::vector<ConfigError>& errors);
+
+  // Renders the effective settings as TOML (for `ork check-config --defaults`).
+  std::string toToml() const;
+
+ private:
+  std::array<double, kSettingCount> values_{};
+};
+
+// Parses "<field>:<glob>"; false with a message if malformed.
+bool parsePattern(std::string_view text, Pattern& out, std::string& message);
+
+}  // namespace ork::config

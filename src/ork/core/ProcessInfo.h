@@ -1,0 +1,49 @@
+// One process as ORK knows it: what the candidate table holds for each PID.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ork/core/Units.h"
+
+namespace ork {
+
+// What does not change over a process's life (or is read once, at first sight):
+// shared between successive passes of the table, never copied.
+struct ProcessIdentity {
+  std::string cmdline;  // argv joined by spaces, control bytes as '?'
+  std::string exe;      // /proc/PID/exe target ("" when unreadable)
+  std::string cgroup;   // v2 path or v1 memory path
+  std::uint64_t exeKey = 0;  // hash of exe (or comm): same program, same key
+  bool vital = false;        // compiled-in vital service or operator's protect pattern
+  bool prefer = false;       // operator's prefer pattern
+  bool avoid = false;        // operator's avoid pattern
+  bool systemService = false;  // uid 1-999 or cgroup under /system.slice
+};
+
+struct ProcessInfo {
+  int pid = 0;
+  int ppid = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t startTimeTicks = 0;  // identity: a recycled PID has another start time
+  char comm[17] = {};
+  char state = '?';
+  bool kernelThread = false;
+  int oomScoreAdj = 0;
+  Bytes rss;
+  Bytes swap;
+  Bytes growth;   // memory gained within the growth window (all of it if younger)
+  Nanos age{0};   // since the process started
+  std::shared_ptr<const ProcessIdentity> identity;
+
+  // Growth bookkeeping: the memory at two earlier refreshes.
+  TimePoint baseAt;
+  Bytes baseMem;
+  TimePoint midAt;
+  Bytes midMem;
+
+  Bytes memory() const { return rss + swap; }
+};
+
+}  // namespace ork

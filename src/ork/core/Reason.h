@@ -1,0 +1,50 @@
+// The closed set of reasons and results that journal lines carry.
+#pragma once
+
+#include <cstdint>
+
+namespace ork {
+
+enum class Reason : std::uint8_t {
+  MemoryBelowSoft,   // available memory fell below the soft threshold
+  MemoryBelowHard,   // ... below the hard threshold: a victim is chosen
+  Recovered,         // back above the soft threshold: the episode ends
+  RecoveredBeforeKill,  // the re-check just before killing found memory back above hard
+  NoCandidate,       // nothing in the domain may be killed
+  VictimExited,      // the victim's pidfd reported its death
+  DeadlinePassed,    // the victim did not die within kill.deadline_ms
+};
+
+enum class Outcome : std::uint8_t {
+  Ok,          // signal delivered
+  DryRun,      // nothing done: --dry-run
+  Vanished,    // the process exited before the signal
+  Changed,     // the PID now belongs to another process: not signalled
+  Failed,      // the kernel refused (errno in the line)
+};
+
+constexpr const char* toString(Reason r) {
+  switch (r) {
+    case Reason::MemoryBelowSoft: return "memory_below_soft";
+    case Reason::MemoryBelowHard: return "memory_below_hard";
+    case Reason::Recovered: return "recovered";
+    case Reason::RecoveredBeforeKill: return "recovered_before_kill";
+    case Reason::NoCandidate: return "no_candidate";
+    case Reason::VictimExited: return "victim_exited";
+    case Reason::DeadlinePassed: return "deadline_passed";
+  }
+  return "unknown";
+}
+
+constexpr const char* toString(Outcome o) {
+  switch (o) {
+    case Outcome::Ok: return "ok";
+    case Outcome::DryRun: return "dry_run";
+    case Outcome::Vanished: return "vanished";
+    case Outcome::Changed: return "pid_reused";
+    case Outcome::Failed: return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace ork

@@ -1,0 +1,448 @@
+#include "ork/daemon/Daemon.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "ork/act/Killer.h"
+#include "ork/journal/Journal.h"
+#include "ork/policy/MemoryRule.h"
+#include "ork/policy/VictimScorer.h"
+#include "ork/sense/MemorySensor.h"
+#include "ork/sense/ProcessTable.h"
+#include "ork/sys/Epoll.h"
+#include "ork/sys/SelfProtect.h"
+
+#ifndef ORK_VERSION
+#define ORK_VERSION "0.0.0"
+#endif
+
+namespace ork::daemon {
+
+using config::Key;
+using journal::Line;
+using journal::Priority;
+
+namespace {
+// epoll tags
+constexpr std::uint64_t kTagSignal = 1;
+constexpr std::uint64_t kTagPressure = 2;
+constexpr std::uint64_t kTagVictim = 1000;  // + slot
+
+// After a PSI or threshold wake-up, sample at the fastest cadence for this long
+// (as lmkd polls after a trigger).
+constexpr Nanos kFastWindow = Seconds{1};
+// When nothing can be killed, look again no sooner than this.
+constexpr Nanos kNoCandidateRetry = Seconds{1};
+
+Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
+  return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
+}
+}  // namespace
+
+struct Daemon::State {
+  Options options;
+  config::Config cfg;
+  sys::MonotonicClock clock;
+  sys::Epoll epoll;
+  sys::UniqueFd signalFd;
+  std::vector<sys::UniqueFd> pressureFds;
+  sense::MemorySensor memory;
+  sense::UserNames users;
+  std::unique_ptr<sense::ProcessTable> table;
+  journal::Journal journal;
+  std::unique_ptr<policy::MemoryRule> rule;
+  policy::FillRate fillRate;
+  std::unique_ptr<act::Killer> killer;
+  sys::SelfProtection protection;
+  std::string pressureMode = "none";
+
+  // Preallocated for the kill path.
+  std::vector<policy::Candidate> candidates;
+  std::vector<int> scratch;
+  std::array<int, act::Killer::kMaxMembers> memberIdx{};
+  std::array<const ProcessInfo*, act::Killer::kMaxMembers> members{};
+
+  TimePoint nextSampleAt;
+  TimePoint fastUntil;
+  TimePoint wokeAt;
+  bool woke = false;
+  TimePoint killDeadline;
+  TimePoint episodeStart;
+  int episodeKills = 0;
+  bool abortLogged = false;
+  bool noCandidateLogged = false;
+  bool sampleErrorLogged = false;
+  int victimPid = 0;
+  char victimName[17] = {};
+  TimePoint victimKilledAt;
+  MemorySample last;
+};
+
+Daemon::Daemon() : s_(std::make_unique<State>()) {}
+Daemon::~Daemon() = default;
+
+Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const config::Config& cfg) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  State& s = *d->s_;
+  s.options = options;
+  s.cfg = cfg;
+
+  auto journal = journal::Journal::open(options.kmsgPath, options.mirrorStderr);
+  if (!journal) return journal.error();
+  s.journal = std::move(*journal);
+
+  auto memory = options.cgroupDir.empty()
+                    ? sense::MemorySensor::openHost(options.procRoot, cfg.flag(Key::MemoryCountZfsArc))
+                    : sense::MemorySensor::openCgroup(options.cgroupDir, options.procRoot);
+  if (!memory) return memory.error();
+  s.memory = std::move(*memory);
+
+  s.users.load(options.passwdPath);
+  sense::ProcessTable::Options topts;
+  topts.procRoot = options.procRoot;
+  topts.cgroupDir = options.cgroupDir;
+  topts.selfPid = ::getpid();
+  topts.chunk = static_cast<std::size_t>(cfg.count(Key::ScanChunk));
+  topts.growthWindow = cfg.seconds(Key::ScanGrowthWindowS);
+  topts.prefer = &s.cfg.prefer;
+  topts.avoid = &s.cfg.avoid;
+  topts.protect = &s.cfg.protect;
+  topts.users = &s.users;
+  auto table = sense::ProcessTable::open(topts);
+  if (!table) return table.error();
+  s.table = std::make_unique<sense::ProcessTable>(std::move(*table));
+
+  auto epoll = sys::Epoll::create();
+  if (!epoll) return epoll.error();
+  s.epoll = std::move(*epoll);
+  auto sig = sys::openSignalFd();
+  if (!sig) return sig.error();
+  s.signalFd = std::move(*sig);
+  if (auto r = s.epoll.add(s.signalFd.get(), EPOLLIN, kTagSignal); !r) return r.error();
+
+  s.rule = std::make_unique<policy::MemoryRule>(s.cfg, options.dryRun);
+  s.killer = std::make_unique<act::Killer>(&startTimeThunk, s.table.get());
+  return d;
+}
+
+int Daemon::run() {
+  State& s = *s_;
+  TimePoint now = s.clock.now();
+
+  if (s.options.protectSelf) s.protection = sys::protectSelf(s.options.procRoot.c_str());
+
+  // Wake-ups from the kernel: a PSI trigger where there is one, else cgroup v1
+  // usage thresholds.
+  std::string psiPath = s.memory.pressurePath();
+  Error psiError;
+  if (s.cfg.flag(Key::MemoryPsi) && !psiPath.empty()) {
+    std::uint64_t stall = static_cast<std::uint64_t>(s.cfg.get(Key::MemoryPsiStallMs)) * 1000;
+    auto fd = sys::openPsiTrigger(psiPath, stall, 1'000'000);
+    if (!fd && fd.error().code == EINVAL) fd = sys::openPsiTrigger(psiPath, stall * 2, 2'000'000);
+    if (fd) {
+      s.pressureMode = "psi";
+      (void)s.epoll.add(fd->get(), EPOLLPRI, kTagPressure);
+      s.pressureFds.push_back(std::move(*fd));
+    } else {
+      psiError = fd.error();
+    }
+  }
+  auto first = s.memory.sample(now);
+  if (!first) {
+    std::fprintf(stderr, "ork: %s\n", first.error().what);
+    return 1;
+  }
+  s.last = *first;
+  auto thresholds = policy::memoryThresholds(first->total, s.cfg);
+  if (s.memory.domain() == sense::MemorySensor::Domain::CgroupV1) {
+    for (Bytes level : {thresholds.soft, thresholds.hard}) {
+      Bytes usage = first->total - level;
+      auto fd = sys::openCgroupV1Threshold(s.memory.cgroupDir(), static_cast<std::uint64_t>(usage.value));
+      if (!fd) {
+        psiError = fd.error();
+        continue;
+      }
+      s.pressureMode = "cgroup_v1_threshold";
+      (void)s.epoll.add(fd->get(), EPOLLIN, kTagPressure);
+      s.pressureFds.push_back(std::move(*fd));
+    }
+  }
+
+  Line start("start");
+  start.word("version", ORK_VERSION)
+      .word("domain", s.memory.domain() == sense::MemorySensor::Domain::Host ? "host"
+                      : s.memory.domain() == sense::MemorySensor::Domain::CgroupV2 ? "cgroup2"
+                                                                                  : "cgroup1")
+      .str("scope", s.options.cgroupDir.empty() ? "/" : s.options.cgroupDir)
+      .flag("dry_run", s.options.dryRun)
+      .kib("total_kib", first->total)
+      .kib("avail_kib", first->available)
+      .kib("soft_kib", thresholds.soft)
+      .kib("hard_kib", thresholds.hard)
+      .word("wakeup", s.pressureMode)
+      .flag("mlocked", s.protection.locked)
+      .flag("oom_exempt", s.protection.oomExempt);
+  if (first->zfsArcShrinkable > Bytes{0}) start.kib("zfs_arc_kib", first->zfsArcShrinkable);
+  s.journal.write(start, Priority::Notice, now);
+  if (s.pressureMode == "none" && s.cfg.flag(Key::MemoryPsi)) {
+    Line w("warning");
+    w.word("what", "no_pressure_wakeup")
+        .str("detail", psiError.what[0] ? psiError.what : "no PSI file for this domain")
+        .word("fallback", "adaptive_polling");
+    s.journal.write(w, Priority::Warning, now);
+  }
+  if (s.options.protectSelf && !s.protection.oomExempt) {
+    Line w("warning");
+    w.word("what", "oom_score_adj_failed").str("detail", s.protection.oomError.what);
+    s.journal.write(w, Priority::Warning, now);
+  }
+  if (s.options.protectSelf && !s.protection.locked) {
+    Line w("warning");
+    w.word("what", "mlockall_failed").str("detail", s.protection.lockError.what);
+    s.journal.write(w, Priority::Warning, now);
+  }
+
+  std::array<epoll_event, 16> events{};
+  s.nextSampleAt = now;
+  for (;;) {
+    now = s.clock.now();
+    bool refreshDue = false;
+    {
+      bool near = policy::approaching(s.last, policy::memoryThresholds(s.last.total, s.cfg), s.fillRate);
+      Nanos every = near ? s.cfg.millis(Key::ScanNearIntervalMs) : s.cfg.seconds(Key::ScanIdleIntervalS);
+      refreshDue = s.table->passInProgress() || !s.table->hasCompletedPass() ||
+                   now - s.table->lastPassCompleted() >= every;
+    }
+    Nanos timeout = refreshDue ? Nanos{0} : std::max(Nanos{0}, s.nextSampleAt - now);
+    auto n = s.epoll.wait(events.data(), static_cast<int>(events.size()), timeout);
+    if (!n) {
+      std::fprintf(stderr, "ork: %s\n", n.error().what);
+      return 1;
+    }
+    now = s.clock.now();
+    for (int i = 0; i < *n; ++i) {
+      std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
+      if (tag == kTagSignal) {
+        int sig = sys::readSignal(s.signalFd.get());
+        if (sig == SIGTERM || sig == SIGINT) {
+          Line stop("stop");
+          stop.num("signal", sig);
+          s.journal.write(stop, Priority::Notice, now);
+          return 0;
+        }
+      } else if (tag == kTagPressure) {
+        for (auto& fd : s.pressureFds) sys::drainEventFd(fd.get());
+        if (!s.woke) s.wokeAt = now;
+        s.woke = true;
+        s.fastUntil = now + kFastWindow;
+        s.nextSampleAt = now;
+      } else if (tag >= kTagVictim) {
+        if (s.killer->onExited(static_cast<int>(tag - kTagVictim))) {
+          s.rule->onVictimGone();
+          auto after = s.memory.sample(now);
+          Line gone("exited");
+          gone.num("pid", s.victimPid)
+              .str("name", s.victimName)
+              .word("reason", toString(Reason::VictimExited))
+              .num("after_ms", std::chrono::duration_cast<Millis>(now - s.victimKilledAt).count());
+          if (after) gone.kib("avail_kib", after->available);
+          s.journal.write(gone, Priority::Info, now);
+          s.nextSampleAt = now;
+        }
+      }
+    }
+
+    if (now >= s.nextSampleAt) tick(now);
+    if (refreshDue) {
+      auto done = s.table->step(s.clock.now());
+      if (!done) {
+        Line w("warning");
+        w.word("what", "scan_failed").str("detail", done.error().what);
+        s.journal.write(w, Priority::Warning, now);
+      } else if (*done) {
+        afterPass();
+      }
+    }
+  }
+}
+
+void Daemon::afterPass() {
+  State& s = *s_;
+  // Capacity for the kill path, so that deciding never allocates.
+  std::size_t n = s.table->entries().size();
+  s.candidates.reserve(2 * n + 16);
+  s.scratch.reserve(n + 16);
+  Bytes swapUsed = s.last.swapTotal - s.last.swapFree;
+  s.table->setReadSwap(swapUsed > s.last.total.scaled(0.01));
+}
+
+void Daemon::tick(TimePoint now) {
+  State& s = *s_;
+  auto sample = s.memory.sample(now);
+  if (!sample) {
+    if (!s.sampleErrorLogged) {
+      Line w("warning");
+      w.word("what", "sample_failed").str("detail", sample.error().what);
+      s.journal.write(w, Priority::Warning, now);
+      s.sampleErrorLogged = true;
+    }
+    s.nextSampleAt = now + s.cfg.millis(Key::SamplingMaxIntervalMs);
+    return;
+  }
+  s.sampleErrorLogged = false;
+  s.last = *sample;
+  s.fillRate.update(*sample);
+  TimePoint seenAt = s.woke ? std::min(s.wokeAt, now) : now;
+  s.woke = false;
+
+  policy::MemoryVerdict v = s.rule->evaluate(*sample, now);
+  if (v.episodeEnded) {
+    Line l("recovered");
+    l.word("reason", toString(Reason::Recovered))
+        .kib("avail_kib", sample->available)
+        .kib("soft_kib", v.thresholds.soft)
+        .num("kills", s.episodeKills)
+        .num("duration_ms", std::chrono::duration_cast<Millis>(now - s.episodeStart).count());
+    s.journal.write(l, Priority::Info, now);
+    s.episodeKills = 0;
+  }
+  if (v.episodeStarted) {
+    s.episodeStart = now;
+    s.episodeKills = 0;
+  }
+  if (v.episodeStarted || v.hardEntered) {
+    bool hard = v.level == policy::MemoryLevel::Hard;
+    Line l("pressure");
+    l.word("level", hard ? "hard" : "soft")
+        .word("reason", toString(hard ? Reason::MemoryBelowHard : Reason::MemoryBelowSoft))
+        .kib("avail_kib", sample->available)
+        .kib("total_kib", sample->total)
+        .kib("soft_kib", v.thresholds.soft)
+        .kib("hard_kib", v.thresholds.hard);
+    if (sample->swapTotal > Bytes{0}) l.kib("swap_free_kib", sample->swapFree);
+    l.word("action", hard ? "kill" : "none");
+    s.journal.write(l, hard ? Priority::Warning : Priority::Notice, now);
+    s.abortLogged = s.noCandidateLogged = false;
+  }
+  if (s.killer->waitingCount() > 0 && now >= s.killDeadline) {
+    Line l("deadline");
+    l.num("pid", s.victimPid)
+        .str("name", s.victimName)
+        .word("reason", toString(Reason::DeadlinePassed))
+        .num("waited_ms", std::chrono::duration_cast<Millis>(now - s.victimKilledAt).count());
+    s.journal.write(l, Priority::Warning, now);
+    s.killer->forget();
+  }
+  if (v.killDue) killVictim(*sample, v, seenAt);
+
+  auto thresholds = v.thresholds;
+  Nanos interval = policy::nextSampleInterval(s.last, thresholds, s.fillRate, s.cfg);
+  if (now < s.fastUntil || v.level == policy::MemoryLevel::Hard)
+    interval = std::min(interval, s.cfg.millis(Key::SamplingMinIntervalMs) * 5);
+  s.nextSampleAt = s.clock.now() + interval;
+}
+
+void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint seenAt) {
+  State& s = *s_;
+  TimePoint now = s.clock.now();
+  if (!s.table->hasCompletedPass()) {
+    // Only before the first pass completed (at start): read everything now.
+    if (auto r = s.table->refreshAll(now); !r) return;
+    afterPass();
+  }
+  auto entries = s.table->mutableEntries();
+  policy::ScoreContext ctx{sample.total, v.need, &s.cfg};
+  policy::rankCandidates(entries, ctx, s.candidates, s.scratch);
+
+  // Re-read the best few: memory, identity, oom_score_adj may have changed since the
+  // last pass. A process that is gone is marked so that it is no longer a candidate.
+  std::size_t top = std::min<std::size_t>(s.candidates.size(), static_cast<std::size_t>(s.cfg.count(Key::ScanRecheckTop)));
+  bool changed = false;
+  for (std::size_t i = 0; i < top; ++i) {
+    ProcessInfo& e = entries[static_cast<std::size_t>(s.candidates[i].index)];
+    if (!s.table->reread(e, now)) e.state = 'X';
+    changed = true;
+  }
+  if (changed) policy::rankCandidates(entries, ctx, s.candidates, s.scratch);
+  int choice = policy::chooseVictim(s.candidates, s.cfg);
+  if (choice < 0) {
+    if (!s.noCandidateLogged) {
+      Line l("no_candidate");
+      l.word("reason", toString(Reason::NoCandidate)).kib("avail_kib", sample.available).num("processes", static_cast<std::int64_t>(entries.size()));
+      s.journal.write(l, Priority::Warning, now);
+      s.noCandidateLogged = true;
+    }
+    s.rule->holdOff(now + kNoCandidateRetry);
+    return;
+  }
+  const policy::Candidate& c = s.candidates[static_cast<std::size_t>(choice)];
+
+  // Re-check memory just before killing: abort if it recovered meanwhile.
+  auto again = s.memory.sample(s.clock.now());
+  if (again && policy::classify(*again, v.thresholds, s.cfg) != policy::MemoryLevel::Hard) {
+    if (!s.abortLogged) {
+      Line l("abort");
+      l.word("reason", toString(Reason::RecoveredBeforeKill))
+          .kib("avail_kib", again->available)
+          .kib("hard_kib", v.thresholds.hard);
+      s.journal.write(l, Priority::Info, now);
+      s.abortLogged = true;
+    }
+    return;
+  }
+
+  int count = policy::treeMembers(entries, c, s.memberIdx.data(), static_cast<int>(s.memberIdx.size()));
+  for (int i = 0; i < count; ++i) s.members[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])];
+  auto outcome = s.killer->kill({s.members.data(), static_cast<std::size_t>(count)}, s.options.dryRun, s.clock);
+  TimePoint after = s.clock.now();
+  const ProcessInfo& root = entries[static_cast<std::size_t>(c.index)];
+
+  if (outcome.outcome == Outcome::Ok || outcome.outcome == Outcome::DryRun) {
+    s.rule->onKill(after);
+    ++s.episodeKills;
+    s.killDeadline = after + s.cfg.millis(Key::KillDeadlineMs);
+    s.killer->forEachWaiting([&](int fd, int slot) {
+      (void)s.epoll.add(fd, EPOLLIN, kTagVictim + static_cast<std::uint64_t>(slot));
+    });
+    s.victimPid = root.pid;
+    std::memcpy(s.victimName, root.comm, sizeof s.victimName);
+    s.victimKilledAt = after;
+    // The killed are no longer candidates, until the next pass forgets them.
+    if (outcome.outcome == Outcome::Ok)
+      for (int i = 0; i < count; ++i) entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])].state = 'X';
+  } else {
+    // Vanished or reused: nothing to wait for; choose again at the next sample.
+    s.rule->onVictimGone();
+  }
+
+  std::string_view user = s.users.nameOf(root.uid);
+  Line l("kill");
+  l.num("pid", root.pid)
+      .str("name", root.comm)
+      .str("user", user)
+      .num("uid", root.uid)
+      .num("members", c.members)
+      .kib("freed_kib", c.freed)
+      .kib("growth_kib", c.growth)
+      .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))
+      .num("adj", root.oomScoreAdj)
+      .word("reason", toString(Reason::MemoryBelowHard))
+      .flag("dry_run", s.options.dryRun)
+      .word("result", toString(outcome.outcome));
+  if (outcome.err != 0) l.num("errno", outcome.err);
+  if (outcome.outcome == Outcome::Ok || outcome.outcome == Outcome::DryRun)
+    l.num("latency_us", std::chrono::duration_cast<Micros>(outcome.doneAt - seenAt).count());
+  if (outcome.outcome == Outcome::Ok) l.flag("mreleased", outcome.released);
+  l.kib("avail_kib", sample.available).kib("need_kib", v.need);
+  if (root.identity) l.str("cmd", std::string_view(root.identity->cmdline).substr(0, 200));
+  if (root.identity && !root.identity->cgroup.empty()) l.str("cgroup", root.identity->cgroup);
+  s.journal.write(l, Priority::Warning, after);
+}
+
+}  // namespace ork::daemon

@@ -1,0 +1,101 @@
+#include "ork/journal/Journal.h"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <cstdio>
+#include <cstring>
+
+namespace ork::journal {
+
+namespace {
+bool isWordChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.' || c == '/' || c == ':' || c == '+';
+}
+}  // namespace
+
+Line::Line(std::string_view event) {
+  append("ork: event=");
+  append(event);
+}
+
+void Line::appendChar(char c) {
+  if (len_ < sizeof buf_) buf_[len_++] = c;
+}
+
+void Line::append(std::string_view s) {
+  for (char c : s) appendChar(c);
+}
+
+Line& Line::num(std::string_view key, std::int64_t value) {
+  char tmp[24];
+  int n = std::snprintf(tmp, sizeof tmp, "%lld", static_cast<long long>(value));
+  appendChar(' ');
+  append(key);
+  appendChar('=');
+  append({tmp, static_cast<std::size_t>(n)});
+  return *this;
+}
+
+Line& Line::word(std::string_view key, std::string_view value) {
+  appendChar(' ');
+  append(key);
+  appendChar('=');
+  for (char c : value) appendChar(isWordChar(static_cast<unsigned char>(c)) ? c : '_');
+  return *this;
+}
+
+Line& Line::str(std::string_view key, std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  appendChar(' ');
+  append(key);
+  append("=\"");
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      appendChar('\\');
+      appendChar('x');
+      appendChar(kHex[c >> 4]);
+      appendChar(kHex[c & 15]);
+    } else {
+      appendChar(ch);
+    }
+  }
+  appendChar('"');
+  return *this;
+}
+
+Result<Journal> Journal::open(const std::string& kmsgPath, bool mirrorStderr) {
+  auto w = sys::KmsgWriter::open(kmsgPath);
+  if (!w) return w.error();
+  Journal j;
+  j.writer_ = std::move(*w);
+  j.mirror_ = mirrorStderr;
+  return j;
+}
+
+void Journal::write(const Line& line, Priority prio, TimePoint now) {
+  char buf[1100];
+  std::size_t n = 0;
+  if (writer_.isKmsg()) {
+    n = static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "<%d>", static_cast<int>(prio)));
+  }
+  std::string_view text = line.text();
+  std::size_t copy = std::min(text.size(), sizeof buf - n);
+  std::memcpy(buf + n, text.data(), copy);
+  n += copy;
+  auto r = writer_.write({buf, n}, now);
+  if (!r && !reportedFailure_) {
+    reportedFailure_ = true;
+    std::fprintf(stderr, "ork: cannot write the journal, ignoring: %s\n", r.error().what);
+  }
+  if (mirror_) {
+    iovec iov[2] = {{const_cast<char*>(text.data()), text.size()}, {const_cast<char*>("\n"), 1}};
+    (void)::writev(STDERR_FILENO, iov, 2);
+  }
+}
+
+}  // namespace ork::journal

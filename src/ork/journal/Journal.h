@@ -1,0 +1,54 @@
+// The journal: one line per decision and one per action, "ork: " then key=value
+// pairs, to /dev/kmsg (a pre-allocated ring that can always be written) or the file
+// given with --kmsg, and mirrored on stderr. The format is documented in
+// docs/journal.md. Lines are built in a fixed buffer: writing one never allocates.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "ork/core/Result.h"
+#include "ork/core/Units.h"
+#include "ork/sys/KmsgWriter.h"
+
+namespace ork::journal {
+
+// Builds one line. Values that are not plain words are quoted, with '"', '\\',
+// control and non-ASCII bytes written as \xHH, so a hostile process name can neither
+// forge a field nor break the line. Too long a line is cut at the buffer's end.
+class Line {
+ public:
+  explicit Line(std::string_view event);
+  Line& num(std::string_view key, std::int64_t value);
+  Line& word(std::string_view key, std::string_view value);  // closed-set values
+  Line& str(std::string_view key, std::string_view value);   // anything: quoted
+  Line& flag(std::string_view key, bool value) { return num(key, value ? 1 : 0); }
+  Line& kib(std::string_view key, Bytes b) { return num(key, b.toKib()); }
+  std::string_view text() const { return {buf_, len_}; }
+
+ private:
+  void append(std::string_view s);
+  void appendChar(char c);
+  char buf_[1000];
+  std::size_t len_ = 0;
+};
+
+enum class Priority { Error = 3, Warning = 4, Notice = 5, Info = 6 };
+
+class Journal {
+ public:
+  // kmsgPath: "/dev/kmsg" or a file. mirrorStderr: also print each line on stderr.
+  static Result<Journal> open(const std::string& kmsgPath, bool mirrorStderr);
+  // Writes one line. A failure to write is reported on stderr once and otherwise
+  // ignored: the journal never stops the daemon.
+  void write(const Line& line, Priority prio, TimePoint now);
+  bool isKmsg() const { return writer_.isKmsg(); }
+  int fdsOpen() const { return writer_.fdsOpen(); }
+
+ private:
+  sys::KmsgWriter writer_;
+  bool mirror_ = true;
+  bool reportedFailure_ = false;
+};
+
+}  // namespace ork::journal

@@ -1,0 +1,58 @@
+// Who dies: the victim choice, a pure function of the candidate table. The rules are
+// written down in docs/scoring.md and shown by `ork top`.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "ork/config/Config.h"
+#include "ork/core/ProcessInfo.h"
+
+namespace ork::policy {
+
+// Why a process is not a candidate (None: it is one).
+enum class Exclusion { None, KernelThread, Init, Vital, OomScoreAdjMin, Zombie, NoMemory };
+const char* toString(Exclusion e);
+Exclusion exclusionOf(const ProcessInfo& p);
+
+// A unit that can be killed: one process, or a process with its descendants running
+// the same program (a worker pool: killing only the parent would free nothing).
+struct Candidate {
+  int index = -1;    // the root process, an index into the entries
+  int members = 1;   // processes killed together (1 for a single process)
+  Bytes freed;       // resident + swapped memory of all members
+  Bytes growth;      // of all members, within the growth window
+  // The score and its parts (docs/scoring.md):
+  double sizePoints = 0;    // freed, in bytes
+  double growthPoints = 0;  // growth_weight x growth
+  double adjPoints = 0;     // oom_score_adj / 1000 x domain size
+  double ownerFactor = 1;   // root_factor, system_factor or 1
+  double patternFactor = 1; // prefer_factor, avoid_factor or 1
+  double youthFactor = 1;   // 1 .. 1 + youth_bonus
+  double score = 0;
+  bool sufficient = false;  // freeing it alone brings memory back above soft
+};
+
+struct ScoreContext {
+  Bytes domainTotal;
+  Bytes need;  // to get back above the soft threshold
+  const config::Config* cfg = nullptr;
+};
+
+// Fills out (cleared first) with every candidate, best first. Does not allocate when
+// out has capacity for 2 x entries.size() (the daemon reserves it at refresh time).
+// entries must be sorted by PID.
+void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
+                    std::vector<Candidate>& out, std::vector<int>& scratch);
+
+// The choice among ranked candidates: the best one, unless a candidate that is
+// comparable (score >= comparable_ratio x best) frees enough alone while the best does
+// not, or frees enough with less collateral: then the comparable candidate that frees
+// enough with the least memory. Returns an index into ranked, or -1 when empty.
+int chooseVictim(std::span<const Candidate> ranked, const config::Config& cfg);
+
+// The members of a tree candidate: root first, then its same-program descendants.
+// Returns how many were written to out (at most cap). Does not allocate.
+int treeMembers(std::span<const ProcessInfo> entries, const Candidate& c, int* out, int cap);
+
+}  // namespace ork::policy

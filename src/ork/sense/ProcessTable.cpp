@@ -1,0 +1,371 @@
+#include "ork/sense/ProcessTable.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "ork/parse/Parsers.h"
+#include "ork/sys/Files.h"
+#include "ork/sys/ProcDir.h"
+
+namespace ork::sense {
+
+namespace {
+
+// Processes this large have their oom_score_adj and swap re-read on every pass: they
+// are the ones that can be chosen, and an operator may change their adj at any time.
+constexpr Bytes kWatchedSize = Bytes::mib(64);
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string_view baseName(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool matches(const config::Pattern& p, const ProcessIdentity& id, const ProcessInfo& info,
+             const UserNames* users) {
+  char uidText[16];
+  const char* value = "";
+  std::string userName;
+  switch (p.field) {
+    case config::Pattern::Field::Name: {
+      std::string_view exeName = baseName(id.exe);
+      // Prefer the full executable name over the 15-character comm.
+      if (!exeName.empty()) {
+        userName.assign(exeName);
+        value = userName.c_str();
+      } else {
+        value = info.comm;
+      }
+      break;
+    }
+    case config::Pattern::Field::Cmdline: value = id.cmdline.c_str(); break;
+    case config::Pattern::Field::Exe: value = id.exe.c_str(); break;
+    case config::Pattern::Field::Cgroup: value = id.cgroup.c_str(); break;
+    case config::Pattern::Field::User: {
+      std::snprintf(uidText, sizeof uidText, "%u", info.uid);
+      if (::fnmatch(p.glob.c_str(), uidText, 0) == 0) return true;
+      if (users == nullptr) return false;
+      userName.assign(users->nameOf(info.uid));
+      value = userName.c_str();
+      break;
+    }
+  }
+  return ::fnmatch(p.glob.c_str(), value, 0) == 0;
+}
+
+bool anyMatch(const std::vector<config::Pattern>* ps, const ProcessIdentity& id,
+              const ProcessInfo& info, const UserNames* users) {
+  if (ps == nullptr) return false;
+  for (const auto& p : *ps)
+    if (matches(p, id, info, users)) return true;
+  return false;
+}
+
+bool isVitalName(std::string_view name) {
+  for (const char* v : config::kVitalProcesses)
+    if (name == v) return true;
+  return false;
+}
+
+}  // namespace
+
+Result<ProcessTable> ProcessTable::open(Options options) {
+  auto fd = sys::openDir(options.procRoot);
+  if (!fd) return fd.error();
+  ProcessTable t;
+  t.options_ = std::move(options);
+  t.procFd_ = std::move(*fd);
+  long hz = ::sysconf(_SC_CLK_TCK);
+  t.ticksPerSecond_ = hz > 0 ? hz : 100;
+  long page = ::sysconf(_SC_PAGESIZE);
+  t.pageSize_ = page > 0 ? page : 4096;
+  return t;
+}
+
+Result<void> ProcessTable::listCgroupPids(const std::string& dir, std::vector<int>& out, int depth) {
+  auto text = sys::readWholeFile(dir + "/cgroup.procs", 16 << 20);
+  if (!text) return text.error();
+  const char* p = text->data();
+  const char* end = p + text->size();
+  while (p < end) {
+    int pid = 0;
+    bool any = false;
+    while (p < end && *p >= '0' && *p <= '9') {
+      pid = pid * 10 + (*p - '0');
+      any = true;
+      ++p;
+    }
+    if (any && pid > 0) out.push_back(pid);
+    while (p < end && (*p < '0' || *p > '9')) ++p;
+  }
+  if (depth >= 32) return success();
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return success();
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    // A child cgroup that vanishes meanwhile is normal.
+    (void)listCgroupPids(dir + "/" + e->d_name, out, depth + 1);
+  }
+  ::closedir(d);
+  return success();
+}
+
+Result<void> ProcessTable::beginPass(TimePoint now) {
+  pids_.clear();
+  if (!options_.cgroupDir.empty()) {
+    auto r = listCgroupPids(options_.cgroupDir, pids_, 0);
+    if (!r) return r;
+  } else {
+    auto dir = sys::ProcDir::open(options_.procRoot.c_str());
+    if (!dir) return dir.error();
+    int chunk[512];
+    for (;;) {
+      auto n = dir->next(chunk, 512);
+      if (!n) return n.error();
+      if (*n == 0) break;
+      pids_.insert(pids_.end(), chunk, chunk + *n);
+    }
+  }
+  std::sort(pids_.begin(), pids_.end());
+  pids_.erase(std::unique(pids_.begin(), pids_.end()), pids_.end());
+  std::erase(pids_, options_.selfPid);
+
+  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_ - 1);
+  if (up) {
+    buf_[up->size()] = '\0';
+    uptimeSeconds_ = std::strtod(buf_, nullptr);
+  }
+  uptimeReadAt_ = now;
+  next_.clear();
+  next_.reserve(pids_.size());
+  cursor_ = 0;
+  inPass_ = true;
+  return success();
+}
+
+Nanos ProcessTable::ageOf(std::uint64_t startTicks) const {
+  double started = static_cast<double>(startTicks) / static_cast<double>(ticksPerSecond_);
+  double age = uptimeSeconds_ - started;
+  if (age < 0) age = 0;
+  return Nanos{static_cast<long long>(age * 1e9)};
+}
+
+void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
+  Bytes mem = e.memory();
+  Nanos half = options_.growthWindow / 2;
+  if (now - e.midAt >= half) {
+    e.baseAt = e.midAt;
+    e.baseMem = e.midMem;
+    e.midAt = now;
+    e.midMem = mem;
+  }
+  if (e.age < options_.growthWindow) {
+    e.growth = mem;  // all of a young process's memory is recent growth
+  } else {
+    e.growth = std::max(Bytes{0}, mem - e.baseMem);
+  }
+}
+
+std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const ProcessInfo& info) {
+  auto id = std::make_shared<ProcessIdentity>();
+  char path[64];
+  if (!info.kernelThread) {
+    std::snprintf(path, sizeof path, "%d/cmdline", pid);
+    auto raw = sys::readFileAt(procFd_.get(), path, buf_, 4096);
+    if (raw) {
+      char formatted[1024];
+      std::size_t n = parse::formatCmdline(*raw, formatted, sizeof formatted);
+      id->cmdline.assign(formatted, n);
+    }
+    std::snprintf(path, sizeof path, "%d/exe", pid);
+    ssize_t n = ::readlinkat(procFd_.get(), path, buf_, sizeof buf_ - 1);
+    if (n > 0) id->exe.assign(buf_, static_cast<std::size_t>(n));
+    std::snprintf(path, sizeof path, "%d/cgroup", pid);
+    auto cg = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    if (cg) id->cgroup.assign(parse::cgroupPathFromProc(*cg));
+  }
+  std::string_view exeName = baseName(id->exe);
+  if (exeName.ends_with(" (deleted)")) exeName.remove_suffix(10);
+  id->exeKey = fnv1a(exeName.empty() ? std::string_view(info.comm) : id->exe);
+  id->vital = isVitalName(exeName) || (exeName.empty() && isVitalName(info.comm)) ||
+              anyMatch(options_.protect, *id, info, options_.users);
+  id->prefer = anyMatch(options_.prefer, *id, info, options_.users);
+  id->avoid = anyMatch(options_.avoid, *id, info, options_.users);
+  id->systemService = (info.uid >= 1 && info.uid <= 999) || id->cgroup.starts_with("/system.slice/");
+  return id;
+}
+
+bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, ProcessInfo& out) {
+  char path[64];
+  std::snprintf(path, sizeof path, "%d/stat", pid);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  if (!text) return false;  // vanished: normal
+  auto st = parse::parseProcStat(*text);
+  if (!st) return false;
+  out.pid = pid;
+  out.ppid = st->ppid;
+  out.startTimeTicks = st->startTimeTicks;
+  std::memcpy(out.comm, st->comm, sizeof out.comm);
+  out.state = st->state;
+  out.kernelThread = (st->flags & parse::kPfKthread) != 0 || pid == 2 || st->ppid == 2;
+  out.rss = Bytes{st->rssPages * pageSize_};
+  out.age = ageOf(st->startTimeTicks);
+
+  bool known = previous != nullptr && previous->startTimeTicks == st->startTimeTicks &&
+               previous->identity != nullptr;
+  bool readDetails = !known || options_.readSwap || previous->memory() >= kWatchedSize ||
+                     out.rss >= kWatchedSize;
+  if (known) {
+    out.uid = previous->uid;
+    out.oomScoreAdj = previous->oomScoreAdj;
+    out.swap = previous->swap;
+    out.identity = previous->identity;
+    out.baseAt = previous->baseAt;
+    out.baseMem = previous->baseMem;
+    out.midAt = previous->midAt;
+    out.midMem = previous->midMem;
+  }
+  if (readDetails && !out.kernelThread) {
+    std::snprintf(path, sizeof path, "%d/status", pid);
+    auto status = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    if (!status) return false;
+    auto ps = parse::parseProcStatus(*status);
+    if (ps) {
+      if (ps->hasUid) out.uid = ps->uid;
+      out.swap = ps->vmSwap;
+      if (ps->kernelThread) out.kernelThread = true;
+    }
+    std::snprintf(path, sizeof path, "%d/oom_score_adj", pid);
+    auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    if (adj) {
+      auto v = parse::parseOomScoreAdj(*adj);
+      if (v) out.oomScoreAdj = *v;
+    }
+  }
+  if (!known) {
+    out.identity = readIdentity(pid, out);
+    out.baseAt = out.midAt = now;
+    out.baseMem = out.midMem = out.memory();
+  }
+  updateGrowth(out, now);
+  return true;
+}
+
+Result<bool> ProcessTable::step(TimePoint now) {
+  if (!inPass_) {
+    auto r = beginPass(now);
+    if (!r) return r.error();
+  }
+  std::size_t end = std::min(pids_.size(), cursor_ + options_.chunk);
+  for (; cursor_ < end; ++cursor_) {
+    int pid = pids_[cursor_];
+    auto it = std::lower_bound(current_.begin(), current_.end(), pid,
+                               [](const ProcessInfo& e, int p) { return e.pid < p; });
+    const ProcessInfo* previous = (it != current_.end() && it->pid == pid) ? &*it : nullptr;
+    ProcessInfo e;
+    if (readOne(pid, previous, now, e)) next_.push_back(std::move(e));
+  }
+  if (cursor_ < pids_.size()) return false;
+  std::swap(current_, next_);
+  next_.clear();
+  inPass_ = false;
+  lastComplete_ = now;
+  ++passes_;
+  return true;
+}
+
+Result<void> ProcessTable::refreshAll(TimePoint now) {
+  for (;;) {
+    auto done = step(now);
+    if (!done) return done.error();
+    if (*done) return success();
+  }
+}
+
+Result<std::uint64_t> ProcessTable::startTimeOf(int pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "%d/stat", pid);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  if (!text) return text.error();
+  auto st = parse::parseProcStat(*text);
+  if (!st) return st.error();
+  return st->startTimeTicks;
+}
+
+bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
+  char path[64];
+  std::snprintf(path, sizeof path, "%d/stat", entry.pid);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  if (!text) return false;
+  auto st = parse::parseProcStat(*text);
+  if (!st || st->startTimeTicks != entry.startTimeTicks) return false;
+  entry.rss = Bytes{st->rssPages * pageSize_};
+  entry.state = st->state;
+  entry.ppid = st->ppid;
+  std::snprintf(path, sizeof path, "%d/status", entry.pid);
+  auto status = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  if (!status) return false;
+  auto ps = parse::parseProcStatus(*status);
+  if (ps) {
+    if (ps->hasUid) entry.uid = ps->uid;
+    entry.swap = ps->vmSwap;
+  }
+  std::snprintf(path, sizeof path, "%d/oom_score_adj", entry.pid);
+  auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  if (!adj) return false;
+  auto v = parse::parseOomScoreAdj(*adj);
+  if (v) entry.oomScoreAdj = *v;
+  double elapsed = std::chrono::duration<double>(now - uptimeReadAt_).count();
+  double started = static_cast<double>(entry.startTimeTicks) / static_cast<double>(ticksPerSecond_);
+  double age = uptimeSeconds_ + elapsed - started;
+  entry.age = Nanos{static_cast<long long>((age < 0 ? 0 : age) * 1e9)};
+  updateGrowth(entry, now);
+  return true;
+}
+
+void UserNames::load(const std::string& passwdPath) {
+  names_.clear();
+  auto text = sys::readWholeFile(passwdPath, 16 << 20);
+  if (!text) return;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    auto c1 = line.find(':');
+    if (c1 == std::string_view::npos) continue;
+    auto c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    auto c3 = line.find(':', c2 + 1);
+    if (c3 == std::string_view::npos) continue;
+    std::uint32_t uid = 0;
+    bool ok = c3 > c2 + 1;
+    for (std::size_t i = c2 + 1; i < c3 && ok; ++i) {
+      if (line[i] < '0' || line[i] > '9') ok = false;
+      else uid = uid * 10 + static_cast<std::uint32_t>(line[i] - '0');
+    }
+    if (ok) names_.emplace_back(uid, std::string(line.substr(0, c1)));
+  }
+}
+
+std::string_view UserNames::nameOf(std::uint32_t uid) const {
+  for (const auto& [u, name] : names_)
+    if (u == uid) return name;
+  return {};
+}
+
+}  // namespace ork::sense

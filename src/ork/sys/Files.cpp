@@ -1,0 +1,94 @@
+#include "ork/sys/Files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace ork::sys {
+
+Result<KeptOpenFile> KeptOpenFile::open(const std::string& path, std::size_t capacity) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::sys(errno, path);
+  KeptOpenFile f;
+  f.fd_.reset(fd);
+  f.path_ = path;
+  f.buf_ = std::make_unique<char[]>(capacity);
+  f.cap_ = capacity;
+  return f;
+}
+
+Result<std::string_view> KeptOpenFile::read() {
+  if (!fd_.valid()) return Error::make(EBADF, "%s: not open", path_.c_str());
+  std::size_t total = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd_.get(), buf_.get() + total, cap_ - total, static_cast<off_t>(total));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::sys(errno, path_);
+    }
+    total += static_cast<std::size_t>(n);
+    if (n == 0 || total == cap_) break;
+  }
+  return std::string_view(buf_.get(), total);
+}
+
+Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap) {
+  int fd = ::openat(dirfd, relpath, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Error::sys(errno, relpath);
+  std::size_t total = 0;
+  while (total < cap) {
+    ssize_t n = ::read(fd, buf + total, cap - total);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return Error::sys(e, relpath);
+    }
+    if (n == 0) break;
+    total += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return std::string_view(buf, total);
+}
+
+Result<std::string> readWholeFile(const std::string& path, std::size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::sys(errno, path);
+  std::string out;
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return Error::sys(e, path);
+    }
+    if (n == 0) break;
+    out.append(chunk, static_cast<std::size_t>(n));
+    if (out.size() > limit) {
+      ::close(fd);
+      return Error::make(EFBIG, "%s: larger than %zu bytes", path.c_str(), limit);
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<void> writeFile(const std::string& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Error::sys(errno, path);
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int e = errno;
+  ::close(fd);
+  if (n < 0) return Error::sys(e, path);
+  if (static_cast<std::size_t>(n) != text.size()) return Error::make(EIO, "%s: short write", path.c_str());
+  return success();
+}
+
+Result<UniqueFd> openDir(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error::sys(errno, path);
+  return UniqueFd(fd);
+}
+
+}  // namespace ork::sys

@@ -1,0 +1,51 @@
+// Reading kernel files. Two ways: a KeptOpenFile re-read with pread into a buffer
+// allocated once (the hot path: meminfo, cgroup counters), and readFileAt() for
+// one-shot reads of small files relative to a directory fd (/proc/PID/...).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ork/core/Result.h"
+#include "ork/sys/Fd.h"
+
+namespace ork::sys {
+
+class KeptOpenFile {
+ public:
+  KeptOpenFile() = default;
+  // Opens path read-only; the buffer holds up to capacity bytes (longer content is
+  // truncated, which the parsers treat as garbage at worst).
+  static Result<KeptOpenFile> open(const std::string& path, std::size_t capacity = 8192);
+
+  // Re-reads the whole file from offset 0. The view points into the internal buffer
+  // and is valid until the next read(). Never allocates.
+  Result<std::string_view> read();
+  bool valid() const { return fd_.valid(); }
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  std::string path_;
+  std::unique_ptr<char[]> buf_;
+  std::size_t cap_ = 0;
+};
+
+// Reads at most cap bytes of dirfd/relpath into buf. ENOENT/ESRCH mean the process
+// vanished, which callers treat as normal. Never allocates.
+Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap);
+
+// Reads a whole small file (configuration, passwd) into a string. Allocates; not for
+// the hot path.
+Result<std::string> readWholeFile(const std::string& path, std::size_t limit = 1 << 20);
+
+// Writes text to path (cgroup control files, oom_score_adj).
+Result<void> writeFile(const std::string& path, std::string_view text);
+
+// Opens a directory for use as dirfd.
+Result<UniqueFd> openDir(const std::string& path);
+
+}  // namespace ork::sys

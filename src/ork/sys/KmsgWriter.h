@@ -1,0 +1,49 @@
+// Writes journal lines to /dev/kmsg (or a plain file given with --kmsg).
+//
+// The kernel rate-limits /dev/kmsg writers per open file (printk_devkmsg=ratelimit:
+// a burst of 10 lines per 5 s) and silently drops what exceeds it. ORK therefore keeps
+// a small pool of open fds, counts what it wrote on each within the kernel's window,
+// and writes on an fd that still has budget, opening a fresh one when all are spent,
+// so that no decision line is lost. A plain file has no limit and uses one fd.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "ork/core/Result.h"
+#include "ork/core/Units.h"
+#include "ork/sys/Fd.h"
+
+namespace ork::sys {
+
+class KmsgWriter {
+ public:
+  static constexpr int kBurst = 10;                 // kernel: DEFAULT_RATELIMIT_BURST
+  static constexpr Nanos kWindow = Seconds{5};      // kernel: DEFAULT_RATELIMIT_INTERVAL
+  static constexpr std::size_t kPool = 4;
+
+  // path "/dev/kmsg" or any file (created if missing, appended to).
+  static Result<KmsgWriter> open(const std::string& path);
+
+  // Writes one line (the caller includes the "<N>" priority prefix for /dev/kmsg and
+  // no trailing newline for kmsg; a newline is added for plain files). `now` drives the
+  // rate-limit bookkeeping. Never allocates.
+  Result<void> write(std::string_view line, TimePoint now);
+  bool isKmsg() const { return isKmsg_; }
+  int fdsOpen() const;
+
+ private:
+  struct Slot {
+    UniqueFd fd;
+    TimePoint windowStart;
+    int used = 0;
+  };
+  Result<void> reopen(Slot& slot, TimePoint now);
+
+  std::string path_;
+  bool isKmsg_ = false;
+  std::array<Slot, kPool> slots_;
+};
+
+}  // namespace ork::sys
