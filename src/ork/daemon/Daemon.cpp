@@ -356,6 +356,8 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
     if (auto r = s.table->refreshAll(now); !r) return;
     afterPass();
   }
+  // Processes started since the last pass (a fast hog is one) are read now.
+  (void)s.table->addNewcomers(now);
   auto entries = s.table->mutableEntries();
   policy::ScoreContext ctx{sample.total, v.need, &s.cfg};
   policy::rankCandidates(entries, ctx, s.candidates, s.scratch);

@@ -155,8 +155,8 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   }
 
   const std::string_view state = field[3];
-  if (state.size() != 1 || !((state[0] >= 'A' && state[0] <= 'Z') ||
-                             (state[0] >= 'a' && state[0] <= 'z'))) {
+  if (state.size() != 1 ||
+      !((state[0] >= 'A' && state[0] <= 'Z') || (state[0] >= 'a' && state[0] <= 'z'))) {
     return Error::make(kParseErrorCode, "stat: bad state (field 3)");
   }
   st.state = state[0];
@@ -408,7 +408,7 @@ Result<CgroupMemStat> parseCgroupMemStat(std::string_view text) {
       // cgroup v2
       {"anon", kAnon, false},
       {"file", kFile, false},
-      {"active_file", kActiveFile, false},  // v1 too
+      {"active_file", kActiveFile, false},      // v1 too
       {"inactive_file", kInactiveFile, false},  // v1 too
       {"slab_reclaimable", kSlabReclaimable, false},
       {"shmem", kShmem, false},  // v1 too
@@ -492,8 +492,8 @@ Result<ArcStats> parseArcstats(std::string_view text) {
     const std::string_view data = nextToken(rest);
     std::uint64_t v = 0;
     if (type.empty() || !trimBlanks(rest).empty() || !parseInt(data, v)) {
-      return Error::make(kParseErrorCode, "arcstats: bad %.*s row",
-                         static_cast<int>(name.size()), name.data());
+      return Error::make(kParseErrorCode, "arcstats: bad %.*s row", static_cast<int>(name.size()),
+                         name.data());
     }
     if (name == "size") {
       arc.size = bytesFromU64(v);

@@ -124,10 +124,10 @@ Result<void> ProcessTable::listCgroupPids(const std::string& dir, std::vector<in
   return success();
 }
 
-Result<void> ProcessTable::beginPass(TimePoint now) {
-  pids_.clear();
+Result<void> ProcessTable::listPids(std::vector<int>& out) {
+  out.clear();
   if (!options_.cgroupDir.empty()) {
-    auto r = listCgroupPids(options_.cgroupDir, pids_, 0);
+    auto r = listCgroupPids(options_.cgroupDir, out, 0);
     if (!r) return r;
   } else {
     auto dir = sys::ProcDir::open(options_.procRoot.c_str());
@@ -137,12 +137,17 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
       auto n = dir->next(chunk, 512);
       if (!n) return n.error();
       if (*n == 0) break;
-      pids_.insert(pids_.end(), chunk, chunk + *n);
+      out.insert(out.end(), chunk, chunk + *n);
     }
   }
-  std::sort(pids_.begin(), pids_.end());
-  pids_.erase(std::unique(pids_.begin(), pids_.end()), pids_.end());
-  std::erase(pids_, options_.selfPid);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::erase(out, options_.selfPid);
+  return success();
+}
+
+Result<void> ProcessTable::beginPass(TimePoint now) {
+  if (auto r = listPids(pids_); !r) return r;
 
   auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_ - 1);
   if (up) {
@@ -151,7 +156,9 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   }
   uptimeReadAt_ = now;
   next_.clear();
-  next_.reserve(pids_.size());
+  // Headroom for the newcomers that addNewcomers() may insert before the next pass.
+  next_.reserve(pids_.size() + pids_.size() / 4 + 64);
+  listing_.reserve(pids_.size() + pids_.size() / 4 + 64);
   cursor_ = 0;
   inPass_ = true;
   return success();
@@ -294,6 +301,21 @@ Result<void> ProcessTable::refreshAll(TimePoint now) {
     if (!done) return done.error();
     if (*done) return success();
   }
+}
+
+Result<int> ProcessTable::addNewcomers(TimePoint now) {
+  if (auto r = listPids(listing_); !r) return r.error();
+  int added = 0;
+  for (int pid : listing_) {
+    auto it = std::lower_bound(current_.begin(), current_.end(), pid,
+                               [](const ProcessInfo& e, int p) { return e.pid < p; });
+    if (it != current_.end() && it->pid == pid) continue;
+    ProcessInfo e;
+    if (!readOne(pid, nullptr, now, e)) continue;
+    current_.insert(it, std::move(e));
+    ++added;
+  }
+  return added;
 }
 
 Result<std::uint64_t> ProcessTable::startTimeOf(int pid) {

@@ -60,6 +60,12 @@ class ProcessTable {
   // differs). Never allocates.
   bool reread(ProcessInfo& entry, TimePoint now);
 
+  // Lists the domain's PIDs again and adds the ones the last pass did not see (a
+  // process that started since, e.g. a fast hog), reading them in full. Called at kill
+  // time only: costs one listing of /proc (or of cgroup.procs) plus the newcomers.
+  // Returns how many were added.
+  Result<int> addNewcomers(TimePoint now);
+
   // Reads /proc/PID/stat of pid and returns its start time, or an error if it is gone.
   Result<std::uint64_t> startTimeOf(int pid);
 
@@ -68,6 +74,7 @@ class ProcessTable {
 
  private:
   Result<void> beginPass(TimePoint now);
+  Result<void> listPids(std::vector<int>& out);
   bool readOne(int pid, const ProcessInfo* previous, TimePoint now, ProcessInfo& out);
   std::shared_ptr<const ProcessIdentity> readIdentity(int pid, const ProcessInfo& info);
   Result<void> listCgroupPids(const std::string& dir, std::vector<int>& out, int depth);
@@ -79,6 +86,7 @@ class ProcessTable {
   std::vector<ProcessInfo> current_;
   std::vector<ProcessInfo> next_;
   std::vector<int> pids_;
+  std::vector<int> listing_;  // scratch for addNewcomers
   std::size_t cursor_ = 0;
   bool inPass_ = false;
   TimePoint lastComplete_;
