@@ -67,7 +67,9 @@ class MemoryKill : public ::testing::Test {
     children_.push_back(spawn(argv));
     Child& c = children_.back();
     started_.push_back(&c);
-    if (waitReady) EXPECT_TRUE(c.waitFor("ready", 20s)) << "memhog did not get ready";
+    if (waitReady) {
+      EXPECT_TRUE(c.waitFor("ready", 20s)) << "memhog did not get ready";
+    }
     return c;
   }
 
