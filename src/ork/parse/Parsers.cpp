@@ -283,7 +283,9 @@ std::size_t formatCmdline(std::string_view raw, char* out, std::size_t cap) {
 
 std::string_view cgroupPathFromProc(std::string_view text) {
   std::string_view memoryV1;
+  std::string_view v2;
   bool hasMemoryV1 = false;
+  bool hasV2 = false;
   LineReader lines(text);
   std::string_view line;
   while (lines.next(line)) {
@@ -295,7 +297,11 @@ std::string_view cgroupPathFromProc(std::string_view text) {
     const std::string_view hierarchy = line.substr(0, c1);
     std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
     const std::string_view path = line.substr(c2 + 1);
-    if (hierarchy == "0" && controllers.empty()) return path;  // v2 wins
+    if (hierarchy == "0" && controllers.empty()) {
+      if (!hasV2) v2 = path;
+      hasV2 = true;
+      continue;
+    }
     if (hasMemoryV1) continue;
     while (!controllers.empty()) {
       const std::size_t comma = controllers.find(',');
@@ -309,7 +315,9 @@ std::string_view cgroupPathFromProc(std::string_view text) {
       controllers.remove_prefix(comma + 1);
     }
   }
-  return memoryV1;
+  // The memory controller's hierarchy wins: on hybrid hosts (v1 memory controller,
+  // controller-less v2) the v2 path says nothing about memory.
+  return hasMemoryV1 ? memoryV1 : v2;
 }
 
 // ---- /proc/pressure/* and cgroup *.pressure --------------------------------------

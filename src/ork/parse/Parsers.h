@@ -3,6 +3,7 @@
 // (code 0, EINVAL-free) rather than crashing or guessing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -68,8 +69,9 @@ Result<int> parseOomScoreAdj(std::string_view text);
 std::size_t formatCmdline(std::string_view raw, char* out, std::size_t cap);
 
 // ---- /proc/PID/cgroup -----------------------------------------------------------
-// Returns the path of the v2 ("0::") line if present, else the path of the v1 line
-// whose controller list contains "memory"; empty view when neither. The view points
+// Returns the path of the v1 line whose controller list contains "memory" if there is
+// one (hybrid hosts mount the memory controller on v1), else the path of the v2 ("0::")
+// line; empty view when neither. The view points
 // into text.
 std::string_view cgroupPathFromProc(std::string_view text);
 
