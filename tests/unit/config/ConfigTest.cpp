@@ -1,0 +1,382 @@
+// The configuration: defaults, overrides, every kind of error with its line, the
+// rendering back to TOML, and patterns.
+#include "ork/config/Config.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace ork::config {
+namespace {
+
+std::string show(const std::vector<ConfigError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += "  line " + std::to_string(e.line) + ": " + e.message + "\n";
+  return out;
+}
+
+Config parseOk(std::string_view text) {
+  std::vector<ConfigError> errors;
+  Config cfg = Config::parse(text, "test.toml", errors);
+  EXPECT_TRUE(errors.empty()) << show(errors);
+  return cfg;
+}
+
+// ---- defaults --------------------------------------------------------------------
+
+TEST(ConfigDefaultsTest, EqualTheTable) {
+  // Written out independently of Defaults.h so that a change to the table is seen.
+  struct Row {
+    Key key;
+    const char* section;
+    const char* name;
+    double value;
+  };
+  const Row rows[] = {
+      {Key::MemorySoftPercent, "memory", "soft_percent", 10},
+      {Key::MemorySoftMaxMib, "memory", "soft_max_mib", 4096},
+      {Key::MemoryHardPercent, "memory", "hard_percent", 5},
+      {Key::MemoryHardMaxMib, "memory", "hard_max_mib", 2048},
+      {Key::MemorySwapFreePercent, "memory", "swap_free_percent", 10},
+      {Key::MemoryCountZfsArc, "memory", "count_zfs_arc", 1},
+      {Key::MemoryPsi, "memory", "psi", 1},
+      {Key::MemoryPsiStallMs, "memory", "psi_stall_ms", 100},
+      {Key::SamplingMaxIntervalMs, "sampling", "max_interval_ms", 1000},
+      {Key::SamplingMinIntervalMs, "sampling", "min_interval_ms", 2},
+      {Key::SamplingAssumedFillMibPerS, "sampling", "assumed_fill_mib_per_s", 1024},
+      {Key::ScanIdleIntervalS, "scan", "idle_interval_s", 30},
+      {Key::ScanNearIntervalMs, "scan", "near_interval_ms", 1000},
+      {Key::ScanChunk, "scan", "chunk", 256},
+      {Key::ScanGrowthWindowS, "scan", "growth_window_s", 60},
+      {Key::ScanRecheckTop, "scan", "recheck_top", 8},
+      {Key::KillDeadlineMs, "kill", "deadline_ms", 3000},
+      {Key::KillDryRunRepeatS, "kill", "dry_run_repeat_s", 10},
+      {Key::ScoreGrowthWeight, "score", "growth_weight", 2},
+      {Key::ScoreRootFactor, "score", "root_factor", 0.25},
+      {Key::ScoreSystemFactor, "score", "system_factor", 0.5},
+      {Key::ScorePreferFactor, "score", "prefer_factor", 4},
+      {Key::ScoreAvoidFactor, "score", "avoid_factor", 0.125},
+      {Key::ScoreComparableRatio, "score", "comparable_ratio", 0.75},
+      {Key::ScoreYouthBonus, "score", "youth_bonus", 0.1},
+  };
+  ASSERT_EQ(std::size(rows), kSettingCount);
+  Config cfg;
+  for (const auto& r : rows) {
+    EXPECT_EQ(cfg.get(r.key), r.value) << r.name;
+    EXPECT_EQ(setting(r.key).key, r.key) << r.name;
+    EXPECT_STREQ(setting(r.key).section, r.section);
+    EXPECT_STREQ(setting(r.key).name, r.name);
+    EXPECT_EQ(setting(r.key).def, r.value) << r.name;
+    EXPECT_GE(r.value, setting(r.key).min) << r.name;
+    EXPECT_LE(r.value, setting(r.key).max) << r.name;
+  }
+  EXPECT_TRUE(cfg.prefer.empty());
+  EXPECT_TRUE(cfg.avoid.empty());
+  EXPECT_TRUE(cfg.protect.empty());
+}
+
+TEST(ConfigDefaultsTest, Accessors) {
+  Config cfg;
+  EXPECT_EQ(cfg.mib(Key::MemorySoftMaxMib), Bytes::gib(4));
+  EXPECT_EQ(cfg.millis(Key::KillDeadlineMs), Millis{3000});
+  EXPECT_EQ(cfg.seconds(Key::ScanGrowthWindowS), Seconds{60});
+  EXPECT_EQ(cfg.count(Key::ScanChunk), 256);
+  EXPECT_TRUE(cfg.flag(Key::MemoryPsi));
+}
+
+TEST(ConfigDefaultsTest, EmptyTextIsDefaults) {
+  Config cfg = parseOk("");
+  Config def;
+  for (const auto& s : kSettings) EXPECT_EQ(cfg.get(s.key), def.get(s.key)) << s.name;
+}
+
+// ---- a valid file ----------------------------------------------------------------
+
+TEST(ConfigParseTest, OverridesSomeKeys) {
+  Config cfg = parseOk(R"(# a comment
+[memory]
+soft_percent = 12.5
+hard_max_mib = 1024
+count_zfs_arc = false
+
+[sampling]
+min_interval_ms = 5
+
+[kill]
+deadline_ms = 500
+prefer = ["name:chrome*", "user:alice"]
+avoid = ["cgroup:/system.slice/*"]
+protect = ["exe:/usr/bin/postgres", "cmdline:*--important*"]
+
+[score]
+root_factor = 0.5
+prefer_factor = 8
+)");
+  EXPECT_EQ(cfg.get(Key::MemorySoftPercent), 12.5);
+  EXPECT_EQ(cfg.get(Key::MemoryHardMaxMib), 1024);
+  EXPECT_FALSE(cfg.flag(Key::MemoryCountZfsArc));
+  EXPECT_EQ(cfg.get(Key::SamplingMinIntervalMs), 5);
+  EXPECT_EQ(cfg.get(Key::KillDeadlineMs), 500);
+  EXPECT_EQ(cfg.get(Key::ScoreRootFactor), 0.5);
+  EXPECT_EQ(cfg.get(Key::ScorePreferFactor), 8);  // an integer for a factor is fine
+  // Untouched keys keep their defaults.
+  EXPECT_EQ(cfg.get(Key::MemoryHardPercent), 5);
+  EXPECT_EQ(cfg.get(Key::MemorySoftMaxMib), 4096);
+  EXPECT_EQ(cfg.get(Key::SamplingMaxIntervalMs), 1000);
+  EXPECT_EQ(cfg.get(Key::KillDryRunRepeatS), 10);
+
+  ASSERT_EQ(cfg.prefer.size(), 2u);
+  EXPECT_EQ(cfg.prefer[0].field, Pattern::Field::Name);
+  EXPECT_EQ(cfg.prefer[0].glob, "chrome*");
+  EXPECT_EQ(cfg.prefer[0].text, "name:chrome*");
+  EXPECT_EQ(cfg.prefer[1].field, Pattern::Field::User);
+  EXPECT_EQ(cfg.prefer[1].glob, "alice");
+  ASSERT_EQ(cfg.avoid.size(), 1u);
+  EXPECT_EQ(cfg.avoid[0].field, Pattern::Field::Cgroup);
+  EXPECT_EQ(cfg.avoid[0].glob, "/system.slice/*");
+  ASSERT_EQ(cfg.protect.size(), 2u);
+  EXPECT_EQ(cfg.protect[0].field, Pattern::Field::Exe);
+  EXPECT_EQ(cfg.protect[1].field, Pattern::Field::Cmdline);
+  EXPECT_EQ(cfg.protect[1].glob, "*--important*");
+}
+
+TEST(ConfigParseTest, BoundariesAreInRange) {
+  Config cfg = parseOk(
+      "[memory]\nsoft_percent = 90\nhard_percent = 0.1\nswap_free_percent = 0\n"
+      "[score]\nroot_factor = 0\navoid_factor = 1\n");
+  EXPECT_EQ(cfg.get(Key::MemorySoftPercent), 90);
+  EXPECT_EQ(cfg.get(Key::MemoryHardPercent), 0.1);
+  EXPECT_EQ(cfg.get(Key::MemorySwapFreePercent), 0);
+  EXPECT_EQ(cfg.get(Key::ScoreRootFactor), 0);
+  EXPECT_EQ(cfg.get(Key::ScoreAvoidFactor), 1);
+}
+
+TEST(ConfigParseTest, LoadReadsAFile) {
+  char path[] = "/tmp/ork-config-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text = "[scan]\nchunk = 64\n";
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  std::vector<ConfigError> errors;
+  Config cfg = Config::load(path, errors);
+  ::unlink(path);
+  EXPECT_TRUE(errors.empty()) << show(errors);
+  EXPECT_EQ(cfg.count(Key::ScanChunk), 64);
+}
+
+TEST(ConfigParseTest, LoadOfMissingFileIsOneErrorLineZero) {
+  std::vector<ConfigError> errors;
+  Config cfg = Config::load("/nonexistent/ork.toml", errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 0);
+  EXPECT_NE(errors[0].message.find("/nonexistent/ork.toml"), std::string::npos) << errors[0].message;
+  EXPECT_EQ(cfg.get(Key::MemorySoftPercent), 10);
+}
+
+// ---- errors and their lines -------------------------------------------------------
+
+struct ErrorCase {
+  const char* name;
+  const char* text;
+  int line;
+  const char* messagePart;
+};
+
+TEST(ConfigErrorTest, EachKindReportsItsLine) {
+  const ErrorCase cases[] = {
+      {"syntax error", "[memory]\nsoft_percent = 10\nhard_percent = = 3\n", 3, ""},
+      {"unterminated string", "\n\n[kill]\nprefer = [\"name:x]\n", 4, ""},
+      {"unknown section", "[memory]\nsoft_percent = 10\n\n[bogus]\nx = 1\n", 4, "unknown section [bogus]"},
+      {"unknown key", "[memory]\nsoft_percent = 10\nsoft_procent = 3\n", 3, "unknown key \"soft_procent\" in [memory]"},
+      {"unknown key in kill", "[kill]\n\nprefers = []\n", 3, "unknown key \"prefers\" in [kill]"},
+      {"string for a number", "[scan]\nchunk = 64\ngrowth_window_s = \"60\"\n", 3, "scan.growth_window_s must be an integer (seconds)"},
+      {"string for a factor", "[score]\nroot_factor = \"0.5\"\n", 2, "score.root_factor must be a number"},
+      {"float for an integer", "\n[kill]\ndeadline_ms = 1500.5\n", 3, "kill.deadline_ms must be an integer (milliseconds)"},
+      {"integral float for an integer", "[scan]\nchunk = 64.0\n", 2, "scan.chunk must be an integer"},
+      {"integer for a bool", "[memory]\npsi = 1\n", 2, "memory.psi must be true or false"},
+      {"bool for a number", "[memory]\nsoft_percent = true\n", 2, "memory.soft_percent must be a percentage"},
+      {"array for a number", "[memory]\n\nsoft_max_mib = [1]\n", 3, "memory.soft_max_mib must be an integer (MiB)"},
+      {"above max", "[memory]\nsoft_percent = 95\n", 2, "memory.soft_percent = 95 is out of range [0.1, 90]"},
+      {"below min", "[scan]\n\n\nchunk = 15\n", 4, "scan.chunk = 15 is out of range [16, 100000]"},
+      {"negative", "[kill]\ndeadline_ms = -1\n", 2, "out of range"},
+      {"factor above 1", "[score]\nroot_factor = 1.5\n", 2, "score.root_factor = 1.5 is out of range [0, 1]"},
+      {"nan", "[score]\ngrowth_weight = nan\n", 2, "score.growth_weight must be a number"},
+      {"inf", "[score]\ngrowth_weight = inf\n", 2, "score.growth_weight must be a number"},
+      {"pattern without field", "[kill]\nprefer = [\"nofield\"]\n", 2, "kill.prefer: pattern \"nofield\" has no field"},
+      {"pattern with unknown field", "[kill]\navoid = [\n  \"name:ok\",\n  \"bogus:x\",\n]\n", 4, "kill.avoid: pattern \"bogus:x\": unknown field \"bogus\""},
+      {"pattern with empty glob", "[kill]\n\nprotect = [\"name:\"]\n", 3, "kill.protect: pattern \"name:\": empty glob"},
+      {"non-array prefer", "[kill]\nprefer = \"name:x\"\n", 2, "kill.prefer must be an array of strings"},
+      {"non-string array item", "[kill]\navoid = [\n  \"name:x\",\n  42,\n]\n", 4, "kill.avoid: every entry must be a string"},
+      {"soft below hard", "[memory]\nsoft_percent = 4\nhard_percent = 6\n", 0, "memory.soft_percent (4) must not be below memory.hard_percent (6)"},
+      {"min interval above max", "[sampling]\nmax_interval_ms = 100\nmin_interval_ms = 200\n", 0, "sampling.min_interval_ms must not exceed sampling.max_interval_ms"},
+      {"key outside a section", "soft_percent = 10\n", 1, "unknown section [soft_percent]"},
+      {"section as a value", "memory = 3\n", 1, "\"memory\" must be a section ([memory])"},
+  };
+  for (const auto& c : cases) {
+    std::vector<ConfigError> errors;
+    (void)Config::parse(c.text, "t.toml", errors);
+    ASSERT_EQ(errors.size(), 1u) << c.name << "\n" << show(errors);
+    EXPECT_EQ(errors[0].line, c.line) << c.name << "\n" << show(errors);
+    EXPECT_NE(errors[0].message.find(c.messagePart), std::string::npos)
+        << c.name << "\n" << show(errors);
+  }
+}
+
+TEST(ConfigErrorTest, InvalidValueKeepsTheDefault) {
+  std::vector<ConfigError> errors;
+  Config cfg = Config::parse("[memory]\nsoft_percent = 95\nhard_percent = \"x\"\n", "t", errors);
+  EXPECT_EQ(errors.size(), 2u) << show(errors);
+  EXPECT_EQ(cfg.get(Key::MemorySoftPercent), 10);
+  EXPECT_EQ(cfg.get(Key::MemoryHardPercent), 5);
+}
+
+TEST(ConfigErrorTest, SeveralErrorsAreAllReported) {
+  const char* text =
+      "[memory]\n"                      // 1
+      "soft_percent = 200\n"            // 2 out of range
+      "psi = 1\n"                       // 3 wrong type
+      "\n"                              // 4
+      "[bogus]\n"                       // 5 unknown section
+      "x = 1\n"                         // 6
+      "\n"                              // 7
+      "[kill]\n"                        // 8
+      "deadline_ms = 1.5\n"             // 9 float for an integer
+      "prefer = [\"nofield\", \"name:ok\", \"cmd:x\"]\n"  // 10 two bad patterns
+      "nope = true\n"                   // 11 unknown key
+      "[score]\n"                       // 12
+      "avoid_factor = 2\n";             // 13 out of range
+  std::vector<ConfigError> errors;
+  Config cfg = Config::parse(text, "t.toml", errors);
+  std::vector<int> lines;
+  for (const auto& e : errors) lines.push_back(e.line);
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<int>{2, 3, 5, 9, 10, 10, 11, 13})) << show(errors);
+  ASSERT_EQ(cfg.prefer.size(), 1u);  // the good pattern is still taken
+  EXPECT_EQ(cfg.prefer[0].glob, "ok");
+}
+
+TEST(ConfigErrorTest, SyntaxErrorMessageIsNotEmpty) {
+  std::vector<ConfigError> errors;
+  (void)Config::parse("[memory\n", "t.toml", errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 1);
+  EXPECT_FALSE(errors[0].message.empty());
+}
+
+// ---- toToml round trip --------------------------------------------------------------
+
+void expectSameValues(const Config& a, const Config& b) {
+  for (const auto& s : kSettings) EXPECT_EQ(a.get(s.key), b.get(s.key)) << s.section << "." << s.name;
+  auto texts = [](const std::vector<Pattern>& ps) {
+    std::vector<std::string> out;
+    for (const auto& p : ps) out.push_back(p.text);
+    return out;
+  };
+  EXPECT_EQ(texts(a.prefer), texts(b.prefer));
+  EXPECT_EQ(texts(a.avoid), texts(b.avoid));
+  EXPECT_EQ(texts(a.protect), texts(b.protect));
+}
+
+TEST(ConfigTomlTest, DefaultsRoundTrip) {
+  Config def;
+  std::string text = def.toToml();
+  std::vector<ConfigError> errors;
+  Config back = Config::parse(text, "defaults.toml", errors);
+  EXPECT_TRUE(errors.empty()) << show(errors) << text;
+  expectSameValues(def, back);
+  // Every setting is written out, with its section.
+  for (const auto& s : kSettings)
+    EXPECT_NE(text.find(std::string("\n") + s.name + " = "), std::string::npos) << s.name;
+  for (const char* section : {"[memory]", "[sampling]", "[scan]", "[kill]", "[score]"})
+    EXPECT_NE(text.find(section), std::string::npos) << section;
+  EXPECT_NE(text.find("\nprefer = []\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nprotect = []\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nsoft_max_mib = 4096\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nroot_factor = 0.25\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\ncount_zfs_arc = true\n"), std::string::npos) << text;
+}
+
+TEST(ConfigTomlTest, ModifiedConfigRoundTrips) {
+  Config cfg = parseOk(
+      "[memory]\nsoft_percent = 12.5\npsi = false\nsoft_max_mib = 16777216\n"
+      "[kill]\nprefer = [\"name:chrome*\", \"user:alice\"]\nprotect = [\"cgroup:/machine.slice/*\"]\n"
+      "[score]\nyouth_bonus = 0.333\n");
+  std::string text = cfg.toToml();
+  std::vector<ConfigError> errors;
+  Config back = Config::parse(text, "again.toml", errors);
+  EXPECT_TRUE(errors.empty()) << show(errors) << text;
+  expectSameValues(cfg, back);
+  EXPECT_EQ(back.get(Key::MemorySoftMaxMib), 16777216);
+}
+
+TEST(ConfigTomlTest, FactorsKeepTheirPrecision) {
+  Config cfg = parseOk("[memory]\nsoft_percent = 33.3333333\n[score]\nyouth_bonus = 0.1234567\n");
+  std::string text = cfg.toToml();
+  std::vector<ConfigError> errors;
+  Config back = Config::parse(text, "again.toml", errors);
+  EXPECT_TRUE(errors.empty()) << show(errors);
+  EXPECT_EQ(back.get(Key::MemorySoftPercent), 33.3333333);
+  EXPECT_EQ(back.get(Key::ScoreYouthBonus), 0.1234567);
+}
+
+TEST(ConfigTomlTest, PatternWithQuoteOrBackslashRoundTrips) {
+  // TOML "cmdline:*\"x\"*" and "name:a\\b": the pattern text holds a quote and a
+  // backslash, which toToml() must escape.
+  Config cfg = parseOk("[kill]\navoid = [\"cmdline:*\\\"x\\\"*\", \"name:a\\\\b\"]\n");
+  ASSERT_EQ(cfg.avoid.size(), 2u);
+  ASSERT_EQ(cfg.avoid[0].text, "cmdline:*\"x\"*");
+  ASSERT_EQ(cfg.avoid[1].text, "name:a\\b");
+  std::string text = cfg.toToml();
+  std::vector<ConfigError> errors;
+  Config back = Config::parse(text, "again.toml", errors);
+  EXPECT_TRUE(errors.empty()) << show(errors);
+  expectSameValues(cfg, back);
+}
+
+// ---- parsePattern --------------------------------------------------------------------
+
+TEST(ParsePatternTest, Table) {
+  struct Case {
+    const char* text;
+    bool ok;
+    Pattern::Field field;
+    const char* glob;
+    const char* messagePart;
+  };
+  const Case cases[] = {
+      {"name:sshd", true, Pattern::Field::Name, "sshd", ""},
+      {"cmdline:*java* -Xmx*", true, Pattern::Field::Cmdline, "*java* -Xmx*", ""},
+      {"exe:/usr/bin/qemu-*", true, Pattern::Field::Exe, "/usr/bin/qemu-*", ""},
+      {"cgroup:/machine.slice/*", true, Pattern::Field::Cgroup, "/machine.slice/*", ""},
+      {"user:1000", true, Pattern::Field::User, "1000", ""},
+      {"name:a:b", true, Pattern::Field::Name, "a:b", ""},  // only the first colon splits
+      {"nofield", false, Pattern::Field::Name, "", "has no field"},
+      {"", false, Pattern::Field::Name, "", "has no field"},
+      {"bogus:x", false, Pattern::Field::Name, "", "unknown field \"bogus\""},
+      {"Name:x", false, Pattern::Field::Name, "", "unknown field \"Name\""},
+      {":x", false, Pattern::Field::Name, "", "unknown field \"\""},
+      {"name:", false, Pattern::Field::Name, "", "empty glob"},
+  };
+  for (const auto& c : cases) {
+    Pattern p;
+    std::string message;
+    bool ok = parsePattern(c.text, p, message);
+    EXPECT_EQ(ok, c.ok) << c.text << ": " << message;
+    if (c.ok) {
+      EXPECT_EQ(p.field, c.field) << c.text;
+      EXPECT_EQ(p.glob, c.glob) << c.text;
+      EXPECT_EQ(p.text, c.text) << c.text;
+    } else {
+      EXPECT_NE(message.find(c.messagePart), std::string::npos) << c.text << ": " << message;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ork::config

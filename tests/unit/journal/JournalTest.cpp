@@ -1,0 +1,265 @@
+// Journal lines: escaping of hostile values, truncation, and writing to a plain file
+// through Journal and KmsgWriter.
+#include "ork/journal/Journal.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ork/sys/KmsgWriter.h"
+
+namespace ork::journal {
+namespace {
+
+std::string text(const Line& l) { return std::string(l.text()); }
+
+// ---- Line -------------------------------------------------------------------------
+
+TEST(LineTest, EventPrefix) { EXPECT_EQ(text(Line("kill")), "ork: event=kill"); }
+
+TEST(LineTest, Num) {
+  struct Case {
+    std::int64_t value;
+    const char* want;
+  };
+  const Case cases[] = {
+      {0, "ork: event=e n=0"},
+      {42, "ork: event=e n=42"},
+      {-7, "ork: event=e n=-7"},
+      {std::numeric_limits<std::int64_t>::max(), "ork: event=e n=9223372036854775807"},
+      {std::numeric_limits<std::int64_t>::min(), "ork: event=e n=-9223372036854775808"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(text(Line("e").num("n", c.value)), c.want);
+}
+
+TEST(LineTest, KibAndFlag) {
+  EXPECT_EQ(text(Line("e").kib("rss", Bytes::mib(3))), "ork: event=e rss=3072");
+  EXPECT_EQ(text(Line("e").kib("rss", Bytes{1023})), "ork: event=e rss=0");
+  EXPECT_EQ(text(Line("e").kib("rss", Bytes{2047})), "ork: event=e rss=1");
+  EXPECT_EQ(text(Line("e").kib("need", Bytes{-4096})), "ork: event=e need=-4");
+  EXPECT_EQ(text(Line("e").flag("dry_run", true).flag("tree", false)),
+            "ork: event=e dry_run=1 tree=0");
+}
+
+TEST(LineTest, WordReplacesNonWordChars) {
+  struct Case {
+    const char* value;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"memory_below_hard", "memory_below_hard"},
+      {"a-b.c/d:e+f_G9", "a-b.c/d:e+f_G9"},
+      {"two words", "two_words"},
+      {"x=1", "x_1"},
+      {"q\"uote\\", "q_uote_"},
+      {"new\nline", "new_line"},
+      {"caf\xc3\xa9", "caf__"},
+      {"", ""},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(text(Line("e").word("k", c.value)), std::string("ork: event=e k=") + c.want) << c.value;
+}
+
+TEST(LineTest, StrEscapesHostileValue) {
+  const std::string hostile = "evil \"name\" \\ x=1\nork: event=kill pid=1\t\x7f\xc3\xa9\x01";
+  const std::string got = text(Line("kill").num("pid", 4242).str("name", hostile).num("uid", 0));
+  EXPECT_EQ(got,
+            "ork: event=kill pid=4242 name=\"evil \\x22name\\x22 \\x5c x=1\\x0aork: event=kill "
+            "pid=1\\x09\\x7f\\xc3\\xa9\\x01\" uid=0");
+  // One line, no raw quote or control byte inside the value.
+  EXPECT_EQ(got.find('\n'), std::string::npos);
+  const auto open = got.find("name=\"") + 6;
+  const auto close = got.find('"', open);
+  EXPECT_EQ(got.substr(close), "\" uid=0");
+  for (char c : got) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 && u < 0x7f) << static_cast<int>(u);
+  }
+}
+
+TEST(LineTest, StrPlainAndEmpty) {
+  EXPECT_EQ(text(Line("e").str("name", "qemu-system-x86")), "ork: event=e name=\"qemu-system-x86\"");
+  EXPECT_EQ(text(Line("e").str("name", "")), "ork: event=e name=\"\"");
+  // Spaces stay as they are: the quotes delimit the value.
+  EXPECT_EQ(text(Line("e").str("detail", "no PSI file")), "ork: event=e detail=\"no PSI file\"");
+}
+
+TEST(LineTest, StrWithEmbeddedNul) {
+  const std::string v("a\0b", 3);
+  EXPECT_EQ(text(Line("e").str("k", v)), "ork: event=e k=\"a\\x00b\"");
+}
+
+TEST(LineTest, OverlongValueIsTruncatedAtBufferEnd) {
+  const std::string longValue(5000, 'a');
+  Line l("e");
+  l.str("name", longValue);
+  ASSERT_EQ(l.text().size(), 1000u);
+  EXPECT_EQ(text(l).substr(0, 22), "ork: event=e name=\"aaa");
+  EXPECT_EQ(l.text().back(), 'a');
+  // Once full, further fields are dropped whole, never written past the end.
+  l.num("pid", 1).word("w", "x").str("s", "y");
+  EXPECT_EQ(l.text().size(), 1000u);
+  EXPECT_EQ(l.text().back(), 'a');
+}
+
+TEST(LineTest, OverlongEscapedValueIsTruncated) {
+  const std::string nasty(1000, '\n');  // 4 bytes each once escaped
+  Line l("e");
+  l.str("v", nasty);
+  ASSERT_EQ(l.text().size(), 1000u);
+  EXPECT_EQ(l.text().find('\n'), std::string_view::npos);
+}
+
+TEST(LineTest, ExactlyFullLine) {
+  // "ork: event=e" is 12 bytes; " k=" 3 more; fill to exactly 1000.
+  const std::string v(1000 - 15, 'b');
+  Line l("e");
+  l.word("k", v);
+  EXPECT_EQ(l.text().size(), 1000u);
+  l.num("x", 5);
+  EXPECT_EQ(l.text().size(), 1000u);
+  EXPECT_EQ(l.text().back(), 'b');
+}
+
+// ---- files -------------------------------------------------------------------------
+
+class TempFile {
+ public:
+  TempFile() {
+    char tmpl[] = "/tmp/ork-journal-XXXXXX";
+    const char* dir = ::mkdtemp(tmpl);
+    EXPECT_NE(dir, nullptr);
+    dir_ = dir ? dir : "/tmp";
+    path_ = dir_ + "/kmsg";
+  }
+  ~TempFile() {
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::string read() const {
+    std::ifstream in(path_, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+TEST(JournalTest, WritesLinesToAFileWithoutPriority) {
+  TempFile f;
+  auto j = Journal::open(f.path(), false);
+  ASSERT_TRUE(j.ok()) << j.error().message();
+  EXPECT_FALSE(j->isKmsg());
+  EXPECT_EQ(j->fdsOpen(), 1);
+  j->write(Line("start").num("pid", 1), Priority::Info, TimePoint{});
+  j->write(Line("kill").str("name", "a\nb"), Priority::Warning, TimePoint{});
+  j->write(Line("oops"), Priority::Error, TimePoint{});
+  EXPECT_EQ(f.read(),
+            "ork: event=start pid=1\n"
+            "ork: event=kill name=\"a\\x0ab\"\n"
+            "ork: event=oops\n");
+}
+
+TEST(JournalTest, AppendsToAnExistingFile) {
+  TempFile f;
+  {
+    std::ofstream out(f.path());
+    out << "earlier\n";
+  }
+  auto j = Journal::open(f.path(), false);
+  ASSERT_TRUE(j.ok());
+  j->write(Line("x"), Priority::Notice, TimePoint{});
+  EXPECT_EQ(f.read(), "earlier\nork: event=x\n");
+}
+
+TEST(JournalTest, FullLengthLineIsWrittenWhole) {
+  TempFile f;
+  auto j = Journal::open(f.path(), false);
+  ASSERT_TRUE(j.ok());
+  Line l("e");
+  l.str("v", std::string(3000, 'z'));
+  j->write(l, Priority::Info, TimePoint{});
+  const std::string got = f.read();
+  ASSERT_EQ(got.size(), 1001u);
+  EXPECT_EQ(got.substr(0, 1000), text(l));
+  EXPECT_EQ(got.back(), '\n');
+}
+
+TEST(JournalTest, MirrorsOnStderr) {
+  TempFile f;
+  auto j = Journal::open(f.path(), true);
+  ASSERT_TRUE(j.ok());
+  ::testing::internal::CaptureStderr();
+  j->write(Line("x").num("n", 1), Priority::Info, TimePoint{});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "ork: event=x n=1\n");
+  EXPECT_EQ(f.read(), "ork: event=x n=1\n");
+}
+
+TEST(JournalTest, WriteFailureReportedOnceAndIgnored) {
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full";
+  auto j = Journal::open("/dev/full", false);
+  ASSERT_TRUE(j.ok()) << j.error().message();
+  EXPECT_FALSE(j->isKmsg());
+  ::testing::internal::CaptureStderr();
+  j->write(Line("a"), Priority::Info, TimePoint{});
+  j->write(Line("b"), Priority::Info, TimePoint{});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "ork: cannot write the journal, ignoring: /dev/full: No space left on device\n");
+}
+
+TEST(JournalTest, OpenInMissingDirectoryFails) {
+  auto j = Journal::open("/nonexistent-dir/kmsg", false);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.error().code, ENOENT);
+}
+
+// ---- KmsgWriter ----------------------------------------------------------------------
+
+TEST(KmsgWriterTest, RegularFileIsNotKmsgAndKeepsEveryLineInOrder) {
+  TempFile f;
+  auto w = sys::KmsgWriter::open(f.path());
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  EXPECT_FALSE(w->isKmsg());
+  EXPECT_EQ(w->fdsOpen(), 1);
+  std::string want;
+  // Far more than the kernel's burst of 10 per 5 s, all at the same instant: a plain
+  // file has no rate limit, so nothing is dropped and no fd is added.
+  for (int i = 0; i < 200; ++i) {
+    std::string line = "line " + std::to_string(i);
+    ASSERT_TRUE(w->write(line, TimePoint{Millis{i}}).ok());
+    want += line + "\n";
+  }
+  EXPECT_EQ(w->fdsOpen(), 1);
+  EXPECT_EQ(f.read(), want);
+}
+
+TEST(KmsgWriterTest, DevNullIsNotKmsg) {
+  auto w = sys::KmsgWriter::open("/dev/null");
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  EXPECT_FALSE(w->isKmsg());
+  EXPECT_TRUE(w->write("x", TimePoint{}).ok());
+}
+
+TEST(KmsgWriterTest, WriteErrorIsReturned) {
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full";
+  auto w = sys::KmsgWriter::open("/dev/full");
+  ASSERT_TRUE(w.ok());
+  auto r = w->write("x", TimePoint{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ENOSPC);
+}
+
+}  // namespace
+}  // namespace ork::journal

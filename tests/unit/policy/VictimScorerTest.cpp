@@ -1,0 +1,523 @@
+// Victim choice: exclusions, score parts, the minimum-kill rule and tree candidates,
+// on hand-built candidate tables.
+#include "ork/policy/VictimScorer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "ork/config/Config.h"
+
+namespace ork::policy {
+namespace {
+
+using config::Config;
+using config::Key;
+
+constexpr Nanos kOld = Seconds{30 * 86400};  // older than a week: youth factor 1
+
+struct IdentitySpec {
+  std::uint64_t exeKey = 0;
+  bool vital = false;
+  bool prefer = false;
+  bool avoid = false;
+  bool systemService = false;
+};
+
+ProcessInfo proc(int pid, Bytes rss, IdentitySpec id = {}) {
+  ProcessInfo p;
+  p.pid = pid;
+  p.ppid = 1;
+  p.uid = 1000;
+  p.state = 'S';
+  p.rss = rss;
+  p.age = kOld;
+  auto identity = std::make_shared<ProcessIdentity>();
+  identity->exeKey = id.exeKey != 0 ? id.exeKey : 0x1000u + static_cast<std::uint64_t>(pid);
+  identity->vital = id.vital;
+  identity->prefer = id.prefer;
+  identity->avoid = id.avoid;
+  identity->systemService = id.systemService;
+  p.identity = identity;
+  return p;
+}
+
+class VictimScorerTest : public ::testing::Test {
+ protected:
+  // Ranks entries (sorted by pid first) with the given need in a 16 GiB domain.
+  const std::vector<Candidate>& rank(std::vector<ProcessInfo>& entries, Bytes need = Bytes{0}) {
+    std::sort(entries.begin(), entries.end(),
+              [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
+    ScoreContext ctx{kDomain, need, &cfg_};
+    rankCandidates(entries, ctx, ranked_, scratch_);
+    return ranked_;
+  }
+  int pidOf(const std::vector<ProcessInfo>& entries, const Candidate& c) {
+    return entries[static_cast<std::size_t>(c.index)].pid;
+  }
+  const Candidate* findSingle(const std::vector<ProcessInfo>& entries, int pid) {
+    for (const auto& c : ranked_)
+      if (c.members == 1 && pidOf(entries, c) == pid) return &c;
+    return nullptr;
+  }
+
+  static constexpr Bytes kDomain = Bytes::gib(16);
+  Config cfg_;
+  std::vector<Candidate> ranked_;
+  std::vector<int> scratch_;
+};
+
+// ---- exclusions ------------------------------------------------------------------
+
+struct ExclusionCase {
+  const char* name;
+  void (*mutate)(ProcessInfo&);
+  Exclusion want;
+};
+
+TEST(ExclusionOfTest, Table) {
+  const ExclusionCase cases[] = {
+      {"normal", [](ProcessInfo&) {}, Exclusion::None},
+      {"pid1", [](ProcessInfo& p) { p.pid = 1; }, Exclusion::Init},
+      {"pid1 kernel thread", [](ProcessInfo& p) { p.pid = 1; p.kernelThread = true; }, Exclusion::Init},
+      {"kthread", [](ProcessInfo& p) { p.kernelThread = true; }, Exclusion::KernelThread},
+      {"vital",
+       [](ProcessInfo& p) {
+         auto id = std::make_shared<ProcessIdentity>(*p.identity);
+         id->vital = true;
+         p.identity = id;
+       },
+       Exclusion::Vital},
+      {"adj -1000", [](ProcessInfo& p) { p.oomScoreAdj = -1000; }, Exclusion::OomScoreAdjMin},
+      {"adj -999", [](ProcessInfo& p) { p.oomScoreAdj = -999; }, Exclusion::None},
+      {"zombie", [](ProcessInfo& p) { p.state = 'Z'; }, Exclusion::Zombie},
+      {"dead", [](ProcessInfo& p) { p.state = 'X'; }, Exclusion::Zombie},
+      {"no memory", [](ProcessInfo& p) { p.rss = Bytes{0}; }, Exclusion::NoMemory},
+      {"swap only", [](ProcessInfo& p) { p.rss = Bytes{0}; p.swap = Bytes::mib(1); }, Exclusion::None},
+      {"no identity", [](ProcessInfo& p) { p.identity = nullptr; }, Exclusion::None},
+  };
+  for (const auto& c : cases) {
+    ProcessInfo p = proc(100, Bytes::mib(100));
+    c.mutate(p);
+    EXPECT_EQ(exclusionOf(p), c.want) << c.name << " got " << toString(exclusionOf(p));
+  }
+}
+
+TEST_F(VictimScorerTest, ExcludedProcessesAreNeverCandidatesEvenIfBiggest) {
+  std::vector<ProcessInfo> e;
+  e.push_back(proc(1, Bytes::gib(8)));  // init
+  ProcessInfo kt = proc(2, Bytes::gib(8));
+  kt.kernelThread = true;
+  e.push_back(kt);
+  e.push_back(proc(50, Bytes::gib(8), {.vital = true}));
+  ProcessInfo adj = proc(60, Bytes::gib(8));
+  adj.oomScoreAdj = -1000;
+  e.push_back(adj);
+  ProcessInfo zombie = proc(70, Bytes::gib(8));
+  zombie.state = 'Z';
+  e.push_back(zombie);
+  e.push_back(proc(300, Bytes::mib(100)));
+  const auto& r = rank(e, Bytes::gib(1));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(pidOf(e, r[0]), 300);
+  EXPECT_EQ(chooseVictim(r, cfg_), 0);
+}
+
+TEST_F(VictimScorerTest, OnlyExcludedMeansNoVictim) {
+  std::vector<ProcessInfo> e;
+  e.push_back(proc(1, Bytes::gib(8)));
+  const auto& r = rank(e);
+  EXPECT_TRUE(r.empty());
+  EXPECT_EQ(chooseVictim(r, cfg_), -1);
+}
+
+// ---- score parts -----------------------------------------------------------------
+
+TEST_F(VictimScorerTest, BiggestWinsWhenNothingElseDiffers) {
+  std::vector<ProcessInfo> e = {proc(100, Bytes::gib(1)), proc(200, Bytes::gib(3)),
+                                proc(300, Bytes::gib(2))};
+  const auto& r = rank(e);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(pidOf(e, r[0]), 200);
+  EXPECT_EQ(pidOf(e, r[1]), 300);
+  EXPECT_EQ(pidOf(e, r[2]), 100);
+  EXPECT_DOUBLE_EQ(r[0].score, static_cast<double>(Bytes::gib(3).value));
+  EXPECT_DOUBLE_EQ(r[0].sizePoints, static_cast<double>(Bytes::gib(3).value));
+  EXPECT_EQ(r[0].freed, Bytes::gib(3));
+  EXPECT_EQ(r[0].members, 1);
+  EXPECT_DOUBLE_EQ(r[0].ownerFactor, 1.0);
+  EXPECT_DOUBLE_EQ(r[0].patternFactor, 1.0);
+  EXPECT_DOUBLE_EQ(r[0].youthFactor, 1.0);
+  EXPECT_EQ(pidOf(e, r[static_cast<std::size_t>(chooseVictim(r, cfg_))]), 200);
+}
+
+TEST_F(VictimScorerTest, SwapCountsAsFreedMemory) {
+  ProcessInfo a = proc(100, Bytes::gib(1));
+  a.swap = Bytes::gib(3);
+  std::vector<ProcessInfo> e = {a, proc(200, Bytes::gib(2))};
+  const auto& r = rank(e);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+  EXPECT_EQ(r[0].freed, Bytes::gib(4));
+}
+
+TEST_F(VictimScorerTest, GrowerBeatsBiggerSteadyProcess) {
+  ProcessInfo grower = proc(100, Bytes::gib(2));
+  grower.growth = Bytes::gib(2);
+  std::vector<ProcessInfo> e = {grower, proc(200, Bytes::gib(3))};
+  const auto& r = rank(e, Bytes::gib(8));  // neither suffices: the best is chosen
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+  EXPECT_DOUBLE_EQ(r[0].growthPoints, 2.0 * static_cast<double>(Bytes::gib(2).value));
+  EXPECT_DOUBLE_EQ(r[0].score, static_cast<double>(Bytes::gib(6).value));
+  EXPECT_EQ(r[0].growth, Bytes::gib(2));
+  EXPECT_EQ(pidOf(e, r[static_cast<std::size_t>(chooseVictim(r, cfg_))]), 100);
+}
+
+TEST_F(VictimScorerTest, AdjPlus1000IsPreferred) {
+  ProcessInfo small = proc(100, Bytes::gib(1));
+  small.oomScoreAdj = 1000;
+  std::vector<ProcessInfo> e = {small, proc(200, Bytes::gib(8))};
+  const auto& r = rank(e, Bytes::gib(32));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+  EXPECT_DOUBLE_EQ(r[0].adjPoints, static_cast<double>(kDomain.value));
+  EXPECT_DOUBLE_EQ(r[0].score, static_cast<double>((Bytes::gib(1) + kDomain).value));
+}
+
+TEST_F(VictimScorerTest, NegativeAdjLowersScoreButFloorsAtOne) {
+  ProcessInfo p = proc(100, Bytes::gib(1));
+  p.oomScoreAdj = -500;  // -8 GiB of points: raw score clamps to 1
+  std::vector<ProcessInfo> e = {p};
+  const auto& r = rank(e);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_DOUBLE_EQ(r[0].adjPoints, -0.5 * static_cast<double>(kDomain.value));
+  EXPECT_DOUBLE_EQ(r[0].score, 1.0);
+}
+
+TEST_F(VictimScorerTest, RootOwnedScoresAQuarter) {
+  ProcessInfo root = proc(100, Bytes::gib(2));
+  root.uid = 0;
+  ProcessInfo user = proc(200, Bytes::gib(2));
+  std::vector<ProcessInfo> e = {root, user};
+  const auto& r = rank(e);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 200);
+  EXPECT_EQ(pidOf(e, r[1]), 100);
+  EXPECT_DOUBLE_EQ(r[1].ownerFactor, 0.25);
+  EXPECT_DOUBLE_EQ(r[1].score, 0.25 * static_cast<double>(Bytes::gib(2).value));
+  EXPECT_DOUBLE_EQ(r[0].ownerFactor, 1.0);
+}
+
+TEST_F(VictimScorerTest, OwnerAndPatternFactorsTable) {
+  struct Case {
+    const char* name;
+    std::uint32_t uid;
+    IdentitySpec id;
+    double owner;
+    double pattern;
+  };
+  const Case cases[] = {
+      {"user", 1000, {}, 1.0, 1.0},
+      {"root", 0, {}, 0.25, 1.0},
+      {"system service", 1000, {.systemService = true}, 0.5, 1.0},
+      {"root system service", 0, {.systemService = true}, 0.25, 1.0},
+      {"prefer", 1000, {.prefer = true}, 1.0, 4.0},
+      {"avoid", 1000, {.avoid = true}, 1.0, 0.125},
+      {"prefer and avoid cancel", 1000, {.prefer = true, .avoid = true}, 1.0, 1.0},
+      {"root prefer", 0, {.prefer = true}, 0.25, 4.0},
+  };
+  for (const auto& c : cases) {
+    ProcessInfo p = proc(100, Bytes::gib(1), c.id);
+    p.uid = c.uid;
+    std::vector<ProcessInfo> e = {p};
+    const auto& r = rank(e);
+    ASSERT_EQ(r.size(), 1u) << c.name;
+    EXPECT_DOUBLE_EQ(r[0].ownerFactor, c.owner) << c.name;
+    EXPECT_DOUBLE_EQ(r[0].patternFactor, c.pattern) << c.name;
+    EXPECT_DOUBLE_EQ(r[0].score, static_cast<double>(Bytes::gib(1).value) * c.owner * c.pattern)
+        << c.name;
+  }
+}
+
+TEST_F(VictimScorerTest, PreferredSmallerProcessBeatsBiggerOne) {
+  std::vector<ProcessInfo> e = {proc(100, Bytes::gib(1), {.prefer = true}),
+                                proc(200, Bytes::gib(3))};
+  const auto& r = rank(e, Bytes::gib(100));
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+}
+
+TEST_F(VictimScorerTest, AvoidedBiggerProcessLosesToSmallerOne) {
+  std::vector<ProcessInfo> e = {proc(100, Bytes::gib(1)),
+                                proc(200, Bytes::gib(4), {.avoid = true})};
+  const auto& r = rank(e, Bytes::gib(100));
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+}
+
+TEST_F(VictimScorerTest, ConfiguredFactorsAreUsed) {
+  cfg_.set(Key::ScoreRootFactor, 0.5);
+  cfg_.set(Key::ScoreGrowthWeight, 0);
+  ProcessInfo p = proc(100, Bytes::gib(1));
+  p.uid = 0;
+  p.growth = Bytes::gib(1);
+  std::vector<ProcessInfo> e = {p};
+  const auto& r = rank(e);
+  EXPECT_DOUBLE_EQ(r[0].ownerFactor, 0.5);
+  EXPECT_DOUBLE_EQ(r[0].growthPoints, 0.0);
+  EXPECT_DOUBLE_EQ(r[0].score, 0.5 * static_cast<double>(Bytes::gib(1).value));
+}
+
+TEST_F(VictimScorerTest, YouthFactor) {
+  struct Case {
+    Nanos age;
+    double want;
+  };
+  const double week = 7 * 86400.0;
+  const Case cases[] = {
+      {Nanos{0}, 1.1},
+      {Seconds{10}, 1 + 0.1 * (1 - std::log10(11.0) / std::log10(1 + week))},
+      {Seconds{3600}, 1 + 0.1 * (1 - std::log10(3601.0) / std::log10(1 + week))},
+      {Seconds{7 * 86400}, 1.0},
+      {kOld, 1.0},
+  };
+  for (const auto& c : cases) {
+    ProcessInfo p = proc(100, Bytes::gib(1));
+    p.age = c.age;
+    std::vector<ProcessInfo> e = {p};
+    const auto& r = rank(e);
+    EXPECT_NEAR(r[0].youthFactor, c.want, 1e-12) << c.age.count();
+    EXPECT_NEAR(r[0].score, static_cast<double>(Bytes::gib(1).value) * c.want, 1.0);
+  }
+}
+
+TEST_F(VictimScorerTest, YoungerWinsAmongEqualProcesses) {
+  ProcessInfo old = proc(100, Bytes::gib(1));
+  ProcessInfo young = proc(200, Bytes::gib(1));
+  young.age = Seconds{60};
+  ProcessInfo older = proc(300, Bytes::gib(1));
+  older.age = Seconds{86400};
+  std::vector<ProcessInfo> e = {old, young, older};
+  const auto& r = rank(e, Bytes::gib(100));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(pidOf(e, r[0]), 200);
+  EXPECT_EQ(pidOf(e, r[1]), 300);
+  EXPECT_EQ(pidOf(e, r[2]), 100);
+  EXPECT_EQ(chooseVictim(r, cfg_), 0);
+}
+
+TEST_F(VictimScorerTest, SufficientFlag) {
+  std::vector<ProcessInfo> e = {proc(100, Bytes::gib(1)), proc(200, Bytes::gib(2))};
+  const auto& r = rank(e, Bytes::gib(2));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r[0].sufficient);   // 2 GiB >= 2 GiB
+  EXPECT_FALSE(r[1].sufficient);  // 1 GiB
+}
+
+// ---- chooseVictim: the minimum-kill rule ----------------------------------------
+
+Candidate cand(double score, Bytes freed, bool sufficient, int members = 1) {
+  Candidate c;
+  c.index = 0;
+  c.score = score;
+  c.freed = freed;
+  c.sufficient = sufficient;
+  c.members = members;
+  return c;
+}
+
+TEST(ChooseVictimTest, Table) {
+  Config cfg;
+  struct Case {
+    const char* name;
+    std::vector<Candidate> ranked;
+    int want;
+  };
+  const Case cases[] = {
+      {"empty", {}, -1},
+      {"one", {cand(100, Bytes::gib(1), false)}, 0},
+      {"none suffices: best",
+       {cand(100, Bytes::gib(2), false), cand(90, Bytes::gib(1), false)}, 0},
+      {"best suffices alone", {cand(100, Bytes::gib(2), true), cand(50, Bytes::gib(1), true)}, 0},
+      {"comparable sufficient beats insufficient best",
+       {cand(100, Bytes::gib(1), false), cand(80, Bytes::gib(3), true)}, 1},
+      {"both suffice: the one that frees less",
+       {cand(100, Bytes::gib(4), true), cand(90, Bytes::gib(2), true),
+        cand(80, Bytes::gib(3), true)},
+       1},
+      {"non-comparable sufficient not chosen",
+       {cand(100, Bytes::gib(1), false), cand(74, Bytes::gib(3), true)}, 0},
+      {"exactly 0.75 is comparable",
+       {cand(100, Bytes::gib(1), false), cand(75, Bytes::gib(3), true)}, 1},
+      {"non-comparable smaller sufficient not chosen over sufficient best",
+       {cand(100, Bytes::gib(4), true), cand(70, Bytes::gib(2), true)}, 0},
+      {"equal freed: fewer members",
+       {cand(100, Bytes::gib(2), true, 5), cand(90, Bytes::gib(2), true, 1)}, 1},
+      {"equal freed and members: the better score",
+       {cand(100, Bytes::gib(2), true), cand(90, Bytes::gib(2), true)}, 0},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(chooseVictim(c.ranked, cfg), c.want) << c.name;
+  }
+}
+
+TEST(ChooseVictimTest, ComparableRatioIsConfigurable) {
+  Config cfg;
+  cfg.set(Key::ScoreComparableRatio, 0.5);
+  std::vector<Candidate> ranked = {cand(100, Bytes::gib(1), false), cand(60, Bytes::gib(3), true)};
+  EXPECT_EQ(chooseVictim(ranked, cfg), 1);
+  cfg.set(Key::ScoreComparableRatio, 0.7);
+  EXPECT_EQ(chooseVictim(ranked, cfg), 0);
+}
+
+TEST_F(VictimScorerTest, MinimumKillThroughRanking) {
+  // Best (score 3 GiB) does not free the 2.5 GiB needed; a comparable (2.75 GiB
+  // resident, 0.92 x best) one does and is chosen.
+  ProcessInfo grower = proc(100, Bytes::gib(1));
+  grower.growth = Bytes::gib(1);  // score 3 GiB, frees 1 GiB
+  ProcessInfo big = proc(200, Bytes::mib(2816));
+  std::vector<ProcessInfo> e = {grower, big};
+  const auto& r = rank(e, Bytes::mib(2560));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+  EXPECT_FALSE(r[0].sufficient);
+  EXPECT_TRUE(r[1].sufficient);
+  EXPECT_EQ(chooseVictim(r, cfg_), 1);
+}
+
+// ---- tree candidates -------------------------------------------------------------
+
+class TreeTest : public VictimScorerTest {
+ protected:
+  static constexpr std::uint64_t kPool = 0xabcdef;
+  void SetUp() override {
+    ProcessInfo init = proc(1, Bytes::mib(10));
+    entries_.push_back(init);
+    ProcessInfo parent = proc(100, Bytes::mib(256), {.exeKey = kPool});
+    entries_.push_back(parent);
+    for (int pid = 101; pid <= 104; ++pid) {
+      ProcessInfo child = proc(pid, Bytes::mib(512), {.exeKey = kPool});
+      child.ppid = 100;
+      entries_.push_back(child);
+    }
+    ProcessInfo other = proc(105, Bytes::mib(300), {.exeKey = 0x999});
+    other.ppid = 100;
+    entries_.push_back(other);
+  }
+  const Candidate* tree() {
+    for (const auto& c : ranked_)
+      if (c.members > 1) return &c;
+    return nullptr;
+  }
+  std::vector<ProcessInfo> entries_;
+};
+
+TEST_F(TreeTest, ParentWithSameProgramChildrenFormsTree) {
+  rank(entries_, Bytes::gib(10));
+  // 6 singles (100..105) + 1 tree.
+  ASSERT_EQ(ranked_.size(), 7u);
+  const Candidate* t = tree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(pidOf(entries_, *t), 100);
+  EXPECT_EQ(t->members, 5);
+  EXPECT_EQ(t->freed, Bytes::mib(256 + 4 * 512));
+  int trees = 0;
+  for (const auto& c : ranked_) trees += c.members > 1;
+  EXPECT_EQ(trees, 1);
+
+  int members[16];
+  int n = treeMembers(entries_, *t, members, 16);
+  ASSERT_EQ(n, 5);
+  std::vector<int> pids;
+  for (int i = 0; i < n; ++i) pids.push_back(entries_[static_cast<std::size_t>(members[i])].pid);
+  EXPECT_EQ(pids, (std::vector<int>{100, 101, 102, 103, 104}));  // 105 runs another program
+}
+
+TEST_F(TreeTest, TreeMembersRespectsCap) {
+  rank(entries_, Bytes::gib(10));
+  const Candidate* t = tree();
+  ASSERT_NE(t, nullptr);
+  int members[3] = {-1, -1, -1};
+  EXPECT_EQ(treeMembers(entries_, *t, members, 2), 2);
+  EXPECT_EQ(entries_[static_cast<std::size_t>(members[0])].pid, 100);
+  EXPECT_EQ(members[2], -1);
+  EXPECT_EQ(treeMembers(entries_, *t, members, 0), 0);
+}
+
+TEST_F(TreeTest, SingleCandidateHasOnlyItselfAsMember) {
+  rank(entries_, Bytes::gib(10));
+  const Candidate* c = findSingle(entries_, 102);
+  ASSERT_NE(c, nullptr);
+  int members[8];
+  ASSERT_EQ(treeMembers(entries_, *c, members, 8), 1);
+  EXPECT_EQ(entries_[static_cast<std::size_t>(members[0])].pid, 102);
+}
+
+TEST_F(TreeTest, TreeChosenWhenNoSingleSuffices) {
+  const auto& r = rank(entries_, Bytes::gib(2));
+  int choice = chooseVictim(r, cfg_);
+  ASSERT_GE(choice, 0);
+  const Candidate& c = r[static_cast<std::size_t>(choice)];
+  EXPECT_EQ(c.members, 5);
+  EXPECT_EQ(pidOf(entries_, c), 100);
+  EXPECT_TRUE(c.sufficient);
+}
+
+TEST_F(TreeTest, ComparableSufficientSingleBeatsTree) {
+  entries_.push_back(proc(200, Bytes::gib(2)));  // 2048 MiB vs tree 2304 MiB: 0.89
+  const auto& r = rank(entries_, Bytes::gib(2));
+  ASSERT_EQ(r[0].members, 5);  // the tree scores best
+  int choice = chooseVictim(r, cfg_);
+  ASSERT_GE(choice, 0);
+  const Candidate& c = r[static_cast<std::size_t>(choice)];
+  EXPECT_EQ(c.members, 1);
+  EXPECT_EQ(pidOf(entries_, c), 200);
+}
+
+TEST_F(TreeTest, ExcludedChildIsNotAMember) {
+  entries_[3].oomScoreAdj = -1000;  // pid 102
+  rank(entries_, Bytes::gib(10));
+  const Candidate* t = tree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->members, 4);
+  EXPECT_EQ(t->freed, Bytes::mib(256 + 3 * 512));
+  int members[8];
+  ASSERT_EQ(treeMembers(entries_, *t, members, 8), 4);
+  EXPECT_EQ(entries_[static_cast<std::size_t>(members[2])].pid, 103);
+}
+
+TEST_F(TreeTest, GrandchildrenJoinTheTree) {
+  ProcessInfo grandchild = proc(110, Bytes::mib(100), {.exeKey = kPool});
+  grandchild.ppid = 101;
+  entries_.push_back(grandchild);
+  rank(entries_, Bytes::gib(10));
+  const Candidate* t = tree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(pidOf(entries_, *t), 100);
+  EXPECT_EQ(t->members, 6);
+  EXPECT_EQ(t->freed, Bytes::mib(256 + 4 * 512 + 100));
+  int trees = 0;
+  for (const auto& c : ranked_) trees += c.members > 1;
+  EXPECT_EQ(trees, 1);  // 101 is not a tree root of its own
+}
+
+TEST_F(TreeTest, ZombieChildExcluded) {
+  entries_[2].state = 'Z';  // pid 101
+  rank(entries_, Bytes::gib(10));
+  EXPECT_EQ(findSingle(entries_, 101), nullptr);
+  const Candidate* t = tree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->members, 4);
+}
+
+TEST_F(TreeTest, TreeRootOwnedByRootGetsRootFactor) {
+  entries_[1].uid = 0;  // parent 100
+  rank(entries_, Bytes::gib(10));
+  const Candidate* t = tree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_DOUBLE_EQ(t->ownerFactor, 0.25);
+}
+
+}  // namespace
+}  // namespace ork::policy

@@ -1,0 +1,557 @@
+// ProcessTable on a fixture /proc built in a temp dir: parsing of each process,
+// kernel threads, hostile names, vanishing and recycled PIDs, cgroup scoping, growth,
+// reread() and the operator's patterns.
+#include "ork/sense/ProcessTable.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "TempTree.h"
+
+namespace ork::sense {
+namespace {
+
+using testing::TempTree;
+
+const long kHz = ::sysconf(_SC_CLK_TCK);
+const long kPage = ::sysconf(_SC_PAGESIZE);
+constexpr double kUptime = 10000.0;
+
+struct Proc {
+  int pid;
+  std::string comm = {};
+  char state = 'S';
+  int ppid = 1;
+  std::uint32_t flags = 0x00400100;
+  double startSeconds = 5000;  // since boot
+  std::int64_t rssPages = 0;
+  std::uint32_t uid = 1000;
+  std::int64_t swapKb = 0;
+  int adj = 0;
+  std::string cmdline = {};  // with NULs
+  std::string cgroup = "0::/user.slice/x\n";
+  std::string exe = {};  // symlink target, "" for none
+  bool kernel = false;  // status without VmSize
+};
+
+std::string statLine(const Proc& p) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%d (%s) %c %d %d %d 0 -1 %u 100 0 0 0 12 34 0 0 20 0 1 0 %llu 123456789 %lld "
+                "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
+                p.pid, p.comm.c_str(), p.state, p.ppid, p.pid, p.pid, p.flags,
+                static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
+                static_cast<long long>(p.rssPages));
+  return buf;
+}
+
+std::string statusText(const Proc& p) {
+  std::string u = std::to_string(p.uid);
+  std::string s = "Name:\t" + p.comm + "\nUmask:\t0022\nState:\t" + p.state +
+                  " (sleeping)\nTgid:\t" + std::to_string(p.pid) + "\nPid:\t" +
+                  std::to_string(p.pid) + "\nPPid:\t" + std::to_string(p.ppid) +
+                  "\nUid:\t" + u + "\t" + u + "\t" + u + "\t" + u + "\nGid:\t0\t0\t0\t0\n";
+  if (!p.kernel) {
+    s += "VmPeak:\t  100000 kB\nVmSize:\t  90000 kB\nVmRSS:\t " +
+         std::to_string(p.rssPages * kPage / 1024) + " kB\nRssAnon:\t 1000 kB\n"
+         "RssFile:\t 1000 kB\nRssShmem:\t 0 kB\nVmSwap:\t " + std::to_string(p.swapKb) + " kB\n";
+  }
+  s += "Threads:\t1\n";
+  return s;
+}
+
+class ProcessTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char up[64];
+    std::snprintf(up, sizeof up, "%.2f 20000.00\n", kUptime);
+    tree_.write("proc/uptime", up);
+    tree_.write("proc/meminfo", "MemTotal: 1000 kB\nMemFree: 10 kB\n");
+    tree_.mkdir("proc/self");
+    tree_.mkdir("proc/sys");
+    add({.pid = 1, .comm = "systemd", .ppid = 0, .startSeconds = 0.5, .rssPages = 3000, .uid = 0,
+         .cmdline = std::string("/sbin/init\0splash\0", 18), .cgroup = "0::/init.scope\n",
+         .exe = "/usr/lib/systemd/systemd"});
+    add({.pid = 2, .comm = "kthreadd", .ppid = 0, .flags = 0x00208040, .startSeconds = 0.5,
+         .uid = 0, .cgroup = "0::/\n", .kernel = true});
+    add({.pid = 100, .comm = "python3", .rssPages = 2560, .swapKb = 2048, .adj = 300,
+         .cmdline = std::string("python3\0-m\0http.server\0", 23),
+         .exe = "/usr/bin/python3.11"});
+    add({.pid = 200, .comm = "a) R 1 2 (b", .ppid = 100, .rssPages = 10, .uid = 0,
+         .cmdline = std::string("/usr/sbin/sshd\0-D\0", 18), .cgroup = "0::/system.slice/ssh.service\n",
+         .exe = "/usr/sbin/sshd"});
+  }
+
+  void add(const Proc& p) {
+    const std::string d = "proc/" + std::to_string(p.pid);
+    tree_.write(d + "/stat", statLine(p));
+    tree_.write(d + "/status", statusText(p));
+    tree_.write(d + "/oom_score_adj", std::to_string(p.adj) + "\n");
+    tree_.write(d + "/cmdline", p.cmdline);
+    tree_.write(d + "/cgroup", p.cgroup);
+    if (!p.exe.empty()) tree_.symlink(p.exe, d + "/exe");
+    procs_[p.pid] = p;
+  }
+  Proc& proc(int pid) { return procs_[pid]; }
+
+  ProcessTable::Options options() {
+    ProcessTable::Options o;
+    o.procRoot = tree_.path("proc");
+    o.growthWindow = Seconds{60};
+    return o;
+  }
+  ProcessTable open(ProcessTable::Options o) {
+    auto t = ProcessTable::open(std::move(o));
+    EXPECT_TRUE(t.ok()) << t.error().message();
+    return std::move(t).value();
+  }
+  static std::vector<int> pids(const ProcessTable& t) {
+    std::vector<int> out;
+    for (const auto& e : t.entries()) out.push_back(e.pid);
+    return out;
+  }
+  static const ProcessInfo* find(const ProcessTable& t, int pid) {
+    for (const auto& e : t.entries())
+      if (e.pid == pid) return &e;
+    return nullptr;
+  }
+
+  TempTree tree_;
+  std::map<int, Proc> procs_;
+  const TimePoint t0_{Seconds{100}};
+};
+
+TEST_F(ProcessTableTest, OpenOfMissingRootFails) {
+  ProcessTable::Options o;
+  o.procRoot = tree_.path("nope");
+  EXPECT_FALSE(ProcessTable::open(o).ok());
+}
+
+TEST_F(ProcessTableTest, EntriesSortedAndParsed) {
+  ProcessTable t = open(options());
+  EXPECT_FALSE(t.hasCompletedPass());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_TRUE(t.hasCompletedPass());
+  EXPECT_FALSE(t.passInProgress());
+  EXPECT_EQ(t.lastPassCompleted(), t0_);
+  EXPECT_EQ(pids(t), (std::vector<int>{1, 2, 100, 200}));
+
+  const ProcessInfo* p = find(t, 100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->ppid, 1);
+  EXPECT_EQ(p->uid, 1000u);
+  EXPECT_STREQ(p->comm, "python3");
+  EXPECT_EQ(p->state, 'S');
+  EXPECT_FALSE(p->kernelThread);
+  EXPECT_EQ(p->rss, Bytes{2560 * kPage});
+  EXPECT_EQ(p->swap, Bytes::kib(2048));
+  EXPECT_EQ(p->oomScoreAdj, 300);
+  EXPECT_EQ(p->startTimeTicks, static_cast<std::uint64_t>(5000 * kHz));
+  EXPECT_EQ(p->age, Seconds{5000});
+  EXPECT_EQ(p->growth, Bytes{0});  // old, first sight
+  ASSERT_NE(p->identity, nullptr);
+  EXPECT_EQ(p->identity->cmdline, "python3 -m http.server");
+  EXPECT_EQ(p->identity->exe, "/usr/bin/python3.11");
+  EXPECT_EQ(p->identity->cgroup, "/user.slice/x");
+  EXPECT_FALSE(p->identity->vital);
+  EXPECT_FALSE(p->identity->systemService);
+  EXPECT_FALSE(p->identity->prefer);
+  EXPECT_FALSE(p->identity->avoid);
+  EXPECT_NE(p->identity->exeKey, 0u);
+}
+
+TEST_F(ProcessTableTest, KernelThreads) {
+  // A kernel thread that is not kthreadd nor its child: only the PF_KTHREAD flag tells.
+  add({.pid = 60, .comm = "kworker/0:1", .ppid = 1, .flags = 0x04208060, .rssPages = 0,
+       .uid = 0});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo* k = find(t, 2);
+  ASSERT_NE(k, nullptr);
+  EXPECT_TRUE(k->kernelThread);
+  ASSERT_NE(k->identity, nullptr);
+  EXPECT_EQ(k->identity->cmdline, "");
+  EXPECT_EQ(k->identity->exe, "");
+  const ProcessInfo* w = find(t, 60);
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->kernelThread);
+  EXPECT_FALSE(find(t, 100)->kernelThread);
+  EXPECT_FALSE(find(t, 1)->kernelThread);
+}
+
+TEST_F(ProcessTableTest, ChildOfKthreaddIsKernelThread) {
+  add({.pid = 61, .comm = "ksoftirqd/0", .ppid = 2, .flags = 0});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_NE(find(t, 61), nullptr);
+  EXPECT_TRUE(find(t, 61)->kernelThread);
+}
+
+TEST_F(ProcessTableTest, HostileCommAndVitalExe) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo* p = find(t, 200);
+  ASSERT_NE(p, nullptr);
+  EXPECT_STREQ(p->comm, "a) R 1 2 (b");
+  EXPECT_EQ(p->state, 'S');
+  EXPECT_EQ(p->ppid, 100);
+  EXPECT_EQ(p->rss, Bytes{10 * kPage});
+  EXPECT_EQ(p->uid, 0u);
+  ASSERT_NE(p->identity, nullptr);
+  EXPECT_TRUE(p->identity->vital);  // exe basename "sshd"
+  EXPECT_TRUE(p->identity->systemService);  // /system.slice/
+  EXPECT_EQ(p->identity->cmdline, "/usr/sbin/sshd -D");
+  // init's exe is "systemd": vital too.
+  ASSERT_NE(find(t, 1), nullptr);
+  EXPECT_TRUE(find(t, 1)->identity->vital);
+}
+
+TEST_F(ProcessTableTest, DeletedVitalExeIsStillVital) {
+  add({.pid = 300, .comm = "sshd", .rssPages = 10, .exe = "/usr/sbin/sshd (deleted)"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_NE(find(t, 300), nullptr);
+  EXPECT_TRUE(find(t, 300)->identity->vital);
+}
+
+TEST_F(ProcessTableTest, SameProgramSameExeKey) {
+  add({.pid = 300, .comm = "python3", .rssPages = 10, .exe = "/usr/bin/python3.11"});
+  add({.pid = 301, .comm = "python3", .rssPages = 10, .exe = "/usr/bin/python3.12"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_EQ(find(t, 300)->identity->exeKey, find(t, 100)->identity->exeKey);
+  EXPECT_NE(find(t, 301)->identity->exeKey, find(t, 100)->identity->exeKey);
+}
+
+TEST_F(ProcessTableTest, SystemServiceByUid) {
+  add({.pid = 300, .comm = "postgres", .rssPages = 10, .uid = 999, .exe = "/usr/bin/postgres"});
+  add({.pid = 301, .comm = "postgres", .rssPages = 10, .uid = 1000, .exe = "/usr/bin/postgres"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_TRUE(find(t, 300)->identity->systemService);
+  EXPECT_FALSE(find(t, 301)->identity->systemService);
+  EXPECT_FALSE(find(t, 1)->identity->systemService);  // root, /init.scope
+}
+
+TEST_F(ProcessTableTest, VanishedProcessDisappears) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_NE(find(t, 100), nullptr);
+  tree_.remove("proc/100");
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_EQ(pids(t), (std::vector<int>{1, 2, 200}));
+}
+
+TEST_F(ProcessTableTest, ProcessWithoutStatusIsSkipped) {
+  tree_.remove("proc/100/status");  // vanished between stat and status
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_EQ(find(t, 100), nullptr);
+}
+
+TEST_F(ProcessTableTest, KnownProcessKeepsItsIdentity) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  auto first = find(t, 100)->identity;
+  // A changed cmdline is not re-read for a known process.
+  tree_.write("proc/100/cmdline", std::string("other\0", 6));
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_EQ(find(t, 100)->identity.get(), first.get());
+  EXPECT_EQ(find(t, 100)->identity->cmdline, "python3 -m http.server");
+}
+
+TEST_F(ProcessTableTest, RecycledPidIsANewProcess) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  auto first = find(t, 100)->identity;
+  ASSERT_FALSE(first->vital);
+  Proc p = proc(100);
+  p.startSeconds = 9000;
+  p.comm = "sshd";
+  p.uid = 2000;
+  p.adj = -500;
+  p.swapKb = 0;
+  p.cmdline = std::string("sshd\0", 5);
+  p.exe = "/usr/sbin/sshd";
+  add(p);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  const ProcessInfo* e = find(t, 100);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->identity.get(), first.get());
+  EXPECT_TRUE(e->identity->vital);
+  EXPECT_EQ(e->identity->cmdline, "sshd");
+  EXPECT_EQ(e->uid, 2000u);
+  EXPECT_EQ(e->oomScoreAdj, -500);
+  EXPECT_EQ(e->swap, Bytes{0});
+  EXPECT_EQ(e->startTimeTicks, static_cast<std::uint64_t>(9000 * kHz));
+  EXPECT_EQ(e->age, Seconds{1000});
+}
+
+TEST_F(ProcessTableTest, SelfPidExcluded) {
+  ProcessTable::Options o = options();
+  o.selfPid = 100;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_EQ(pids(t), (std::vector<int>{1, 2, 200}));
+}
+
+TEST_F(ProcessTableTest, CgroupScoped) {
+  add({.pid = 300, .comm = "qemu", .rssPages = 10, .exe = "/usr/bin/qemu-system-x86_64"});
+  tree_.write("cg/machine/cgroup.procs", "300\n100\n");
+  tree_.write("cg/machine/vm1/cgroup.procs", "200\n999\n");  // 999 does not exist
+  tree_.mkdir("cg/machine/vm2");
+  tree_.write("cg/machine/vm2/cgroup.procs", "");
+  ProcessTable::Options o = options();
+  o.cgroupDir = tree_.path("cg/machine");
+  o.selfPid = 300;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_EQ(pids(t), (std::vector<int>{100, 200}));
+}
+
+TEST_F(ProcessTableTest, CgroupWithoutProcsFileIsAnError) {
+  tree_.mkdir("cg/none");
+  ProcessTable::Options o = options();
+  o.cgroupDir = tree_.path("cg/none");
+  ProcessTable t = open(o);
+  EXPECT_FALSE(t.refreshAll(t0_).ok());
+}
+
+TEST_F(ProcessTableTest, StepIsChunked) {
+  for (int pid = 300; pid < 310; ++pid) add({.pid = pid, .comm = "w", .rssPages = 1});
+  ProcessTable::Options o = options();
+  o.chunk = 5;  // 14 processes: 3 steps
+  ProcessTable t = open(o);
+  auto r = t.step(t0_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_TRUE(t.passInProgress());
+  EXPECT_TRUE(t.entries().empty());  // no pass completed yet
+  r = t.step(t0_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  r = t.step(t0_ + Millis{5});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(t.entries().size(), 14u);
+  EXPECT_EQ(t.lastPassCompleted(), t0_ + Millis{5});
+}
+
+TEST_F(ProcessTableTest, GrowthOfAnOldProcess) {
+  ProcessTable t = open(options());  // window 60 s
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const Bytes before = find(t, 100)->memory();
+  EXPECT_EQ(find(t, 100)->growth, Bytes{0});
+
+  Proc p = proc(100);
+  p.rssPages += 262144;  // +1 GiB with 4 KiB pages
+  add(p);
+  const Bytes grown = Bytes{262144 * kPage};
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{30}).ok());
+  EXPECT_EQ(find(t, 100)->memory(), before + grown);
+  EXPECT_EQ(find(t, 100)->growth, grown);
+
+  // Steady afterwards: the growth ages out of the window.
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{60}).ok());
+  EXPECT_EQ(find(t, 100)->growth, Bytes{0});
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{90}).ok());
+  EXPECT_EQ(find(t, 100)->growth, Bytes{0});
+}
+
+TEST_F(ProcessTableTest, ShrinkingIsNoGrowth) {
+  Proc& p0 = proc(100);
+  p0.rssPages = 300000;
+  add(p0);
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  Proc p = proc(100);
+  p.rssPages = 1000;
+  add(p);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{30}).ok());
+  EXPECT_EQ(find(t, 100)->growth, Bytes{0});
+  EXPECT_EQ(find(t, 100)->rss, Bytes{1000 * kPage});
+}
+
+TEST_F(ProcessTableTest, YoungProcessGrowthIsAllItsMemory) {
+  add({.pid = 300, .comm = "hog", .startSeconds = kUptime - 10, .rssPages = 5000,
+       .swapKb = 100, .exe = "/usr/bin/hog"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo* p = find(t, 300);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->age, Seconds{10});
+  EXPECT_EQ(p->growth, Bytes{5000 * kPage} + Bytes::kib(100));
+}
+
+TEST_F(ProcessTableTest, BigProcessSwapAndAdjAreRereadEachPass) {
+  Proc p = proc(100);
+  p.rssPages = 65536;  // 256 MiB with 4 KiB pages: watched
+  add(p);
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  p.swapKb = 4096;
+  p.adj = 1000;
+  add(p);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_EQ(find(t, 100)->swap, Bytes::kib(4096));
+  EXPECT_EQ(find(t, 100)->oomScoreAdj, 1000);
+}
+
+TEST_F(ProcessTableTest, SmallProcessDetailsRereadOnlyWithReadSwap) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  Proc p = proc(100);
+  p.swapKb = 8192;
+  add(p);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_EQ(find(t, 100)->swap, Bytes::kib(2048));  // small and known: stat only
+  t.setReadSwap(true);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{2}).ok());
+  EXPECT_EQ(find(t, 100)->swap, Bytes::kib(8192));
+}
+
+// ---- reread ------------------------------------------------------------------------
+
+TEST_F(ProcessTableTest, RereadUpdatesInPlace) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ProcessInfo e = *find(t, 100);
+  Proc p = proc(100);
+  p.rssPages = 5000;
+  p.swapKb = 10;
+  p.adj = 500;
+  p.state = 'R';
+  add(p);
+  ASSERT_TRUE(t.reread(e, t0_ + Seconds{2}));
+  EXPECT_EQ(e.rss, Bytes{5000 * kPage});
+  EXPECT_EQ(e.swap, Bytes::kib(10));
+  EXPECT_EQ(e.oomScoreAdj, 500);
+  EXPECT_EQ(e.state, 'R');
+  EXPECT_EQ(e.age, Seconds{5002});  // uptime advanced with the clock
+}
+
+TEST_F(ProcessTableTest, RereadOfVanishedProcessIsFalse) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ProcessInfo e = *find(t, 100);
+  tree_.remove("proc/100");
+  EXPECT_FALSE(t.reread(e, t0_ + Seconds{1}));
+  EXPECT_FALSE(t.startTimeOf(100).ok());
+}
+
+TEST_F(ProcessTableTest, RereadOfRecycledPidIsFalse) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ProcessInfo e = *find(t, 100);
+  const Bytes rss = e.rss;
+  Proc p = proc(100);
+  p.startSeconds = 9999;
+  p.rssPages = 1;
+  add(p);
+  EXPECT_FALSE(t.reread(e, t0_ + Seconds{1}));
+  EXPECT_EQ(e.rss, rss);
+  auto st = t.startTimeOf(100);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st, static_cast<std::uint64_t>(9999 * kHz));
+}
+
+// ---- patterns ------------------------------------------------------------------------
+
+config::Pattern pattern(const char* text) {
+  config::Pattern p;
+  std::string message;
+  EXPECT_TRUE(config::parsePattern(text, p, message)) << message;
+  return p;
+}
+
+TEST_F(ProcessTableTest, PatternsSetIdentityFlags) {
+  tree_.write("passwd",
+              "root:x:0:0:root:/root:/bin/bash\n"
+              "broken line\n"
+              "alice:x:1000:1000:Alice:/home/alice:/bin/bash\n"
+              "bob:x:1001:1001::/home/bob:/bin/sh\n");
+  UserNames users;
+  users.load(tree_.path("passwd"));
+  EXPECT_EQ(users.nameOf(1000), "alice");
+  EXPECT_EQ(users.nameOf(0), "root");
+  EXPECT_EQ(users.nameOf(4242), "");
+
+  add({.pid = 300, .comm = "java", .rssPages = 10, .uid = 1001,
+       .cmdline = std::string("java\0-Xmx4g\0App\0", 16), .cgroup = "0::/machine.slice/vm-1.scope\n",
+       .exe = "/opt/jdk/bin/java"});
+  add({.pid = 301, .comm = "backup", .rssPages = 10, .uid = 4242, .exe = "/usr/bin/backup"});
+  const std::vector<config::Pattern> protect = {pattern("user:alice")};
+  const std::vector<config::Pattern> prefer = {pattern("name:java"), pattern("user:4242")};
+  const std::vector<config::Pattern> avoid = {pattern("cgroup:/machine.slice/*"),
+                                              pattern("cmdline:*http.server*")};
+  ProcessTable::Options o = options();
+  o.protect = &protect;
+  o.prefer = &prefer;
+  o.avoid = &avoid;
+  o.users = &users;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+
+  struct Want {
+    int pid;
+    bool vital, prefer, avoid;
+  };
+  const Want wants[] = {
+      {100, true, false, true},   // alice; cmdline matches
+      {300, false, true, true},   // name java; machine.slice
+      {301, false, true, false},  // numeric uid
+      {200, true, false, false},  // sshd: vital by name
+  };
+  for (const auto& w : wants) {
+    const ProcessInfo* p = find(t, w.pid);
+    ASSERT_NE(p, nullptr) << w.pid;
+    EXPECT_EQ(p->identity->vital, w.vital) << w.pid;
+    EXPECT_EQ(p->identity->prefer, w.prefer) << w.pid;
+    EXPECT_EQ(p->identity->avoid, w.avoid) << w.pid;
+  }
+}
+
+TEST_F(ProcessTableTest, UserPatternWithoutUserNamesMatchesOnlyNumbers) {
+  const std::vector<config::Pattern> protect = {pattern("user:alice"), pattern("user:100?")};
+  ProcessTable::Options o = options();
+  o.protect = &protect;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_TRUE(find(t, 100)->identity->vital);  // uid 1000 matches "100?"
+}
+
+TEST_F(ProcessTableTest, NamePatternUsesExeBasenameThenComm) {
+  add({.pid = 300, .comm = "longname-trunca", .rssPages = 10, .exe = "/usr/bin/longname-truncated"});
+  add({.pid = 301, .comm = "noexe", .rssPages = 10});
+  const std::vector<config::Pattern> prefer = {pattern("name:longname-truncated"),
+                                               pattern("name:noexe")};
+  ProcessTable::Options o = options();
+  o.prefer = &prefer;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_TRUE(find(t, 300)->identity->prefer);
+  EXPECT_TRUE(find(t, 301)->identity->prefer);
+  EXPECT_FALSE(find(t, 100)->identity->prefer);
+}
+
+TEST_F(ProcessTableTest, PatternsMatchAnUpgradedBinary) {
+  // After a package upgrade the running process's exe reads "/usr/bin/postgres
+  // (deleted)"; the operator's name pattern must still protect it, as the compiled-in
+  // vital list does.
+  add({.pid = 300, .comm = "postgres", .rssPages = 10, .exe = "/usr/bin/postgres (deleted)"});
+  const std::vector<config::Pattern> protect = {pattern("name:postgres")};
+  ProcessTable::Options o = options();
+  o.protect = &protect;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_NE(find(t, 300), nullptr);
+  EXPECT_TRUE(find(t, 300)->identity->vital);
+}
+
+}  // namespace
+}  // namespace ork::sense
