@@ -20,6 +20,8 @@ namespace {
 // Processes this large have their oom_score_adj and swap re-read on every pass: they
 // are the ones that can be chosen, and an operator may change their adj at any time.
 constexpr Bytes kWatchedSize = Bytes::mib(64);
+// How much of a command line the table keeps.
+constexpr std::size_t kKeptCmdline = 200;
 
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -43,6 +45,7 @@ bool matches(const config::Pattern& p, const ProcessIdentity& id, const ProcessI
   switch (p.field) {
     case config::Pattern::Field::Name: {
       std::string_view exeName = baseName(id.exe);
+      if (exeName.ends_with(" (deleted)")) exeName.remove_suffix(10);  // upgraded binary
       // Prefer the full executable name over the 15-character comm.
       if (!exeName.empty()) {
         userName.assign(exeName);
@@ -213,6 +216,12 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
   id->prefer = anyMatch(options_.prefer, *id, info, options_.users);
   id->avoid = anyMatch(options_.avoid, *id, info, options_.users);
   id->systemService = (info.uid >= 1 && info.uid <= 999) || id->cgroup.starts_with("/system.slice/");
+  // Patterns saw the whole command line; keep only what journal lines and `ork top`
+  // show, so that the table stays small on hosts with long (Java) command lines.
+  if (id->cmdline.size() > kKeptCmdline) {
+    id->cmdline.resize(kKeptCmdline);
+    id->cmdline.shrink_to_fit();
+  }
   return id;
 }
 
