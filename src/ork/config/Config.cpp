@@ -1,5 +1,6 @@
 #include "ork/config/Config.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -184,7 +185,20 @@ std::string Config::toToml() const {
   std::string out;
   auto list = [&](const char* name, const std::vector<Pattern>& ps) {
     out += fmt("%s = [", name);
-    for (std::size_t i = 0; i < ps.size(); ++i) out += (i ? ", \"" : "\"") + ps[i].text + "\"";
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      out += i ? ", \"" : "\"";
+      for (char c : ps[i].text) {
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt("\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out += c;
+        }
+      }
+      out += "\"";
+    }
     out += "]\n";
   };
   auto patterns = [&] {
@@ -205,7 +219,14 @@ std::string Config::toToml() const {
     out += fmt("# %s\n", s.doc);
     if (s.kind == Kind::Bool) out += fmt("%s = %s\n", s.name, v != 0 ? "true" : "false");
     else if (isIntegerKind(s.kind)) out += fmt("%s = %lld\n", s.name, static_cast<long long>(v));
-    else out += fmt("%s = %g\n", s.name, v);
+    else {
+      // Shortest text that reads back as the same double (%g would round to 6 digits).
+      char num[32];
+      auto res = std::to_chars(num, num + sizeof num, v);
+      std::string text(num, res.ptr);
+      if (text.find_first_of(".e") == std::string::npos) text += ".0";
+      out += fmt("%s = %s\n", s.name, text.c_str());
+    }
   }
   if (std::strcmp(current, "kill") == 0) patterns();
   return out;

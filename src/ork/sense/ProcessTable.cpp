@@ -153,6 +153,7 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   if (auto r = listPids(pids_); !r) return r;
 
   auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_ - 1);
+  uptimeSeconds_ = 0;
   if (up) {
     buf_[up->size()] = '\0';
     uptimeSeconds_ = std::strtod(buf_, nullptr);
@@ -168,6 +169,9 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
 }
 
 Nanos ProcessTable::ageOf(std::uint64_t startTicks) const {
+  // Without an uptime every process would look just started, and all its memory like
+  // recent growth: take it as old instead.
+  if (uptimeSeconds_ <= 0) return Seconds{365LL * 86400};
   double started = static_cast<double>(startTicks) / static_cast<double>(ticksPerSecond_);
   double age = uptimeSeconds_ - started;
   if (age < 0) age = 0;
@@ -210,7 +214,7 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
   }
   std::string_view exeName = baseName(id->exe);
   if (exeName.ends_with(" (deleted)")) exeName.remove_suffix(10);
-  id->exeKey = fnv1a(exeName.empty() ? std::string_view(info.comm) : id->exe);
+  id->exeKey = fnv1a(exeName.empty() ? std::string_view(info.comm) : exeName);
   id->vital = isVitalName(exeName) || (exeName.empty() && isVitalName(info.comm)) ||
               anyMatch(options_.protect, *id, info, options_.users);
   id->prefer = anyMatch(options_.prefer, *id, info, options_.users);
@@ -237,7 +241,8 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   out.startTimeTicks = st->startTimeTicks;
   std::memcpy(out.comm, st->comm, sizeof out.comm);
   out.state = st->state;
-  out.kernelThread = (st->flags & parse::kPfKthread) != 0 || pid == 2 || st->ppid == 2;
+  // PF_KTHREAD, not "PID 2 or its children": inside a PID namespace those are ordinary.
+  out.kernelThread = (st->flags & parse::kPfKthread) != 0;
   out.rss = Bytes{st->rssPages * pageSize_};
   out.age = ageOf(st->startTimeTicks);
 

@@ -184,12 +184,14 @@ TEST_F(ProcessTableTest, KernelThreads) {
   EXPECT_FALSE(find(t, 1)->kernelThread);
 }
 
-TEST_F(ProcessTableTest, ChildOfKthreaddIsKernelThread) {
-  add({.pid = 61, .comm = "ksoftirqd/0", .ppid = 2, .flags = 0});
+// Kernel threads are known by PF_KTHREAD alone: in a PID namespace (a container),
+// PID 2 and its children are ordinary processes and must stay candidates.
+TEST_F(ProcessTableTest, ChildOfPid2WithoutKthreadFlagIsAProcess) {
+  add({.pid = 61, .comm = "worker", .ppid = 2, .flags = 0});
   ProcessTable t = open(options());
   ASSERT_TRUE(t.refreshAll(t0_).ok());
   ASSERT_NE(find(t, 61), nullptr);
-  EXPECT_TRUE(find(t, 61)->kernelThread);
+  EXPECT_FALSE(find(t, 61)->kernelThread);
 }
 
 TEST_F(ProcessTableTest, HostileCommAndVitalExe) {
