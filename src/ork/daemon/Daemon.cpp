@@ -141,10 +141,15 @@ int Daemon::run() {
   // usage thresholds.
   std::string psiPath = s.memory.pressurePath();
   Error psiError;
+  int psiWindowMs = 1000;
   if (s.cfg.flag(Key::MemoryPsi) && !psiPath.empty()) {
     std::uint64_t stall = static_cast<std::uint64_t>(s.cfg.get(Key::MemoryPsiStallMs)) * 1000;
     auto fd = sys::openPsiTrigger(psiPath, stall, 1'000'000);
-    if (!fd && fd.error().code == EINVAL) fd = sys::openPsiTrigger(psiPath, stall * 2, 2'000'000);
+    if (!fd && fd.error().code == EINVAL) {
+      // Without CAP_SYS_RESOURCE the kernel only accepts windows in multiples of 2 s.
+      fd = sys::openPsiTrigger(psiPath, stall * 2, 2'000'000);
+      if (fd) psiWindowMs = 2000;
+    }
     if (fd) {
       s.pressureMode = "psi";
       (void)s.epoll.add(fd->get(), EPOLLPRI, kTagPressure);
@@ -185,11 +190,20 @@ int Daemon::run() {
       .kib("avail_kib", first->available)
       .kib("soft_kib", thresholds.soft)
       .kib("hard_kib", thresholds.hard)
-      .word("wakeup", s.pressureMode)
+      .word("wakeup", s.pressureMode);
+  if (s.pressureMode == "psi") start.num("psi_window_ms", psiWindowMs);
+  start
       .flag("mlocked", s.protection.locked)
       .flag("oom_exempt", s.protection.oomExempt);
   if (first->zfsArcShrinkable > Bytes{0}) start.kib("zfs_arc_kib", first->zfsArcShrinkable);
   s.journal.write(start, Priority::Notice, now);
+  if (s.pressureMode == "psi" && psiWindowMs != 1000) {
+    Line w("warning");
+    w.word("what", "psi_window_refused")
+        .str("detail", "the kernel refused a 1 s PSI window (no CAP_SYS_RESOURCE); using 2 s")
+        .word("fallback", "psi_2s_window");
+    s.journal.write(w, Priority::Warning, now);
+  }
   if (s.pressureMode == "none" && s.cfg.flag(Key::MemoryPsi)) {
     Line w("warning");
     w.word("what", "no_pressure_wakeup")
