@@ -94,8 +94,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   s.cfg = cfg;
 
   auto journal = journal::Journal::open(options.kmsgPath, options.mirrorStderr);
-  if (!journal) return journal.error();
-  s.journal = std::move(*journal);
+  if (journal) {
+    s.journal = std::move(*journal);
+  } else if (options.kmsgPath == "/dev/kmsg") {
+    // No kernel log to write to (a container without /dev/kmsg): go on, on stderr.
+    s.journal = journal::Journal::stderrOnly();
+    Line w("warning");
+    w.word("what", "kmsg_unavailable").str("detail", journal.error().what).word("fallback", "stderr");
+    s.journal.write(w, Priority::Warning, TimePoint{});
+  } else {
+    return journal.error();
+  }
 
   auto memory = options.cgroupDir.empty()
                     ? sense::MemorySensor::openHost(options.procRoot, cfg.flag(Key::MemoryCountZfsArc))

@@ -73,17 +73,29 @@ Result<Journal> Journal::open(const std::string& kmsgPath, bool mirrorStderr) {
   if (!w) return w.error();
   Journal j;
   j.writer_ = std::move(*w);
+  j.hasWriter_ = true;
   j.mirror_ = mirrorStderr;
   return j;
 }
 
+Journal Journal::stderrOnly() {
+  Journal j;
+  j.mirror_ = true;
+  return j;
+}
+
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
+  std::string_view text = line.text();
+  if (mirror_) {
+    iovec iov[2] = {{const_cast<char*>(text.data()), text.size()}, {const_cast<char*>("\n"), 1}};
+    (void)::writev(STDERR_FILENO, iov, 2);
+  }
+  if (!hasWriter_) return;
   char buf[1100];
   std::size_t n = 0;
   if (writer_.isKmsg()) {
     n = static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "<%d>", static_cast<int>(prio)));
   }
-  std::string_view text = line.text();
   std::size_t copy = std::min(text.size(), sizeof buf - n);
   std::memcpy(buf + n, text.data(), copy);
   n += copy;
@@ -91,10 +103,6 @@ void Journal::write(const Line& line, Priority prio, TimePoint now) {
   if (!r && !reportedFailure_) {
     reportedFailure_ = true;
     std::fprintf(stderr, "ork: cannot write the journal, ignoring: %s\n", r.error().what);
-  }
-  if (mirror_) {
-    iovec iov[2] = {{const_cast<char*>(text.data()), text.size()}, {const_cast<char*>("\n"), 1}};
-    (void)::writev(STDERR_FILENO, iov, 2);
   }
 }
 

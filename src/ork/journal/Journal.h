@@ -39,14 +39,18 @@ class Journal {
  public:
   // kmsgPath: "/dev/kmsg" or a file. mirrorStderr: also print each line on stderr.
   static Result<Journal> open(const std::string& kmsgPath, bool mirrorStderr);
+  // A journal on stderr alone, for hosts where /dev/kmsg cannot be opened (a container
+  // without it): ORK keeps working and says so.
+  static Journal stderrOnly();
   // Writes one line. A failure to write is reported on stderr once and otherwise
   // ignored: the journal never stops the daemon.
   void write(const Line& line, Priority prio, TimePoint now);
-  bool isKmsg() const { return writer_.isKmsg(); }
-  int fdsOpen() const { return writer_.fdsOpen(); }
+  bool isKmsg() const { return hasWriter_ && writer_.isKmsg(); }
+  int fdsOpen() const { return hasWriter_ ? writer_.fdsOpen() : 0; }
 
  private:
   sys::KmsgWriter writer_;
+  bool hasWriter_ = false;
   bool mirror_ = true;
   bool reportedFailure_ = false;
 };
