@@ -442,8 +442,12 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
     if (outcome.outcome == Outcome::Ok)
       for (int i = 0; i < count; ++i) entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])].state = 'X';
   } else {
-    // Vanished or reused: nothing to wait for; choose again at the next sample.
+    // Nothing to wait for. Vanished or reused: choose again at the next sample. Refused
+    // by the kernel (EPERM...): not this one again before the next pass, and pause, so
+    // that a victim ORK cannot kill neither floods the journal nor blocks the others.
+    entries[static_cast<std::size_t>(c.index)].state = 'X';
     s.rule->onVictimGone();
+    if (outcome.outcome == Outcome::Failed) s.rule->holdOff(after + kNoCandidateRetry);
   }
 
   std::string_view user = s.users.nameOf(root.uid);
