@@ -383,7 +383,8 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
   (void)s.table->addNewcomers(now);
   auto entries = s.table->mutableEntries();
   policy::ScoreContext ctx{sample.total, v.need, &s.cfg};
-  policy::rankCandidates(entries, ctx, s.candidates, s.scratch);
+  const std::size_t prefix = std::max<std::size_t>(64, static_cast<std::size_t>(s.cfg.count(Key::ScanRecheckTop)));
+  policy::rankCandidates(entries, ctx, s.candidates, s.scratch, prefix);
 
   // Re-read the best few: memory, identity, oom_score_adj may have changed since the
   // last pass. A process that is gone is marked so that it is no longer a candidate.
@@ -394,7 +395,7 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
     if (!s.table->reread(e, now)) e.state = 'X';
     changed = true;
   }
-  if (changed) policy::rankCandidates(entries, ctx, s.candidates, s.scratch);
+  if (changed) policy::rankCandidates(entries, ctx, s.candidates, s.scratch, prefix);
   int choice = policy::chooseVictim(s.candidates, s.cfg);
   if (choice < 0) {
     if (!s.noCandidateLogged) {

@@ -71,31 +71,43 @@ Result<MemInfo> parseMeminfo(std::string_view text) {
   bool hasFree = false;
   bool ignored = false;
 
+  // The seven keys ORK needs are in the first 16 lines of a real meminfo: stop as soon
+  // as all were seen rather than walk the ~40 others (this runs on every sample).
+  constexpr unsigned kAllKeys = (1u << 7) - 1;
+  unsigned found = 0;
   LineReader lines(text);
   std::string_view line;
-  while (lines.next(line)) {
+  while (found != kAllKeys && lines.next(line)) {
     std::string_view key;
     std::string_view value;
     if (!splitKeyValue(line, key, value)) continue;
     Bytes* dst = nullptr;
     bool* seen = &ignored;
+    unsigned bit = 0;
     if (key == "MemTotal") {
       dst = &info.total;
       seen = &hasTotal;
+      bit = 1u << 0;
     } else if (key == "MemFree") {
       dst = &info.free;
       seen = &hasFree;
+      bit = 1u << 1;
     } else if (key == "MemAvailable") {
       dst = &info.available;
       seen = &info.hasAvailable;
+      bit = 1u << 2;
     } else if (key == "Buffers") {
       dst = &buffers;
+      bit = 1u << 3;
     } else if (key == "Cached") {
       dst = &cached;
+      bit = 1u << 4;
     } else if (key == "SwapTotal") {
       dst = &info.swapTotal;
+      bit = 1u << 5;
     } else if (key == "SwapFree") {
       dst = &info.swapFree;
+      bit = 1u << 6;
     } else {
       continue;  // one of the ~50 keys we do not need; its value is not even looked at
     }
@@ -104,6 +116,7 @@ Result<MemInfo> parseMeminfo(std::string_view text) {
                          static_cast<int>(key.size()), key.data());
     }
     *seen = true;
+    found |= bit;
   }
   if (!hasTotal) return Error::make(kParseErrorCode, "meminfo: missing MemTotal");
   if (!hasFree) return Error::make(kParseErrorCode, "meminfo: missing MemFree");

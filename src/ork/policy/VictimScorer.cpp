@@ -48,17 +48,20 @@ int treeRoot(std::span<const ProcessInfo> entries, int i) {
     int parent = indexOf(entries, entries[static_cast<std::size_t>(root)].ppid);
     if (parent < 0 || parent == root) break;
     const ProcessInfo& pe = entries[static_cast<std::size_t>(parent)];
-    if (exclusionOf(pe) != Exclusion::None && exclusionOf(pe) != Exclusion::NoMemory) break;
+    Exclusion why = exclusionOf(pe);
+    if (why != Exclusion::None && why != Exclusion::NoMemory) break;
     if (exeKey(pe) == 0 || exeKey(pe) != exeKey(entries[static_cast<std::size_t>(i)])) break;
     root = parent;
   }
   return root;
 }
 
+// log10(1 + one week in seconds): the age at which the youth bonus reaches 0.
+constexpr double kLogWeek = 5.781612500572057;
+
 double youth(Nanos age, double bonus) {
-  constexpr double kWeekSeconds = 7 * 86400.0;
   double seconds = std::max(0.0, std::chrono::duration<double>(age).count());
-  double oldness = std::min(1.0, std::log10(1 + seconds) / std::log10(1 + kWeekSeconds));
+  double oldness = std::min(1.0, std::log10(1 + seconds) / kLogWeek);
   return 1 + bonus * (1 - oldness);
 }
 
@@ -81,7 +84,7 @@ void score(Candidate& c, const ProcessInfo& root, const ScoreContext& ctx) {
 }  // namespace
 
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
-                    std::vector<Candidate>& out, std::vector<int>& scratch) {
+                    std::vector<Candidate>& out, std::vector<int>& scratch, std::size_t sortedPrefix) {
   out.clear();
   // scratch[i]: index of the candidate that is entry i's tree, or -1.
   scratch.assign(entries.size(), -1);
@@ -115,20 +118,27 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     t.growth += out[k].growth;
   }
   for (auto& c : out) score(c, entries[static_cast<std::size_t>(c.index)], ctx);
-  std::sort(out.begin(), out.end(), [&](const Candidate& a, const Candidate& b) {
+  auto better = [&](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
     if (a.members != b.members) return a.members < b.members;
     return entries[static_cast<std::size_t>(a.index)].pid > entries[static_cast<std::size_t>(b.index)].pid;
-  });
+  };
+  if (sortedPrefix < out.size()) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(sortedPrefix), out.end(), better);
+  } else {
+    std::sort(out.begin(), out.end(), better);
+  }
 }
 
 int chooseVictim(std::span<const Candidate> ranked, const config::Config& cfg) {
   if (ranked.empty()) return -1;
   double floor = ranked[0].score * cfg.get(Key::ScoreComparableRatio);
   int best = -1;
-  for (std::size_t i = 0; i < ranked.size() && ranked[i].score >= floor; ++i) {
+  // Every comparable candidate is looked at: beyond a partially sorted prefix the order
+  // is arbitrary.
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
     const Candidate& c = ranked[i];
-    if (!c.sufficient) continue;
+    if (c.score < floor || !c.sufficient) continue;
     if (best < 0 || c.freed < ranked[static_cast<std::size_t>(best)].freed ||
         (c.freed == ranked[static_cast<std::size_t>(best)].freed &&
          c.members < ranked[static_cast<std::size_t>(best)].members))

@@ -2,6 +2,7 @@
 // written down in docs/scoring.md and shown by `ork top`.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -39,16 +40,19 @@ struct ScoreContext {
   const config::Config* cfg = nullptr;
 };
 
-// Fills out (cleared first) with every candidate, best first. Does not allocate when
-// out has capacity for 2 x entries.size() (the daemon reserves it at refresh time).
-// entries must be sorted by PID.
+// Fills out (cleared first) with every candidate, best first: all of them in order, or
+// only the first sortedPrefix (the rest follow in no order; the kill path needs only
+// the best few). Does not allocate when out has capacity for 2 x entries.size() (the
+// daemon reserves it at refresh time). entries must be sorted by PID.
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
-                    std::vector<Candidate>& out, std::vector<int>& scratch);
+                    std::vector<Candidate>& out, std::vector<int>& scratch,
+                    std::size_t sortedPrefix = SIZE_MAX);
 
 // The choice among ranked candidates: the best one, unless a candidate that is
 // comparable (score >= comparable_ratio x best) frees enough alone while the best does
 // not, or frees enough with less collateral: then the comparable candidate that frees
-// enough with the least memory. Returns an index into ranked, or -1 when empty.
+// enough with the least memory. ranked[0] must be the best; the rest may be in any
+// order. Returns an index into ranked, or -1 when empty.
 int chooseVictim(std::span<const Candidate> ranked, const config::Config& cfg);
 
 // The members of a tree candidate: root first, then its same-program descendants.

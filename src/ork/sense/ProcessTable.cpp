@@ -232,7 +232,7 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
 bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, ProcessInfo& out) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
   if (!text) return false;  // vanished: normal
   auto st = parse::parseProcStat(*text);
   if (!st) return false;
@@ -335,7 +335,7 @@ Result<int> ProcessTable::addNewcomers(TimePoint now) {
 Result<std::uint64_t> ProcessTable::startTimeOf(int pid) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
   if (!text) return text.error();
   auto st = parse::parseProcStat(*text);
   if (!st) return st.error();
@@ -345,7 +345,7 @@ Result<std::uint64_t> ProcessTable::startTimeOf(int pid) {
 bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", entry.pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
   if (!text) return false;
   auto st = parse::parseProcStat(*text);
   if (!st || st->startTimeTicks != entry.startTimeTicks) return false;

@@ -31,7 +31,8 @@ Result<std::string_view> KeptOpenFile::read() {
   return std::string_view(buf_.get(), total);
 }
 
-Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap) {
+Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap,
+                                    bool oneRead) {
   int fd = ::openat(dirfd, relpath, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return Error::sys(errno, relpath);
   std::size_t total = 0;
@@ -45,6 +46,7 @@ Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, s
     }
     if (n == 0) break;
     total += static_cast<std::size_t>(n);
+    if (oneRead && total < cap) break;
   }
   ::close(fd);
   return std::string_view(buf, total);

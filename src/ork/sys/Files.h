@@ -35,8 +35,11 @@ class KeptOpenFile {
 };
 
 // Reads at most cap bytes of dirfd/relpath into buf. ENOENT/ESRCH mean the process
-// vanished, which callers treat as normal. Never allocates.
-Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap);
+// vanished, which callers treat as normal. Never allocates. oneRead: the file is
+// generated whole by one read (a one-line /proc file such as PID/stat): skip the
+// read that would only confirm the end of file.
+Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap,
+                                    bool oneRead = false);
 
 // Reads a whole small file (configuration, passwd) into a string. Allocates; not for
 // the hot path.
