@@ -354,6 +354,37 @@ def killers(r):
     return who
 
 
+def group_kill_ms(r, who, t_death):
+    """True when ORK killed a group (members > 1) whose leader died within 1 s before
+    t_death: the process was one of its members."""
+    leaders = set()
+    for line in r["defender_log"] + [l[l.index("ork:"):] for l in r["kmsg"] if "ork:" in l]:
+        if line.startswith("ork:") and "event=kill" in line:
+            d = kv(line[4:])
+            if int(num(d, "members", 1)) > 1:
+                leaders.add(d.get("pid"))
+    for p in r["procs"]:
+        if p.get("pid") in leaders and p.get("died") == "1":
+            t = num(p, "t_death_ms", -1)
+            if 0 <= t_death - t <= 1000:
+                return True
+    return False
+
+
+def ork_gaps(r):
+    """ORK's own delay from its hard-pressure line to its kill line (kernel log times)."""
+    gaps, t_hard = [], None
+    for line in r["kmsg"]:
+        if "ork:" not in line:
+            continue
+        if "event=pressure" in line and "level=hard" in line:
+            t_hard = kmsg_time(line)
+        elif "event=kill" in line and t_hard is not None and kmsg_time(line) is not None:
+            gaps.append((kmsg_time(line) - t_hard) * 1000)
+            t_hard = None
+    return gaps
+
+
 def analyse(r):
     """Adds the table's figures and the verdict to a run result."""
     res = r.get("result")
@@ -379,6 +410,8 @@ def analyse(r):
         sig = {"9": "KILL", "15": "TERM"}.get(m.group(1), m.group(1)) if m else sig
         tag = "" if p["role"] == "victim" else "INNOCENT "
         by, ts = who.get(p["pid"], ("?", None))
+        if by == "?" and group_kill_ms(r, who, num(p, "t_death_ms", -1)):
+            by = "ork"  # a member of a process group/tree ORK killed as one
         died.append(f"{tag}{p['name']}[{sig},{by}]")
         t_term = num(p, "t_term_ms", -1)
         if ts is not None and cross_ts is not None:
@@ -430,16 +463,20 @@ def table(results):
         kill = a.get("kill_ms")
         if kill is None:
             kill_s = "–"
-        elif not crossed or kill < 0:
+        elif not crossed:
             kill_s = "before"
         else:
-            kill_s = f"{kill:.0f}"
+            kill_s = f"{kill:.0f}"  # < 0: before the driver's sample saw the crossing
         gone_s = fmt(a.get("latency"), "{:.0f}") if crossed else ("before" if kill is not None else "–")
         if not a.get("expect_kill", True) and not crossed and over is None:
             over_s = "n/a"
         else:
             over_s = fmt(over)
         verdict = "ok" if a["ok"] else "FAIL: " + "; ".join(a["problems"])
+        res = r.get("result") or {}
+        if not a.get("expect_kill", True) and res:
+            verdict += (f" (MemFree down to {fmt(num(res, 'min_free_mib'))} MiB, "
+                        f"cache up to {fmt(num(res, 'max_cache_mib'))} MiB)")
         lines.append(f"| {r['scenario']} | {SCENARIOS[r['scenario']]} | {r['defender']} | "
                      f"{a.get('oom_kills', '?')} | {a['died'].replace('|', '/')} | {over_s} | "
                      f"{fmt(a.get('min_avail'))} | {kill_s} | {gone_s} | {verdict} |")
@@ -496,11 +533,21 @@ def write_results(path, results, args, meta):
     ork_lines = []
     for r in results:
         if r["defender"] == "ork" and r["a"].get("ork_lines"):
-            ork_lines.append(f"**Scenario {r['scenario']}** ({SCENARIOS[r['scenario']]}):\n")
+            gaps = ork_gaps(r)
+            gap_s = (f" — ORK's hard-pressure line to its kill line: "
+                     f"{', '.join(f'{g:.0f}' for g in gaps)} ms") if gaps else ""
+            ork_lines.append(f"**Scenario {r['scenario']}** ({SCENARIOS[r['scenario']]}){gap_s}:\n")
             ork_lines.append("```")
             ork_lines.extend(r["a"]["ork_lines"][:12])
             ork_lines.append("```\n")
     g = goals(results)
+    rss = []
+    for d in ("earlyoom", "ork"):
+        v = [int(r["defender_rss_kib"]) for r in results
+             if r["defender"] == d and str(r.get("defender_rss_kib", "")).isdigit()]
+        if v:
+            rss.append(f"{d} {min(v)}–{max(v)} KiB")
+    rss_s = ("- peak RSS (VmHWM) of the defender in the guest: " + ", ".join(rss)) if rss else ""
     text = f"""# Lab results
 
 Written by `lab/run.sh` (see [lab.md](lab.md) for what each scenario does and how the
@@ -517,6 +564,7 @@ figures are measured).
 ## ORK against the issue's targets
 
 {chr(10).join(g) if g else "(ORK did not run)"}
+{rss_s}
 
 ## ORK's journal lines
 
