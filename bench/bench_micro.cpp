@@ -110,8 +110,8 @@ void BM_Decide_Synthetic(benchmark::State& state) {
   Ranking r(static_cast<int>(state.range(0)));
   std::array<int, act::Killer::kMaxMembers> members{};
   for (auto _ : state) {
-    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch);
-    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch);
+    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, policy::kKillPathSortedPrefix);
+    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, policy::kKillPathSortedPrefix);
     int choice = policy::chooseVictim(r.out, r.cfg);
     int n = choice < 0 ? 0
                        : policy::treeMembers(r.table, r.out[static_cast<std::size_t>(choice)], members.data(),

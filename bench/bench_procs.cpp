@@ -170,15 +170,16 @@ struct Decision {
   int decide(TimePoint now) {
     auto sample = memory.sample(now);
     Bytes total = sample ? sample->total : Bytes::gib(24);
+    (void)table.addNewcomers(now);  // the daemon lists the PIDs again at kill time
     auto entries = table.mutableEntries();
     policy::ScoreContext ctx{total, total.scaled(0.05), &cfg};
-    policy::rankCandidates(entries, ctx, candidates, scratch);
+    policy::rankCandidates(entries, ctx, candidates, scratch, policy::kKillPathSortedPrefix);
     std::size_t top = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(cfg.count(config::Key::ScanRecheckTop)));
     for (std::size_t i = 0; i < top; ++i) {
       ProcessInfo& e = entries[static_cast<std::size_t>(candidates[i].index)];
       if (!table.reread(e, now)) e.state = 'X';
     }
-    policy::rankCandidates(entries, ctx, candidates, scratch);
+    policy::rankCandidates(entries, ctx, candidates, scratch, policy::kKillPathSortedPrefix);
     int choice = policy::chooseVictim(candidates, cfg);
     if (choice < 0) return 0;
     auto again = memory.sample(clock.now());

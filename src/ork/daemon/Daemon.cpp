@@ -383,7 +383,7 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
   (void)s.table->addNewcomers(now);
   auto entries = s.table->mutableEntries();
   policy::ScoreContext ctx{sample.total, v.need, &s.cfg};
-  const std::size_t prefix = std::max<std::size_t>(64, static_cast<std::size_t>(s.cfg.count(Key::ScanRecheckTop)));
+  const std::size_t prefix = std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(s.cfg.count(Key::ScanRecheckTop)));
   policy::rankCandidates(entries, ctx, s.candidates, s.scratch, prefix);
 
   // Re-read the best few: memory, identity, oom_score_adj may have changed since the

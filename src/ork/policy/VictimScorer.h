@@ -40,6 +40,10 @@ struct ScoreContext {
   const config::Config* cfg = nullptr;
 };
 
+// How many of the best candidates the kill path sorts (it re-reads 8 of them and
+// chooses among the comparable ones, which are found without sorting).
+inline constexpr std::size_t kKillPathSortedPrefix = 64;
+
 // Fills out (cleared first) with every candidate, best first: all of them in order, or
 // only the first sortedPrefix (the rest follow in no order; the kill path needs only
 // the best few). Does not allocate when out has capacity for 2 x entries.size() (the

@@ -26,7 +26,9 @@ Result<std::string_view> KeptOpenFile::read() {
       return Error::sys(errno, path_);
     }
     total += static_cast<std::size_t>(n);
-    if (n == 0 || total == cap_) break;
+    // A kernel-generated file fills the whole request unless it has no more to give:
+    // a short read is the end, and a second pread would only regenerate it.
+    if (n == 0 || total == cap_ || static_cast<std::size_t>(n) < cap_ - (total - static_cast<std::size_t>(n))) break;
   }
   return std::string_view(buf_.get(), total);
 }
