@@ -225,6 +225,12 @@ Result<ProcStatus> parseProcStatus(std::string_view text) {
       }
       st.hasUid = true;
       continue;
+    } else if (key == "Tgid") {
+      std::string_view rest = value;
+      if (!parseInt(nextToken(rest), st.tgid)) {
+        return Error::make(kParseErrorCode, "status: bad Tgid");
+      }
+      continue;
     } else if (key == "Kthread") {
       const std::string_view v = trimBlanks(value);
       if (v != "0" && v != "1") return Error::make(kParseErrorCode, "status: bad Kthread");

@@ -48,6 +48,7 @@ Result<ProcStat> parseProcStat(std::string_view text);
 struct ProcStatus {
   std::uint32_t uid = 0;  // real uid (first field of "Uid:")
   bool hasUid = false;
+  int tgid = 0;  // "Tgid:" (0 when absent): differs from the PID for a thread
   Bytes vmRss;
   Bytes rssAnon;
   Bytes rssFile;

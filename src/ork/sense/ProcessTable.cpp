@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "ork/parse/Parsers.h"
@@ -94,6 +95,12 @@ Result<ProcessTable> ProcessTable::open(Options options) {
   t.procFd_ = std::move(*fd);
   long hz = ::sysconf(_SC_CLK_TCK);
   t.ticksPerSecond_ = hz > 0 ? hz : 100;
+  char text[32];
+  auto pm = sys::readFileAt(t.procFd_.get(), "sys/kernel/pid_max", text, sizeof text - 1);
+  if (pm && !pm->empty()) {
+    int v = std::atoi(std::string(*pm).c_str());
+    if (v > 0) t.pidMax_ = v;
+  }
   long page = ::sysconf(_SC_PAGESIZE);
   t.pageSize_ = page > 0 ? page : 4096;
   return t;
@@ -150,6 +157,9 @@ Result<void> ProcessTable::listPids(std::vector<int>& out) {
 }
 
 Result<void> ProcessTable::beginPass(TimePoint now) {
+  // Read before listing: a process started during the listing is then probed by
+  // addNewcomers() even if the listing missed it.
+  lastPidAtPassStart_ = options_.cgroupDir.empty() ? readLastPid() : -1;
   if (auto r = listPids(pids_); !r) return r;
 
   auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_ - 1);
@@ -266,6 +276,9 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
     if (!status) return false;
     auto ps = parse::parseProcStatus(*status);
     if (ps) {
+      // /proc/TID of a thread is reachable by its number though not listed: probing a
+      // range of PIDs meets threads, which are not processes of their own.
+      if (ps->tgid != 0 && ps->tgid != pid) return false;
       if (ps->hasUid) out.uid = ps->uid;
       out.swap = ps->vmSwap;
       if (ps->kernelThread) out.kernelThread = true;
@@ -317,18 +330,49 @@ Result<void> ProcessTable::refreshAll(TimePoint now) {
   }
 }
 
-Result<int> ProcessTable::addNewcomers(TimePoint now) {
-  if (auto r = listPids(listing_); !r) return r.error();
-  int added = 0;
-  for (int pid : listing_) {
-    auto it = std::lower_bound(current_.begin(), current_.end(), pid,
-                               [](const ProcessInfo& e, int p) { return e.pid < p; });
-    if (it != current_.end() && it->pid == pid) continue;
-    ProcessInfo e;
-    if (!readOne(pid, nullptr, now, e)) continue;
-    current_.insert(it, std::move(e));
-    ++added;
+int ProcessTable::readLastPid() {
+  char text[32];
+  auto r = sys::readFileAt(procFd_.get(), "sys/kernel/ns_last_pid", text, sizeof text - 1);
+  if (!r || r->empty()) return -1;
+  int pid = 0;
+  for (char c : *r) {
+    if (c < '0' || c > '9') break;
+    pid = pid * 10 + (c - '0');
+    if (pid > 100'000'000) return -1;
   }
+  return pid;
+}
+
+bool ProcessTable::addIfNew(int pid, TimePoint now) {
+  if (pid <= 0 || pid == options_.selfPid) return false;
+  auto it = std::lower_bound(current_.begin(), current_.end(), pid,
+                             [](const ProcessInfo& e, int p) { return e.pid < p; });
+  if (it != current_.end() && it->pid == pid) return false;
+  ProcessInfo e;
+  if (!readOne(pid, nullptr, now, e)) return false;  // no such process, or a thread
+  current_.insert(it, std::move(e));
+  return true;
+}
+
+Result<int> ProcessTable::addNewcomers(TimePoint now) {
+  // More PIDs than this since the last pass (a thread-heavy host): list instead.
+  constexpr int kMaxProbes = 2048;
+  int added = 0;
+  int last = options_.cgroupDir.empty() ? readLastPid() : -1;
+  int first = lastPidAtPassStart_;
+  if (last >= 0 && first >= 0) {
+    int span = last >= first ? last - first : (pidMax_ - first) + last;
+    if (span <= kMaxProbes) {
+      for (int i = 1; i <= span; ++i) {
+        int pid = first + i;
+        if (pid >= pidMax_) pid -= pidMax_ - 1;  // PIDs wrap around to 1 (really 300)
+        added += addIfNew(pid, now) ? 1 : 0;
+      }
+      return added;
+    }
+  }
+  if (auto r = listPids(listing_); !r) return r.error();
+  for (int pid : listing_) added += addIfNew(pid, now) ? 1 : 0;
   return added;
 }
 

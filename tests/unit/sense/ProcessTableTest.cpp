@@ -557,3 +557,47 @@ TEST_F(ProcessTableTest, PatternsMatchAnUpgradedBinary) {
 
 }  // namespace
 }  // namespace ork::sense
+
+namespace ork::sense {
+namespace {
+
+// Newcomers at kill time, host-wide: the PIDs allocated since the last pass began are
+// probed (from ns_last_pid), threads among them are not processes, and without
+// ns_last_pid the directory is listed again.
+class NewcomersTest : public ProcessTableTest {};
+
+TEST_F(NewcomersTest, ProbesPidsAllocatedSinceThePassBegan) {
+  tree_.mkdir("proc/sys/kernel");
+  tree_.write("proc/sys/kernel/ns_last_pid", "200\n");
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_EQ(find(t, 201), nullptr);
+  // A process and a thread (Tgid 100) appear after the pass.
+  add({.pid = 201, .comm = "hog", .rssPages = 5000});
+  add({.pid = 202, .comm = "worker"});
+  Proc thread = proc(202);
+  std::string status = statusText(thread);
+  status.replace(status.find("Tgid:\t202"), 9, "Tgid:\t100");
+  tree_.write("proc/202/status", status);
+  tree_.write("proc/sys/kernel/ns_last_pid", "202\n");
+  auto added = t.addNewcomers(t0_);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(*added, 1);
+  ASSERT_NE(find(t, 201), nullptr);
+  EXPECT_EQ(find(t, 201)->rss, Bytes{5000 * kPage});
+  EXPECT_EQ(find(t, 202), nullptr) << "a thread was taken for a process";
+  EXPECT_EQ(pids(t), (std::vector<int>{1, 2, 100, 200, 201}));
+}
+
+TEST_F(NewcomersTest, ListsAgainWithoutNsLastPid) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  add({.pid = 150, .comm = "late", .rssPages = 10});
+  auto added = t.addNewcomers(t0_);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(*added, 1);
+  EXPECT_NE(find(t, 150), nullptr);
+}
+
+}  // namespace
+}  // namespace ork::sense
