@@ -8,6 +8,7 @@ port and prints one table. Called by lab/run.sh, which builds the binaries first
 """
 import argparse
 import datetime
+import json
 import os
 import re
 import shlex
@@ -241,7 +242,8 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
     cg.reset_peak()
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=open(os.path.join(rundir, "qemu.err"), "w"), preexec_fn=join_cgroup)
+                         stderr=open(os.path.join(rundir, "qemu.err"), "w"), preexec_fn=join_cgroup,
+                         start_new_session=True)  # we stop it ourselves, by its PID
     timed_out = False
     try:
         p.wait(timeout=args.guest_timeout)
@@ -262,6 +264,18 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
     r["host_peak_mib"] = cg.peak_mib()
     r["scenario"] = scenario
     r["defender"] = defender
+    r["rundir"] = rundir
+    with open(os.path.join(rundir, "run.json"), "w") as f:
+        json.dump({k: r[k] for k in ("wall_s", "qemu_timeout", "qemu_rc", "host_peak_mib",
+                                     "scenario", "defender")}, f)
+    return r
+
+
+def load_run(rundir):
+    """A run's result from its saved logs (--reanalyse)."""
+    text = open(os.path.join(rundir, "result.log"), errors="replace").read()
+    r = parse_result(text)
+    r.update(json.load(open(os.path.join(rundir, "run.json"))))
     r["rundir"] = rundir
     return r
 
@@ -335,14 +349,25 @@ def killers(r):
     'kernel': its 'Killed process' line; 'ork': its event=kill line (kernel log, or its
     stderr mirror when /dev/kmsg rate-limited it); 'earlyoom': its 'sending SIG' line."""
     who = {}
+    t_hard = None
     for line in r["kmsg"]:
         m = re.search(r"Killed process (\d+)", line)
         if m:
             who[m.group(1)] = ("kernel", kmsg_time(line))
+        if "ork:" in line and "event=pressure" in line and "level=hard" in line:
+            t_hard = kmsg_time(line)
         if "ork:" in line and "event=kill" in line:
             d = kv(line[line.index("ork:") + 4:])
             if d.get("pid") and d.get("dry_run", "0") == "0":
-                who.setdefault(d["pid"], ("ork", kmsg_time(line)))
+                # ORK writes its kill line after process_mrelease, which can take 100 ms
+                # of TCG time: the signal went at the sample that saw the hard level (its
+                # pressure line) + latency_us.
+                t = kmsg_time(line)
+                lat = num(d, "latency_us")
+                if t is not None and t_hard is not None and lat is not None:
+                    t = min(t, t_hard + lat / 1e6)
+                who.setdefault(d["pid"], ("ork", t))
+            t_hard = None
     for line in r["defender_log"]:
         if line.startswith("ork:") and "event=kill" in line:
             d = kv(line[4:])
@@ -414,14 +439,16 @@ def analyse(r):
             by = "ork"  # a member of a process group/tree ORK killed as one
         died.append(f"{tag}{p['name']}[{sig},{by}]")
         t_term = num(p, "t_term_ms", -1)
-        if ts is not None and cross_ts is not None:
-            kill_ms.append((ts - cross_ts) * 1000)
-        elif t_term >= 0 and t_cross >= 0:
+        exit_ms = num(p, "t_death_ms") - t_cross
+        if t_cross < 0:
+            if ts is not None or t_term >= 0:
+                kill_ms.append(-1.0)  # killed, and the threshold was never crossed
+        elif ts is not None and cross_ts is not None:
+            kill_ms.append(min((ts - cross_ts) * 1000, exit_ms))  # no kill after the exit
+        elif t_term >= 0:
             kill_ms.append(t_term - t_cross)
-        elif t_cross >= 0:
-            kill_ms.append(num(p, "t_death_ms") - t_cross)  # not known: its exit
-        elif ts is not None or t_term >= 0:
-            kill_ms.append(-1.0)  # killed, and the threshold was never crossed
+        else:
+            kill_ms.append(exit_ms)  # not known: its exit
     a["kill_ms"] = min(kill_ms) if kill_ms else None
     a["died"] = ", ".join(died) if died else "none"
     a["oom_kills"] = int(num(res, "oom_kills", -1))
@@ -590,33 +617,8 @@ def ork_threshold(ork):
     return None
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--smoke", action="store_true", help="scenarios 1,2,7 under ORK, with assertions")
-    ap.add_argument("--scenarios", default=None)
-    ap.add_argument("--defenders", default=None)
-    ap.add_argument("--threshold", type=float, default=None, help="override ORK's hard_percent")
-    ap.add_argument("--mem", type=int, default=512, help="guest memory, MiB")
-    ap.add_argument("--smp", type=int, default=2)
-    ap.add_argument("--cgroup-mib", type=int, default=160, help="scenario 9's memory.max")
-    ap.add_argument("--tb-mib", type=int, default=128, help="TCG translation buffer, MiB")
-    ap.add_argument("--guest-timeout", type=int, default=180)
-    ap.add_argument("--results", default=None, help="write the results page here")
-    ap.add_argument("--qemu", default="qemu-system-x86_64")
-    ap.add_argument("--kvm", action="store_true", help="use KVM instead of TCG")
-    args = ap.parse_args()
-
-    build = os.path.abspath(args.build_dir)
-    scenarios = [1, 2, 7] if args.smoke else sorted(SCENARIOS)
-    defenders = ["ork"] if args.smoke else list(DEFENDERS)
-    if args.scenarios:
-        scenarios = [int(s) for s in args.scenarios.split(",")]
-    if args.defenders:
-        defenders = args.defenders.split(",")
-    full = not args.smoke and not args.scenarios and not args.defenders
-    results_path = args.results or (os.path.join(TOP, "docs", "lab-results.md") if full else None)
-
+def run_all(args, build, scenarios, defenders):
+    """Runs every scenario under every defender, one guest each."""
     if os.geteuid() != 0:
         raise LabUnavailable("the lab needs root (cgroups for QEMU)")
     if not shutil.which(args.qemu):
@@ -658,7 +660,8 @@ def main():
     def on_signal(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, on_signal)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     try:
         for s in scenarios:
             for d in defenders:
@@ -675,6 +678,54 @@ def main():
     finally:
         cg.close()
     duration = time.monotonic() - t0
+    return results, duration, threshold, vmlinuz, ork
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--smoke", action="store_true", help="scenarios 1,2,7 under ORK, with assertions")
+    ap.add_argument("--scenarios", default=None)
+    ap.add_argument("--defenders", default=None)
+    ap.add_argument("--threshold", type=float, default=None, help="override ORK's hard_percent")
+    ap.add_argument("--mem", type=int, default=512, help="guest memory, MiB")
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--cgroup-mib", type=int, default=160, help="scenario 9's memory.max")
+    ap.add_argument("--tb-mib", type=int, default=128, help="TCG translation buffer, MiB")
+    ap.add_argument("--guest-timeout", type=int, default=180)
+    ap.add_argument("--results", default=None, help="write the results page here")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--kvm", action="store_true", help="use KVM instead of TCG")
+    ap.add_argument("--reanalyse", action="store_true",
+                    help="no guests: rebuild the table from the logs of the last runs")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build_dir)
+    scenarios = [1, 2, 7] if args.smoke else sorted(SCENARIOS)
+    defenders = ["ork"] if args.smoke else list(DEFENDERS)
+    if args.scenarios:
+        scenarios = [int(s) for s in args.scenarios.split(",")]
+    if args.defenders:
+        defenders = args.defenders.split(",")
+    full = not args.smoke and not args.scenarios and not args.defenders
+    results_path = args.results or (os.path.join(TOP, "docs", "lab-results.md") if full else None)
+
+    if args.reanalyse:
+        results = []
+        for sc in scenarios:
+            for d in defenders:
+                rundir = os.path.join(build, "lab-runs", f"s{sc}-{d}")
+                if os.path.exists(os.path.join(rundir, "run.json")):
+                    results.append(analyse(load_run(rundir)))
+        if not results:
+            raise LabUnavailable("no saved runs to reanalyse")
+        duration = sum(r["wall_s"] for r in results)
+        threshold = num(results[0].get("begin", {}), "threshold_pct", 5.0)
+        vmlinuz = "vmlinuz-" + results[0].get("boot", {}).get("kernel", "?")
+        ork = os.path.join(build, "ork")
+        ork = ork if os.path.exists(ork) else None
+    else:
+        results, duration, threshold, vmlinuz, ork = run_all(args, build, scenarios, defenders)
 
     print()
     print(table(results))
