@@ -33,7 +33,8 @@ struct ProcessInfo {
   int oomScoreAdj = 0;
   Bytes rss;
   Bytes swap;
-  Bytes growth;   // memory gained within the growth window (all of it if younger)
+  Bytes growth;   // memory ORK saw it gain within the growth window (all of it for a
+                  // process found at kill time, which started since the last pass)
   Nanos age{0};   // since the process started
   std::shared_ptr<const ProcessIdentity> identity;
 

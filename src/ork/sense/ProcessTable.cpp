@@ -197,11 +197,9 @@ void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
     e.midAt = now;
     e.midMem = mem;
   }
-  if (e.age < options_.growthWindow) {
-    e.growth = mem;  // all of a young process's memory is recent growth
-  } else {
-    e.growth = std::max(Bytes{0}, mem - e.baseMem);
-  }
+  // What ORK saw it gain, over the last window/2 to window. A process that allocated
+  // everything before ORK first saw it and holds it since is not growing, however young.
+  e.growth = std::max(Bytes{0}, mem - e.baseMem);
 }
 
 std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const ProcessInfo& info) {
@@ -350,6 +348,10 @@ bool ProcessTable::addIfNew(int pid, TimePoint now) {
   if (it != current_.end() && it->pid == pid) return false;
   ProcessInfo e;
   if (!readOne(pid, nullptr, now, e)) return false;  // no such process, or a thread
+  // It started since the last pass (or that pass missed it): all it holds was gained
+  // since ORK's last look, so all of it counts as recent growth.
+  e.baseMem = e.midMem = Bytes{0};
+  e.growth = e.memory();
   current_.insert(it, std::move(e));
   return true;
 }

@@ -379,14 +379,31 @@ TEST_F(ProcessTableTest, ShrinkingIsNoGrowth) {
   EXPECT_EQ(find(t, 100)->rss, Bytes{1000 * kPage});
 }
 
-TEST_F(ProcessTableTest, YoungProcessGrowthIsAllItsMemory) {
-  add({.pid = 300, .comm = "hog", .startSeconds = kUptime - 10, .rssPages = 5000,
-       .swapKb = 100, .exe = "/usr/bin/hog"});
+// Growth is what ORK saw a process gain: a young process that allocated everything
+// before ORK first saw it, and holds it since, is not growing (the lab's scenario 2:
+// a large steady process beside a smaller leaker).
+TEST_F(ProcessTableTest, YoungButSteadyProcessHasNoGrowth) {
+  add({.pid = 300, .comm = "steady", .startSeconds = kUptime - 10, .rssPages = 5000,
+       .exe = "/usr/bin/steady"});
   ProcessTable t = open(options());
   ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{31}).ok());
   const ProcessInfo* p = find(t, 300);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->age, Seconds{10});
+  EXPECT_EQ(p->growth, Bytes{0});
+}
+
+// A process that appeared since the last pass, found at kill time, has no history:
+// all its memory was gained since the last look, so all of it counts as growth.
+TEST_F(ProcessTableTest, NewcomerAtKillTimeGrowthIsAllItsMemory) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  add({.pid = 300, .comm = "hog", .startSeconds = kUptime - 1, .rssPages = 5000, .swapKb = 100,
+       .exe = "/usr/bin/hog"});
+  ASSERT_TRUE(t.addNewcomers(t0_ + Seconds{1}).ok());
+  const ProcessInfo* p = find(t, 300);
+  ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->growth, Bytes{5000 * kPage} + Bytes::kib(100));
 }
 
