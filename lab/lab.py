@@ -561,9 +561,12 @@ def goals(results):
         if not e or o is None:
             continue
         eov = e["a"].get("overshoot")
-        if eov is None or eov <= 0:
-            out.append(f"- scenario {r['scenario']} overshoot: ORK {o:.1f} MiB, earlyoom "
-                       f"{fmt(eov)} MiB (no ratio)")
+        if eov is None or eov < 0:
+            out.append(f"- scenario {r['scenario']} overshoot: ORK {o:.1f} MiB, earlyoom did not kill")
+            continue
+        if eov == 0:
+            mark = "meets (both 0)" if o == 0 else "MISSES: earlyoom's is 0"
+            out.append(f"- scenario {r['scenario']} overshoot: ORK {o:.1f} MiB vs earlyoom 0.0 MiB ({mark})")
             continue
         ratio = o / eov
         mark = "meets" if ratio <= 0.25 else "MISSES"
@@ -602,6 +605,9 @@ def write_results(path, results, args, meta):
         if v:
             rss.append(f"{d} {min(v)}–{max(v)} KiB")
     rss_s = ("- peak RSS (VmHWM) of the defender in the guest: " + ", ".join(rss)) if rss else ""
+    peaks = [r.get("host_peak_mib", -1) for r in results if r.get("host_peak_mib", -1) > 0]
+    if peaks:
+        rss_s += f"\n- QEMU's peak memory on the host (its cgroup): {min(peaks):.0f}–{max(peaks):.0f} MiB"
     text = f"""# Lab results
 
 Written by `lab/run.sh` (see [lab.md](lab.md) for what each scenario does and how the

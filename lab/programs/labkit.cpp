@@ -150,7 +150,8 @@ struct Args {
 
 // ---------------------------------------------------------------- the test programs
 
-// Allocates and touches memory in 1 MiB chunks at `rate` MiB/s (0: as fast as it can),
+// Allocates and touches memory in 1 MiB chunks at `rate` MiB/s (0: as fast as it can;
+// paced every 64 KiB),
 // until `max_mib` (0: no limit) or until MemAvailable <= until_avail_kib (0: unused),
 // then holds it until killed. Records the bytes touched after every page.
 Slot* g_term_slot = nullptr;
@@ -190,8 +191,10 @@ void on_term(int) {
       c[off] = 0x5a;
       total += page;
       slot->touched.store(total, std::memory_order_relaxed);
+      // paced in 64 KiB steps, so that a slow filler grows smoothly, not in bursts
+      if (rate > 0 && total % (64 * 1024) == 0)
+        sleep_ns(t0 + static_cast<int64_t>(total / (rate * kMiB) * 1e9) - now_ns());
     }
-    if (rate > 0) sleep_ns(t0 + static_cast<int64_t>(total / (rate * kMiB) * 1e9) - now_ns());
   }
   slot->phase.store(kHolding);
   slot->t_phase_ns.store(now_ns());
