@@ -591,8 +591,8 @@ def write_results(path, results, args, meta):
     for r in results:
         if r["defender"] == "ork" and r["a"].get("ork_lines"):
             gaps = ork_gaps(r)
-            gap_s = (f" — ORK's hard-pressure line to its kill line: "
-                     f"{', '.join(f'{g:.0f}' for g in gaps)} ms") if gaps else ""
+            gap_s = (f" — from ORK's hard-pressure line to its kill line (which it writes after "
+                     f"process_mrelease): {', '.join(f'{g:.0f}' for g in gaps)} ms") if gaps else ""
             ork_lines.append(f"**Scenario {r['scenario']}** ({SCENARIOS[r['scenario']]}){gap_s}:\n")
             ork_lines.append("```")
             ork_lines.extend(r["a"]["ork_lines"][:12])
@@ -615,9 +615,9 @@ figures are measured).
 
 - date: {meta['date']}
 - host: {meta['machine']}; `uname -a`: `{meta['uname']}`
-- guest: {meta['kernel']}, {args.mem} MiB, {args.smp} vCPU(s), QEMU {meta['accel']}; ork {meta['ork']}; earlyoom {meta['earlyoom']}
+- guest: {meta['kernel']} ({meta['boot_mode']}), {args.mem} MiB, {args.smp} vCPU(s), QEMU {meta['accel']}; {meta['ork']}; {meta['earlyoom']}
 - threshold: {meta['threshold']:g} % of MemTotal (ORK's compiled-in `hard_percent`; earlyoom `-m {meta['threshold']:g}`); scenario 9: {args.cgroup_mib} MiB `memory.max`
-- duration: {meta['duration_s']:.0f} s for {len(results)} guest runs (boot to power-off {meta['boot']})
+- duration: {meta['duration_s']:.0f} s for {len(results)} guest runs, one after the other (QEMU start to power-off {meta['boot']})
 
 {table(results)}
 
@@ -699,7 +699,7 @@ def run_all(args, build, scenarios, defenders):
     try:
         for s in scenarios:
             for d in defenders:
-                rundir = os.path.join(build, "lab-runs", f"s{s}-{d}")
+                rundir = os.path.join(build, "lab-runs-smoke" if args.smoke else "lab-runs", f"s{s}-{d}")
                 r = analyse(run_guest(args, cg, boot_kernel, initrd, disk, s, d, threshold, rundir))
                 a = r["a"]
                 boot = num(r.get("boot", {}), "uptime", -1)
@@ -750,7 +750,7 @@ def main():
         results = []
         for sc in scenarios:
             for d in defenders:
-                rundir = os.path.join(build, "lab-runs", f"s{sc}-{d}")
+                rundir = os.path.join(build, "lab-runs-smoke" if args.smoke else "lab-runs", f"s{sc}-{d}")
                 if os.path.exists(os.path.join(rundir, "run.json")):
                     results.append(analyse(load_run(rundir)))
         if not results:
@@ -777,10 +777,13 @@ def main():
 
     if results_path:
         meta = {
-            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
+            "date": (datetime.datetime.fromtimestamp(max(
+                os.path.getmtime(os.path.join(r["rundir"], "result.log")) for r in results))
+                     if args.reanalyse else datetime.datetime.now()).strftime("%Y-%m-%d %H:%M").strip(),
             "machine": machine(),
-            "uname": " ".join(os.uname()),
-            "kernel": os.path.basename(vmlinuz),
+            "uname": subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip(),
+            "kernel": os.path.basename(vmlinuz).replace("vmlinux-pvh-", "vmlinuz-"),
+            "boot_mode": "bzImage" if args.no_pvh else "booted as the extracted vmlinux, PVH",
             "accel": "KVM" if args.kvm else "TCG",
             "ork": subprocess.run([ork, "--version"], capture_output=True, text=True).stdout.strip()
             if ork else "(not built)",
