@@ -248,10 +248,13 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
     os.makedirs(rundir, exist_ok=True)
     console = os.path.join(rundir, "console.log")
     result = os.path.join(rundir, "result.log")
-    for f in (console, result):
+    outdisk = os.path.join(rundir, "results.img")
+    for f in (console, result, outdisk):
         if os.path.exists(f):
             os.unlink(f)
-    append = (f"console=ttyS0 loglevel=1 panic=-1 mitigations=off "
+    with open(outdisk, "wb") as f:
+        f.truncate(4 << 20)  # the guest writes its results here (/dev/vdb) before power-off
+    append = (f"console=ttyS0 loglevel={args.loglevel} panic=-1 mitigations=off "
               f"lab.scenario={scenario} lab.defender={defender} lab.threshold={threshold:g} "
               f"lab.cgmax={args.cgroup_mib}")
     accel = "kvm" if args.kvm else f"tcg,tb-size={args.tb_mib}"
@@ -259,7 +262,8 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
            "-nodefaults", "-nographic", "-no-reboot", "-display", "none", "-monitor", "none",
            "-kernel", kernel, "-initrd", initrd, "-append", append,
            "-serial", f"file:{console}", "-serial", f"file:{result}",
-           "-drive", f"file={disk},format=raw,if=virtio,readonly=on,cache=unsafe"]
+           "-drive", f"file={disk},format=raw,if=virtio,readonly=on,cache=unsafe",
+           "-drive", f"file={outdisk},format=raw,if=virtio"]
     procs_file = os.path.join(cg.path, "cgroup.procs")
 
     def join_cgroup():
@@ -283,8 +287,16 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
         p.wait()
         raise
     wall = time.monotonic() - t0
-    text = open(result, errors="replace").read() if os.path.exists(result) else ""
+    serial = open(result, errors="replace").read() if os.path.exists(result) else ""
+    text = open(outdisk, "rb").read().rstrip(b"\0").decode(errors="replace")
+    source = "disk"
+    if "LAB: end" not in text:
+        text, source = serial, "serial"  # the guest did not get to write its disk
+    with open(os.path.join(rundir, "results.log"), "w") as f:
+        f.write(text)
+    os.unlink(outdisk)
     r = parse_result(text)
+    r["source"] = source
     r["wall_s"] = wall
     r["qemu_timeout"] = timed_out
     r["qemu_rc"] = p.returncode
@@ -294,14 +306,16 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
     r["rundir"] = rundir
     with open(os.path.join(rundir, "run.json"), "w") as f:
         json.dump({k: r[k] for k in ("wall_s", "qemu_timeout", "qemu_rc", "host_peak_mib",
-                                     "scenario", "defender")}, f)
+                                     "scenario", "defender", "source")}, f)
     return r
 
 
 def load_run(rundir):
     """A run's result from its saved logs (--reanalyse)."""
-    text = open(os.path.join(rundir, "result.log"), errors="replace").read()
-    r = parse_result(text)
+    path = os.path.join(rundir, "results.log")
+    if not os.path.exists(path):
+        path = os.path.join(rundir, "result.log")
+    r = parse_result(open(path, errors="replace").read())
     r.update(json.load(open(os.path.join(rundir, "run.json"))))
     r["rundir"] = rundir
     return r
@@ -528,6 +542,8 @@ def table(results):
             over_s = fmt(over)
         verdict = "ok" if a["ok"] else "FAIL: " + "; ".join(a["problems"])
         res = r.get("result") or {}
+        if r.get("retried"):
+            verdict += " (guest run twice: the first gave no result)"
         if not a.get("expect_kill", True) and res:
             verdict += (f" (MemFree down to {fmt(num(res, 'min_free_mib'))} MiB, "
                         f"cache up to {fmt(num(res, 'max_cache_mib'))} MiB)")
@@ -607,7 +623,8 @@ def write_results(path, results, args, meta):
     rss_s = ("- peak RSS (VmHWM) of the defender in the guest: " + ", ".join(rss)) if rss else ""
     peaks = [r.get("host_peak_mib", -1) for r in results if r.get("host_peak_mib", -1) > 0]
     if peaks:
-        rss_s += f"\n- QEMU's peak memory on the host (its cgroup): {min(peaks):.0f}–{max(peaks):.0f} MiB"
+        rss_s += (f"\n- QEMU's peak memory on the host (its cgroup, limit {args.mem + 768} MiB; includes the "
+                  f"host's reclaimable page cache of the disk image): {min(peaks):.0f}–{max(peaks):.0f} MiB")
     text = f"""# Lab results
 
 Written by `lab/run.sh` (see [lab.md](lab.md) for what each scenario does and how the
@@ -701,6 +718,13 @@ def run_all(args, build, scenarios, defenders):
             for d in defenders:
                 rundir = os.path.join(build, "lab-runs-smoke" if args.smoke else "lab-runs", f"s{s}-{d}")
                 r = analyse(run_guest(args, cg, boot_kernel, initrd, disk, s, d, threshold, rundir))
+                if not r.get("result"):
+                    # a guest that produced no result at all (not a defender's failure):
+                    # once more, and say so
+                    log(f"scenario {s} {d}: no result from the guest "
+                        f"(rc {r['qemu_rc']}, {r['wall_s']:.0f} s): running it again")
+                    r = analyse(run_guest(args, cg, boot_kernel, initrd, disk, s, d, threshold, rundir))
+                    r["retried"] = True
                 a = r["a"]
                 boot = num(r.get("boot", {}), "uptime", -1)
                 log(f"scenario {s} {d}: {'ok' if a['ok'] else 'FAIL ' + '; '.join(a['problems'])}"
@@ -730,6 +754,8 @@ def main():
     ap.add_argument("--results", default=None, help="write the results page here")
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--kvm", action="store_true", help="use KVM instead of TCG")
+    ap.add_argument("--loglevel", type=int, default=1,
+                    help="guest console loglevel (console.log); 1 keeps the console quiet")
     ap.add_argument("--no-pvh", action="store_true",
                     help="boot the compressed bzImage, not the extracted vmlinux (PVH)")
     ap.add_argument("--reanalyse", action="store_true",
@@ -778,7 +804,7 @@ def main():
     if results_path:
         meta = {
             "date": (datetime.datetime.fromtimestamp(max(
-                os.path.getmtime(os.path.join(r["rundir"], "result.log")) for r in results))
+                os.path.getmtime(os.path.join(r["rundir"], "run.json")) for r in results))
                      if args.reanalyse else datetime.datetime.now()).strftime("%Y-%m-%d %H:%M").strip(),
             "machine": machine(),
             "uname": subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip(),
