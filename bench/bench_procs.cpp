@@ -172,7 +172,7 @@ struct Decision {
     Bytes total = sample ? sample->total : Bytes::gib(24);
     (void)table.addNewcomers(now);  // the daemon lists the PIDs again at kill time
     auto entries = table.mutableEntries();
-    policy::ScoreContext ctx{total, total.scaled(0.05), &cfg};
+    policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
     policy::rankCandidates(entries, ctx, candidates, scratch, policy::kKillPathSortedPrefix);
     std::size_t top = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(cfg.count(config::Key::ScanRecheckTop)));
     for (std::size_t i = 0; i < top; ++i) {
@@ -192,7 +192,7 @@ struct Decision {
 void BM_Rank_RealTable(benchmark::State& state) {
   std::unique_ptr<Decision> d(Decision::make());
   auto entries = d->table.entries();
-  policy::ScoreContext ctx{Bytes::gib(24), Bytes::gib(1), &d->cfg};
+  policy::ScoreContext ctx{Bytes::gib(24), Bytes::gib(1), &d->cfg, d->clock.now()};
   for (auto _ : state) {
     policy::rankCandidates(entries, ctx, d->candidates, d->scratch);
     benchmark::DoNotOptimize(d->candidates.data());
@@ -205,7 +205,7 @@ BENCHMARK(BM_Rank_RealTable)->Unit(benchmark::kMicrosecond);
 void BM_Reread_Top8_RealTable(benchmark::State& state) {
   std::unique_ptr<Decision> d(Decision::make());
   auto entries = d->table.mutableEntries();
-  policy::ScoreContext ctx{Bytes::gib(24), Bytes::gib(1), &d->cfg};
+  policy::ScoreContext ctx{Bytes::gib(24), Bytes::gib(1), &d->cfg, d->clock.now()};
   policy::rankCandidates(entries, ctx, d->candidates, d->scratch);
   for (auto _ : state) {
     TimePoint now = d->clock.now();

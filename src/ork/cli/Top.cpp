@@ -71,7 +71,7 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   auto entries = table->entries();
   std::vector<policy::Candidate> ranked;
   std::vector<int> scratch;
-  policy::rankCandidates(entries, {sample->total, need, &cfg}, ranked, scratch);
+  policy::rankCandidates(entries, {sample->total, need, &cfg, clock.now()}, ranked, scratch);
   int choice = policy::chooseVictim(ranked, cfg);
 
   std::printf("%-2s %4s %7s %-10s %4s %9s %9s %6s %5s %5s %5s %9s %-6s %s\n", "", "rank", "pid", "user",

@@ -43,6 +43,9 @@ struct ProcessInfo {
   Bytes baseMem;
   TimePoint midAt;
   Bytes midMem;
+  // The memory at the previous look, and when ORK last saw the process grow.
+  Bytes lastMem;
+  TimePoint lastGrewAt;
 
   Bytes memory() const { return rss + swap; }
 };

@@ -382,7 +382,7 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
   // Processes started since the last pass (a fast hog is one) are read now.
   (void)s.table->addNewcomers(now);
   auto entries = s.table->mutableEntries();
-  policy::ScoreContext ctx{sample.total, v.need, &s.cfg};
+  policy::ScoreContext ctx{sample.total, v.need, &s.cfg, now};
   const std::size_t prefix = std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(s.cfg.count(Key::ScanRecheckTop)));
   policy::rankCandidates(entries, ctx, s.candidates, s.scratch, prefix);
 

@@ -81,6 +81,15 @@ void score(Candidate& c, const ProcessInfo& root, const ScoreContext& ctx) {
   c.sufficient = c.freed >= ctx.need;
 }
 
+
+// Growth that stopped counts less: halved for every half-life without growth.
+Bytes recentGrowth(const ProcessInfo& e, const ScoreContext& ctx) {
+  if (e.growth <= Bytes{0} || ctx.now <= e.lastGrewAt) return e.growth;
+  double still = std::chrono::duration<double>(ctx.now - e.lastGrewAt).count();
+  double halfLife = ctx.cfg->get(Key::ScoreGrowthHalfLifeS);
+  return e.growth.scaled(std::exp2(-still / halfLife));
+}
+
 }  // namespace
 
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
@@ -94,7 +103,7 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     Candidate single;
     single.index = static_cast<int>(i);
     single.freed = e.memory();
-    single.growth = e.growth;
+    single.growth = recentGrowth(e, ctx);
     out.push_back(single);
   }
   std::size_t singles = out.size();
@@ -108,7 +117,7 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       tree.index = root;
       tree.members = 1;
       tree.freed = entries[static_cast<std::size_t>(root)].memory();
-      tree.growth = entries[static_cast<std::size_t>(root)].growth;
+      tree.growth = recentGrowth(entries[static_cast<std::size_t>(root)], ctx);
       slot = static_cast<int>(out.size());
       out.push_back(tree);
     }

@@ -22,7 +22,8 @@ struct Candidate {
   int index = -1;    // the root process, an index into the entries
   int members = 1;   // processes killed together (1 for a single process)
   Bytes freed;       // resident + swapped memory of all members
-  Bytes growth;      // of all members, within the growth window
+  Bytes growth;      // of all members, within the growth window, each member's halved
+                     // for every score.growth_half_life_s it has not grown
   // The score and its parts (docs/scoring.md):
   double sizePoints = 0;    // freed, in bytes
   double growthPoints = 0;  // growth_weight x growth
@@ -38,6 +39,7 @@ struct ScoreContext {
   Bytes domainTotal;
   Bytes need;  // to get back above the soft threshold
   const config::Config* cfg = nullptr;
+  TimePoint now;  // for how long each process has not grown
 };
 
 // How many of the best candidates the kill path sorts (it re-reads 8 of them and

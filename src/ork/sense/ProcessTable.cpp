@@ -190,6 +190,8 @@ Nanos ProcessTable::ageOf(std::uint64_t startTicks) const {
 
 void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
   Bytes mem = e.memory();
+  if (mem > e.lastMem + std::max(Bytes::mib(1), Bytes{e.lastMem.value / 100})) e.lastGrewAt = now;
+  e.lastMem = mem;
   Nanos half = options_.growthWindow / 2;
   if (now - e.midAt >= half) {
     e.baseAt = e.midAt;
@@ -267,6 +269,8 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
     out.baseMem = previous->baseMem;
     out.midAt = previous->midAt;
     out.midMem = previous->midMem;
+    out.lastMem = previous->lastMem;
+    out.lastGrewAt = previous->lastGrewAt;
   }
   if (readDetails && !out.kernelThread) {
     std::snprintf(path, sizeof path, "%d/status", pid);

@@ -57,6 +57,7 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::KillDeadlineMs, "kill", "deadline_ms", 3000},
       {Key::KillDryRunRepeatS, "kill", "dry_run_repeat_s", 10},
       {Key::ScoreGrowthWeight, "score", "growth_weight", 2},
+      {Key::ScoreGrowthHalfLifeS, "score", "growth_half_life_s", 5},
       {Key::ScoreRootFactor, "score", "root_factor", 0.25},
       {Key::ScoreSystemFactor, "score", "system_factor", 0.5},
       {Key::ScorePreferFactor, "score", "prefer_factor", 4},

@@ -47,10 +47,11 @@ ProcessInfo proc(int pid, Bytes rss, IdentitySpec id = {}) {
 class VictimScorerTest : public ::testing::Test {
  protected:
   // Ranks entries (sorted by pid first) with the given need in a 16 GiB domain.
-  const std::vector<Candidate>& rank(std::vector<ProcessInfo>& entries, Bytes need = Bytes{0}) {
+  const std::vector<Candidate>& rank(std::vector<ProcessInfo>& entries, Bytes need = Bytes{0},
+                                     TimePoint now = TimePoint{}) {
     std::sort(entries.begin(), entries.end(),
               [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
-    ScoreContext ctx{kDomain, need, &cfg_};
+    ScoreContext ctx{kDomain, need, &cfg_, now};
     rankCandidates(entries, ctx, ranked_, scratch_);
     return ranked_;
   }
@@ -517,6 +518,34 @@ TEST_F(TreeTest, TreeRootOwnedByRootGetsRootFactor) {
   const Candidate* t = tree();
   ASSERT_NE(t, nullptr);
   EXPECT_DOUBLE_EQ(t->ownerFactor, 0.25);
+}
+
+}  // namespace
+}  // namespace ork::policy
+
+namespace ork::policy {
+namespace {
+
+// The lab's scenario 2: a larger process that grew at start-up and holds still, beside a
+// smaller one still leaking. Growth that stopped is halved every growth_half_life_s
+// (5 s), so the leaker is the culprit.
+TEST_F(VictimScorerTest, GrowthThatStoppedCountsLess) {
+  const TimePoint now{Seconds{1000}};
+  ProcessInfo steady = proc(100, Bytes::mib(232));
+  steady.growth = Bytes::mib(206);
+  steady.lastGrewAt = TimePoint{Seconds{990}};
+  ProcessInfo leaker = proc(200, Bytes::mib(166));
+  leaker.growth = Bytes::mib(150);
+  leaker.lastGrewAt = now;
+  std::vector<ProcessInfo> e = {steady, leaker};
+  const auto& r = rank(e, Bytes{0}, now);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 200);
+  EXPECT_EQ(findSingle(e, 100)->growth, Bytes::mib(206).scaled(0.25));  // two half-lives
+  EXPECT_EQ(findSingle(e, 200)->growth, Bytes::mib(150));
+  // Without the time, growth is taken whole and the larger grower wins.
+  const auto& whole = rank(e, Bytes{0}, TimePoint{});
+  EXPECT_EQ(pidOf(e, whole[0]), 100);
 }
 
 }  // namespace
