@@ -468,7 +468,10 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
   if (outcome.err != 0) l.num("errno", outcome.err);
   if (outcome.outcome == Outcome::Ok || outcome.outcome == Outcome::DryRun)
     l.num("latency_us", std::chrono::duration_cast<Micros>(outcome.doneAt - seenAt).count());
-  if (outcome.outcome == Outcome::Ok) l.flag("mreleased", outcome.released);
+  if (outcome.outcome == Outcome::Ok) {
+    l.flag("mreleased", outcome.released);
+    if (!outcome.released) l.num("mrelease_errno", outcome.releaseErr);
+  }
   l.kib("avail_kib", sample.available).kib("need_kib", v.need);
   if (root.identity) l.str("cmd", std::string_view(root.identity->cmdline).substr(0, 200));
   if (root.identity && !root.identity->cgroup.empty()) l.str("cgroup", root.identity->cgroup);
