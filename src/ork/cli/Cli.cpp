@@ -103,16 +103,42 @@ bool loadConfig(const std::string& path, config::Config& cfg) {
   return errors.empty();
 }
 
+// The options daemon and top share: what to watch and with which configuration.
+struct Scope {
+  std::string configPath;
+  std::string cgroupDir;
+  std::string procRoot = "/proc";
+  std::string passwdPath = "/etc/passwd";
+};
+
+enum class Taken { Yes, No, MissingValue };
+
+// Takes one of --config, --cgroup, --proc, --passwd and its value.
+Taken takeScopeOption(std::string_view a, Args& args, Scope& scope) {
+  std::string* dst = a == "--config"   ? &scope.configPath
+                     : a == "--cgroup" ? &scope.cgroupDir
+                     : a == "--proc"   ? &scope.procRoot
+                     : a == "--passwd" ? &scope.passwdPath
+                                       : nullptr;
+  if (dst == nullptr) return Taken::No;
+  if (!args.more()) return Taken::MissingValue;
+  *dst = std::string(args.next());
+  return Taken::Yes;
+}
+
+int missingValue(std::string_view option, const char* help) {
+  std::string m = std::string(option) + " needs a value";
+  return usage(m.c_str(), help);
+}
+
 int runDaemon(Args& args) {
   daemon::Options opts;
-  std::string configPath;
+  Scope scope;
   while (args.more()) {
     std::string_view a = args.next();
-    auto value = [&](std::string& out) {
-      if (!args.more()) return false;
-      out = std::string(args.next());
-      return true;
-    };
+    Taken t = takeScopeOption(a, args, scope);
+    if (t == Taken::Yes) continue;
+    if (t == Taken::MissingValue) return missingValue(a, kDaemonHelp);
     if (isHelp(a)) {
       std::fputs(kDaemonHelp, stdout);
       return 0;
@@ -122,23 +148,19 @@ int runDaemon(Args& args) {
       opts.mirrorStderr = false;
     } else if (a == "--no-protect") {
       opts.protectSelf = false;
-    } else if (a == "--config") {
-      if (!value(configPath)) return usage("--config needs a file", kDaemonHelp);
-    } else if (a == "--cgroup") {
-      if (!value(opts.cgroupDir)) return usage("--cgroup needs a path", kDaemonHelp);
     } else if (a == "--kmsg") {
-      if (!value(opts.kmsgPath)) return usage("--kmsg needs a path", kDaemonHelp);
-    } else if (a == "--proc") {
-      if (!value(opts.procRoot)) return usage("--proc needs a directory", kDaemonHelp);
-    } else if (a == "--passwd") {
-      if (!value(opts.passwdPath)) return usage("--passwd needs a file", kDaemonHelp);
+      if (!args.more()) return missingValue(a, kDaemonHelp);
+      opts.kmsgPath = std::string(args.next());
     } else {
       std::string m = "unknown option for daemon: " + std::string(a);
       return usage(m.c_str(), kDaemonHelp);
     }
   }
+  opts.cgroupDir = scope.cgroupDir;
+  opts.procRoot = scope.procRoot;
+  opts.passwdPath = scope.passwdPath;
   config::Config cfg;
-  if (!loadConfig(configPath, cfg)) return 2;
+  if (!loadConfig(scope.configPath, cfg)) return 2;
   auto d = daemon::Daemon::create(opts, cfg);
   if (!d) {
     std::fprintf(stderr, "ork: cannot start: %s\n", d.error().what);
@@ -149,41 +171,34 @@ int runDaemon(Args& args) {
 
 int runTop(Args& args) {
   TopOptions opts;
-  std::string configPath;
+  Scope scope;
   while (args.more()) {
     std::string_view a = args.next();
-    auto value = [&](std::string& out) {
-      if (!args.more()) return false;
-      out = std::string(args.next());
-      return true;
-    };
+    Taken t = takeScopeOption(a, args, scope);
+    if (t == Taken::Yes) continue;
+    if (t == Taken::MissingValue) return missingValue(a, kTopHelp);
     if (isHelp(a)) {
       std::fputs(kTopHelp, stdout);
       return 0;
     } else if (a == "--all") {
       opts.all = true;
     } else if (a == "-n") {
-      std::string n;
-      if (!value(n)) return usage("-n needs a number", kTopHelp);
+      if (!args.more()) return missingValue(a, kTopHelp);
+      std::string n(args.next());
       char* end = nullptr;
       long v = std::strtol(n.c_str(), &end, 10);
       if (end == n.c_str() || *end != '\0' || v <= 0) return usage("-n needs a positive number", kTopHelp);
       opts.limit = static_cast<int>(v);
-    } else if (a == "--config") {
-      if (!value(configPath)) return usage("--config needs a file", kTopHelp);
-    } else if (a == "--cgroup") {
-      if (!value(opts.cgroupDir)) return usage("--cgroup needs a path", kTopHelp);
-    } else if (a == "--proc") {
-      if (!value(opts.procRoot)) return usage("--proc needs a directory", kTopHelp);
-    } else if (a == "--passwd") {
-      if (!value(opts.passwdPath)) return usage("--passwd needs a file", kTopHelp);
     } else {
       std::string m = "unknown option for top: " + std::string(a);
       return usage(m.c_str(), kTopHelp);
     }
   }
+  opts.cgroupDir = scope.cgroupDir;
+  opts.procRoot = scope.procRoot;
+  opts.passwdPath = scope.passwdPath;
   config::Config cfg;
-  if (!loadConfig(configPath, cfg)) return 2;
+  if (!loadConfig(scope.configPath, cfg)) return 2;
   return runTopCommand(opts, cfg);
 }
 

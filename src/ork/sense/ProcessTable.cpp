@@ -424,34 +424,12 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
 }
 
 void UserNames::load(const std::string& passwdPath) {
-  names_.clear();
   auto text = sys::readWholeFile(passwdPath, 16 << 20);
-  if (!text) return;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    auto c1 = line.find(':');
-    if (c1 == std::string_view::npos) continue;
-    auto c2 = line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
-    auto c3 = line.find(':', c2 + 1);
-    if (c3 == std::string_view::npos) continue;
-    std::uint32_t uid = 0;
-    bool ok = c3 > c2 + 1;
-    for (std::size_t i = c2 + 1; i < c3 && ok; ++i) {
-      if (line[i] < '0' || line[i] > '9') ok = false;
-      else uid = uid * 10 + static_cast<std::uint32_t>(line[i] - '0');
-    }
-    if (ok) names_.emplace_back(uid, std::string(line.substr(0, c1)));
-  }
+  passwd_ = text ? std::move(*text) : std::string();
 }
 
 std::string_view UserNames::nameOf(std::uint32_t uid) const {
-  for (const auto& [u, name] : names_)
-    if (u == uid) return name;
-  return {};
+  return parse::userNameFromPasswd(passwd_, uid);
 }
 
 }  // namespace ork::sense

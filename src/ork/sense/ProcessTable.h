@@ -113,7 +113,7 @@ class UserNames {
   std::string_view nameOf(std::uint32_t uid) const;
 
  private:
-  std::vector<std::pair<std::uint32_t, std::string>> names_;
+  std::string passwd_;  // the file as read; parse::userNameFromPasswd looks up in it
 };
 
 }  // namespace ork::sense

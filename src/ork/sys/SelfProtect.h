@@ -10,7 +10,7 @@ struct SelfProtection {
   bool locked = false;         // mlockall succeeded
   bool lockedOnFault = false;  // ... with MCL_ONFAULT (pages locked as they are touched)
   bool oomExempt = false;      // oom_score_adj set to -1000
-  bool niced = false;          // nice -20 / realtime not attempted
+  bool niced = false;          // nice -20 succeeded
   Error lockError;             // why mlockall failed, when it did
   Error oomError;
 };
