@@ -131,6 +131,20 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
         }
         continue;
       }
+      if (section == "vm" && (name == "libvirt_uri" || name == "save_dir")) {
+        const auto* str = node.as_string();
+        std::string& target = name == "libvirt_uri" ? cfg.libvirtUri : cfg.saveDir;
+        if (str == nullptr || str->get().empty()) {
+          errors.push_back({line, fmt("vm.%.*s must be a non-empty string", static_cast<int>(name.size()), name.data())});
+          continue;
+        }
+        if (name == "save_dir" && str->get().front() != '/') {
+          errors.push_back({line, "vm.save_dir must be an absolute path"});
+          continue;
+        }
+        target = str->get();
+        continue;
+      }
       const Setting* s = findSetting(section, name);
       if (s == nullptr) {
         errors.push_back({line, fmt("unknown key \"%.*s\" in [%.*s]", static_cast<int>(name.size()), name.data(),
@@ -183,23 +197,30 @@ Config Config::load(const std::string& path, std::vector<ConfigError>& errors) {
 
 std::string Config::toToml() const {
   std::string out;
+  auto quoted = [&](const std::string& text) {
+    std::string q = "\"";
+    for (char c : text) {
+      if (c == '"' || c == '\\') {
+        q += '\\';
+        q += c;
+      } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        q += fmt("\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      } else {
+        q += c;
+      }
+    }
+    return q + "\"";
+  };
   auto list = [&](const char* name, const std::vector<Pattern>& ps) {
     out += fmt("%s = [", name);
-    for (std::size_t i = 0; i < ps.size(); ++i) {
-      out += i ? ", \"" : "\"";
-      for (char c : ps[i].text) {
-        if (c == '"' || c == '\\') {
-          out += '\\';
-          out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += fmt("\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-      }
-      out += "\"";
-    }
+    for (std::size_t i = 0; i < ps.size(); ++i) out += (i ? ", " : "") + quoted(ps[i].text);
     out += "]\n";
+  };
+  auto vmStrings = [&] {
+    out += "# libvirt connection URI (the ork-virt helper opens it read-only in dry-run)\n";
+    out += "libvirt_uri = " + quoted(libvirtUri) + "\n";
+    out += "# the directory libvirt writes managed saves to: its filesystem must have room\n";
+    out += "save_dir = " + quoted(saveDir) + "\n";
   };
   auto patterns = [&] {
     out += "# patterns \"<field>:<glob>\", field one of name, cmdline, exe, cgroup, user\n";
@@ -211,6 +232,7 @@ std::string Config::toToml() const {
   for (const auto& s : kSettings) {
     if (std::strcmp(current, s.section) != 0) {
       if (std::strcmp(current, "kill") == 0) patterns();
+      if (std::strcmp(current, "vm") == 0) vmStrings();
       if (!out.empty()) out += "\n";
       out += fmt("[%s]\n", s.section);
       current = s.section;
@@ -229,6 +251,7 @@ std::string Config::toToml() const {
     }
   }
   if (std::strcmp(current, "kill") == 0) patterns();
+  if (std::strcmp(current, "vm") == 0) vmStrings();
   return out;
 }
 

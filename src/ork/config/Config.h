@@ -44,6 +44,12 @@ class Config {
   std::vector<Pattern> avoid;
   std::vector<Pattern> protect;
 
+  // [vm] settings that are text, not numbers.
+  static constexpr const char* kDefaultLibvirtUri = "qemu:///system";
+  static constexpr const char* kDefaultSaveDir = "/var/lib/libvirt/qemu/save";
+  std::string libvirtUri = kDefaultLibvirtUri;  // vm.libvirt_uri
+  std::string saveDir = kDefaultSaveDir;        // vm.save_dir: where libvirt writes managed saves
+
   // Parses TOML text (path used in messages). Every problem is reported with its line:
   // syntax errors, unknown sections or keys, wrong types, values out of range,
   // malformed patterns, soft threshold not above the hard one. Nothing is ignored.

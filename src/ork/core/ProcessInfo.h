@@ -36,6 +36,7 @@ struct ProcessInfo {
   Bytes growth;   // memory ORK saw it gain within the growth window (all of it for a
                   // process found at kill time, which started since the last pass)
   Nanos age{0};   // since the process started
+  std::uint64_t cpuTicks = 0;  // utime + stime, clock ticks, all threads
   std::shared_ptr<const ProcessIdentity> identity;
 
   // Growth bookkeeping: the memory at two earlier refreshes.

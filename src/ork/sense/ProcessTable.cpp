@@ -254,6 +254,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   // PF_KTHREAD, not "PID 2 or its children": inside a PID namespace those are ordinary.
   out.kernelThread = (st->flags & parse::kPfKthread) != 0;
   out.rss = Bytes{st->rssPages * pageSize_};
+  out.cpuTicks = st->utimeTicks + st->stimeTicks;
   out.age = ageOf(st->startTimeTicks);
 
   bool known = previous != nullptr && previous->startTimeTicks == st->startTimeTicks &&
@@ -400,6 +401,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   auto st = parse::parseProcStat(*text);
   if (!st || st->startTimeTicks != entry.startTimeTicks) return false;
   entry.rss = Bytes{st->rssPages * pageSize_};
+  entry.cpuTicks = st->utimeTicks + st->stimeTicks;
   entry.state = st->state;
   entry.ppid = st->ppid;
   std::snprintf(path, sizeof path, "%d/status", entry.pid);

@@ -64,6 +64,23 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::ScoreAvoidFactor, "score", "avoid_factor", 0.125},
       {Key::ScoreComparableRatio, "score", "comparable_ratio", 0.75},
       {Key::ScoreYouthBonus, "score", "youth_bonus", 0.1},
+      {Key::CpuEnabled, "cpu", "enabled", 1},
+      {Key::CpuBusyPercent, "cpu", "busy_percent", 90},
+      {Key::CpuPressurePercent, "cpu", "pressure_percent", 40},
+      {Key::CpuSustainS, "cpu", "sustain_s", 10},
+      {Key::CpuKillAfterS, "cpu", "kill_after_s", 10},
+      {Key::CpuCoolDownS, "cpu", "cool_down_s", 60},
+      {Key::CpuCoolDownMaxS, "cpu", "cool_down_max_s", 1800},
+      {Key::CpuAutoThaw, "cpu", "auto_thaw", 1},
+      {Key::CpuVmMinPercent, "cpu", "vm_min_percent", 10},
+      {Key::VmEnabled, "vm", "enabled", 1},
+      {Key::VmLibvirt, "vm", "libvirt", 1},
+      {Key::VmHibernate, "vm", "hibernate", 1},
+      {Key::VmSaveMarginPercent, "vm", "save_margin_percent", 10},
+      {Key::VmSaveMarginMib, "vm", "save_margin_mib", 256},
+      {Key::VmSaveDeadlineS, "vm", "save_deadline_s", 300},
+      {Key::VmCallDeadlineMs, "vm", "call_deadline_ms", 5000},
+      {Key::VmReconnectMaxS, "vm", "reconnect_max_s", 60},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
   Config cfg;
@@ -76,6 +93,8 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
     EXPECT_GE(r.value, setting(r.key).min) << r.name;
     EXPECT_LE(r.value, setting(r.key).max) << r.name;
   }
+  EXPECT_EQ(cfg.libvirtUri, "qemu:///system");
+  EXPECT_EQ(cfg.saveDir, "/var/lib/libvirt/qemu/save");
   EXPECT_TRUE(cfg.prefer.empty());
   EXPECT_TRUE(cfg.avoid.empty());
   EXPECT_TRUE(cfg.protect.empty());
@@ -377,6 +396,26 @@ TEST(ParsePatternTest, Table) {
       EXPECT_NE(message.find(c.messagePart), std::string::npos) << c.text << ": " << message;
     }
   }
+}
+
+TEST(ConfigVmStringsTest, ReadAndChecked) {
+  std::vector<ConfigError> errors;
+  Config cfg = Config::parse("[vm]\nlibvirt_uri = \"test:///default\"\nsave_dir = \"/srv/save\"\n", "t.toml", errors);
+  ASSERT_TRUE(errors.empty());
+  EXPECT_EQ(cfg.libvirtUri, "test:///default");
+  EXPECT_EQ(cfg.saveDir, "/srv/save");
+  // And they survive the round trip through toToml().
+  Config again = Config::parse(cfg.toToml(), "again.toml", errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].message;
+  EXPECT_EQ(again.libvirtUri, "test:///default");
+  EXPECT_EQ(again.saveDir, "/srv/save");
+
+  errors.clear();
+  (void)Config::parse("[vm]\nsave_dir = \"relative\"\nlibvirt_uri = 3\n", "bad.toml", errors);
+  ASSERT_EQ(errors.size(), 2u);
+  // toml++ visits keys in name order: libvirt_uri (line 3), then save_dir (line 2).
+  EXPECT_EQ(errors[0].line + errors[1].line, 5);
+  EXPECT_NE(errors[0].line, errors[1].line);
 }
 
 }  // namespace
