@@ -1,6 +1,7 @@
 #include "ork/sys/Files.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace ork::sys {
@@ -93,6 +94,15 @@ Result<UniqueFd> openDir(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Error::sys(errno, path);
   return UniqueFd(fd);
+}
+
+Result<FsSpace> fsSpace(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return Error::sys(errno, "statvfs " + path);
+  FsSpace out;
+  out.available = Bytes{static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize)};
+  out.total = Bytes{static_cast<std::int64_t>(st.f_blocks) * static_cast<std::int64_t>(st.f_frsize)};
+  return out;
 }
 
 }  // namespace ork::sys

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ork/core/Result.h"
+#include "ork/core/Units.h"
 #include "ork/sys/Fd.h"
 
 namespace ork::sys {
@@ -47,6 +48,15 @@ Result<std::string> readWholeFile(const std::string& path, std::size_t limit = 1
 
 // Writes text to path (cgroup control files, oom_score_adj).
 Result<void> writeFile(const std::string& path, std::string_view text);
+
+// Free space of the filesystem holding path, as an unprivileged writer sees it
+// (statvfs f_bavail: blocks reserved for root are not counted, since the writer of a
+// managed save may not be root), and its total size.
+struct FsSpace {
+  Bytes available;
+  Bytes total;
+};
+Result<FsSpace> fsSpace(const std::string& path);
 
 // Opens a directory for use as dirfd.
 Result<UniqueFd> openDir(const std::string& path);
