@@ -13,6 +13,11 @@ enum class Reason : std::uint8_t {
   NoCandidate,       // nothing in the domain may be killed
   VictimExited,      // the victim's pidfd reported its death
   DeadlinePassed,    // the victim did not die within kill.deadline_ms
+  CpuOverload,       // the CPUs were overloaded for the sustained window
+  CpuRecovered,      // the host has been calm again for the sustained window
+  CooledDown,        // the host stayed calm for a frozen VM's cool-down: it is resumed
+  NoRoomForSave,     // the save directory's filesystem cannot hold the VM's memory
+  LibvirtUnavailable,  // no libvirt (no helper, libvirtd down): the step is skipped
 };
 
 enum class Outcome : std::uint8_t {
@@ -32,6 +37,11 @@ constexpr const char* toString(Reason r) {
     case Reason::NoCandidate: return "no_candidate";
     case Reason::VictimExited: return "victim_exited";
     case Reason::DeadlinePassed: return "deadline_passed";
+    case Reason::CpuOverload: return "cpu_overload";
+    case Reason::CpuRecovered: return "cpu_recovered";
+    case Reason::CooledDown: return "cooled_down";
+    case Reason::NoRoomForSave: return "no_room_for_save";
+    case Reason::LibvirtUnavailable: return "libvirt_unavailable";
   }
   return "unknown";
 }

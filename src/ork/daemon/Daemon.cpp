@@ -1,4 +1,5 @@
 #include "ork/daemon/Daemon.h"
+#include "ork/daemon/State.h"
 
 #include <unistd.h>
 
@@ -44,45 +45,6 @@ Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
   return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
 }
 }  // namespace
-
-struct Daemon::State {
-  Options options;
-  config::Config cfg;
-  sys::MonotonicClock clock;
-  sys::Epoll epoll;
-  sys::UniqueFd signalFd;
-  std::vector<sys::UniqueFd> pressureFds;
-  sense::MemorySensor memory;
-  sense::UserNames users;
-  std::unique_ptr<sense::ProcessTable> table;
-  journal::Journal journal;
-  std::unique_ptr<policy::MemoryRule> rule;
-  policy::FillRate fillRate;
-  std::unique_ptr<act::Killer> killer;
-  sys::SelfProtection protection;
-  std::string pressureMode = "none";
-
-  // Preallocated for the kill path.
-  std::vector<policy::Candidate> candidates;
-  std::vector<int> scratch;
-  std::array<int, act::Killer::kMaxMembers> memberIdx{};
-  std::array<const ProcessInfo*, act::Killer::kMaxMembers> members{};
-
-  TimePoint nextSampleAt;
-  TimePoint fastUntil;
-  TimePoint wokeAt;
-  bool woke = false;
-  TimePoint killDeadline;
-  TimePoint episodeStart;
-  int episodeKills = 0;
-  bool abortLogged = false;
-  bool noCandidateLogged = false;
-  bool sampleErrorLogged = false;
-  int victimPid = 0;
-  char victimName[17] = {};
-  TimePoint victimKilledAt;
-  MemorySample last;
-};
 
 Daemon::Daemon() : s_(std::make_unique<State>()) {}
 Daemon::~Daemon() = default;
