@@ -1,0 +1,166 @@
+#include "ork/policy/CpuScorer.h"
+
+#include <algorithm>
+
+#include "ork/policy/VictimScorer.h"
+
+namespace ork::policy {
+
+namespace {
+
+// A child holding at least this share of its parent's subtree usage is where the load
+// is: the descent goes on into it.
+constexpr double kDescendShare = 0.8;
+
+int indexOf(std::span<const ProcessInfo> entries, int pid) {
+  auto it = std::lower_bound(entries.begin(), entries.end(), pid,
+                             [](const ProcessInfo& e, int p) { return e.pid < p; });
+  if (it == entries.end() || it->pid != pid) return -1;
+  return static_cast<int>(it - entries.begin());
+}
+
+const CpuBaseline* baselineOf(std::span<const CpuBaseline> baseline, int pid) {
+  auto it = std::lower_bound(baseline.begin(), baseline.end(), pid,
+                             [](const CpuBaseline& b, int p) { return b.pid < p; });
+  if (it == baseline.end() || it->pid != pid) return nullptr;
+  return &*it;
+}
+
+// The memory killer's protections apply, but not its NoMemory rule: a process can burn
+// CPUs while holding no memory worth counting.
+bool protectedFromCpuKill(const ProcessInfo& p) {
+  Exclusion why = exclusionOf(p);
+  return why != Exclusion::None && why != Exclusion::NoMemory;
+}
+
+bool contains(std::span<const int> pids, int pid) {
+  return std::find(pids.begin(), pids.end(), pid) != pids.end();
+}
+
+}  // namespace
+
+void takeCpuBaseline(std::span<const ProcessInfo> entries, std::vector<CpuBaseline>& out) {
+  out.clear();
+  for (const ProcessInfo& p : entries)
+    out.push_back(CpuBaseline{p.pid, p.startTimeTicks, p.cpuTicks});
+}
+
+double cpusUsed(const ProcessInfo& p, const CpuWindow& w) {
+  const double seconds = std::chrono::duration<double>(w.length).count();
+  if (seconds <= 0 || w.ticksPerSecond <= 0) return 0;
+  const CpuBaseline* b = baselineOf(w.baseline, p.pid);
+  if (b != nullptr && b->startTimeTicks == p.startTimeTicks) {
+    const std::uint64_t ticks = p.cpuTicks >= b->cpuTicks ? p.cpuTicks - b->cpuTicks : 0;
+    return static_cast<double>(ticks) / w.ticksPerSecond / seconds;
+  }
+  // Not in the baseline: it started within the window, unless the baseline missed it.
+  const double age = std::chrono::duration<double>(p.age).count();
+  const double over = age > seconds ? age : seconds;
+  return static_cast<double>(p.cpuTicks) / w.ticksPerSecond / over;
+}
+
+double cpusUsedByPid(std::span<const ProcessInfo> entries, int pid, const CpuWindow& w) {
+  int i = indexOf(entries, pid);
+  return i < 0 ? 0 : cpusUsed(entries[static_cast<std::size_t>(i)], w);
+}
+
+void CpuScratch::reserve(std::size_t n) {
+  parent.reserve(n);
+  firstChild.reserve(n);
+  nextSibling.reserve(n);
+  pending.reserve(n);
+  queue.reserve(n);
+  size.reserve(n);
+  own.reserve(n);
+  subtree.reserve(n);
+  inTree.reserve(n);
+}
+
+CpuVictim chooseCpuVictim(std::span<const ProcessInfo> entries, const CpuChoiceContext& ctx,
+                          CpuScratch& s) {
+  const std::size_t n = entries.size();
+  s.parent.assign(n, -1);
+  s.firstChild.assign(n, -1);
+  s.nextSibling.assign(n, -1);
+  s.pending.assign(n, 0);
+  s.queue.clear();
+  s.size.assign(n, 1);
+  s.own.assign(n, 0.0);
+  s.subtree.assign(n, 0.0);
+  s.inTree.assign(n, 0);
+
+  for (std::size_t i = 0; i < n; ++i) {
+    const ProcessInfo& p = entries[i];
+    if (protectedFromCpuKill(p) || contains(ctx.leaveAlone, p.pid)) continue;
+    s.inTree[i] = 1;
+    s.own[i] = s.subtree[i] = cpusUsed(p, ctx.window);
+  }
+  // Link each process to its parent when both are in a tree: an excluded parent (or one
+  // not in the table) makes the child a root, so no tree ever spans a protected process.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!s.inTree[i]) continue;
+    const int p = indexOf(entries, entries[i].ppid);
+    if (p < 0 || static_cast<std::size_t>(p) == i || !s.inTree[static_cast<std::size_t>(p)])
+      continue;
+    const auto pu = static_cast<std::size_t>(p);
+    s.parent[i] = p;
+    s.nextSibling[i] = s.firstChild[pu];
+    s.firstChild[pu] = static_cast<int>(i);
+    ++s.pending[pu];
+  }
+  // Subtree sums, leaves first (Kahn's order, no recursion: a fork chain may be deep).
+  // PPIDs read at different moments can in theory form a cycle; its members are never
+  // summed into a root, so they are never reached from one.
+  for (std::size_t i = 0; i < n; ++i)
+    if (s.inTree[i] && s.pending[i] == 0) s.queue.push_back(static_cast<int>(i));
+  for (std::size_t head = 0; head < s.queue.size(); ++head) {
+    const int i = s.queue[head];
+    const int p = s.parent[static_cast<std::size_t>(i)];
+    if (p < 0) continue;
+    const auto pu = static_cast<std::size_t>(p);
+    s.subtree[pu] += s.subtree[static_cast<std::size_t>(i)];
+    s.size[pu] += s.size[static_cast<std::size_t>(i)];
+    if (--s.pending[pu] == 0) s.queue.push_back(p);
+  }
+
+  // The root whose tree uses the most; on a tie the younger (higher PID) one.
+  int node = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!s.inTree[i] || s.parent[i] >= 0 || s.pending[i] != 0) continue;
+    if (node < 0 || s.subtree[i] >= s.subtree[static_cast<std::size_t>(node)])
+      node = static_cast<int>(i);
+  }
+  if (node < 0) return {};
+  // Down while one child holds the load: past the idle shell above a burner or a
+  // make, but not into one of many similar children (a storm's or a make's jobs).
+  for (std::size_t depth = 0; depth < n; ++depth) {
+    const auto nu = static_cast<std::size_t>(node);
+    int heavy = -1;
+    for (int c = s.firstChild[nu]; c >= 0; c = s.nextSibling[static_cast<std::size_t>(c)])
+      if (heavy < 0 ||
+          s.subtree[static_cast<std::size_t>(c)] > s.subtree[static_cast<std::size_t>(heavy)])
+        heavy = c;
+    if (heavy < 0 || s.subtree[nu] <= 0 ||
+        s.subtree[static_cast<std::size_t>(heavy)] < kDescendShare * s.subtree[nu])
+      break;
+    node = heavy;
+  }
+  const auto nu = static_cast<std::size_t>(node);
+  if (s.subtree[nu] < ctx.floorCpus) return {};
+  return CpuVictim{node, s.size[nu], s.subtree[nu]};
+}
+
+int cpuVictimMembers(const CpuScratch& s, const CpuVictim& v, int* out, int cap) {
+  if (v.index < 0 || cap <= 0 || static_cast<std::size_t>(v.index) >= s.firstChild.size()) return 0;
+  int count = 0;
+  out[count++] = v.index;
+  // Breadth-first with out as the queue: parents always before their children.
+  for (int head = 0; head < count && count < cap; ++head) {
+    for (int c = s.firstChild[static_cast<std::size_t>(out[head])]; c >= 0 && count < cap;
+         c = s.nextSibling[static_cast<std::size_t>(c)])
+      out[count++] = c;
+  }
+  return count;
+}
+
+}  // namespace ork::policy
