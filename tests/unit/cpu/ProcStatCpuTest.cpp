@@ -160,5 +160,22 @@ TEST(ProcStatCpu, CpuKeysAreWholeWords) {
   EXPECT_EQ(r->cpus, 1);
 }
 
+// Every byte of a real sample replaced by bytes that matter to the parser: no crash,
+// no over-read (ASan), and whatever parses is consistent.
+TEST(ProcStatCpu, MutatedRealSample) {
+  const std::string_view full = samples::kProcStat1;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    for (char c : {' ', '\n', '-', '9', 'x', '\0', '\t'}) {
+      std::string copy(full);
+      copy[i] = c;
+      auto r = parseProcStatCpu(copy);
+      if (!r.ok()) continue;
+      EXPECT_GE(r->cpus, 1) << i;
+      EXPECT_LE(r->busy, r->total) << i;
+      EXPECT_GE(r->procsRunning, 0) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ork::parse
