@@ -1,0 +1,648 @@
+// The ORK <-> ork-virt message codec and the nova metadata reader. Decoding never
+// trusts the peer: every field is bounded by the packet, numbers must fit, escapes must
+// be complete, and a message lacking a required key is rejected rather than guessed.
+#include "ork/parse/VirtProtocol.h"
+
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ork/parse/ParseUtil.h"
+
+namespace ork::parse {
+
+using detail::kParseErrorCode;
+using detail::parseInt;
+
+namespace {
+
+constexpr std::array<std::string_view, 5> kOpNames = {"list", "save", "suspend", "resume", "ping"};
+
+std::optional<VirtOp> opFromName(std::string_view s) {
+  for (std::size_t i = 0; i < kOpNames.size(); ++i)
+    if (kOpNames[i] == s) return static_cast<VirtOp>(i);
+  return std::nullopt;
+}
+
+int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// value cut to kVirtMaxText bytes, backing off so as not to split a UTF-8 sequence.
+std::string_view truncated(std::string_view value) {
+  if (value.size() <= kVirtMaxText) return value;
+  std::size_t n = kVirtMaxText;
+  while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xc0) == 0x80) --n;
+  return value.substr(0, n);
+}
+
+class Writer {
+ public:
+  explicit Writer(std::string_view msg) {
+    out_.reserve(256);
+    out_ += "msg=";
+    out_ += msg;
+  }
+  Writer& text(std::string_view key, std::string_view value) {
+    out_ += '\t';
+    out_ += key;
+    out_ += '=';
+    appendVirtEscaped(out_, truncated(value));
+    return *this;
+  }
+  template <class T>
+  Writer& num(std::string_view key, T value) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);
+    out_ += '\t';
+    out_ += key;
+    out_ += '=';
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// Walks the fields of a packet. Each known key is a bit in `seen`, so a repeated key
+// (an attempt to override a value) is an error as well as a missing one.
+class Fields {
+ public:
+  explicit Fields(std::string_view packet) : rest_(packet), empty_(packet.empty()) {}
+  // false at the end; an error for a field without '='.
+  Result<bool> next(std::string_view& key, std::string_view& value) {
+    if (done_) return false;
+    const std::size_t tab = rest_.find('\t');
+    const std::string_view field = rest_.substr(0, tab);
+    if (tab == std::string_view::npos) {
+      done_ = true;
+    } else {
+      rest_.remove_prefix(tab + 1);
+    }
+    const std::size_t eq = field.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return Error::make(kParseErrorCode, "virt: malformed field");
+    key = field.substr(0, eq);
+    value = field.substr(eq + 1);
+    return true;
+  }
+  bool empty() const { return empty_; }
+
+ private:
+  std::string_view rest_;
+  bool empty_;
+  bool done_ = false;
+};
+
+// Keys each message knows, in one table so that "seen" and "required" are bit masks.
+enum KeyBit : std::uint32_t {
+  kMsg = 1u << 0,
+  kId = 1u << 1,
+  kOp = 1u << 2,
+  kUuid = 1u << 3,
+  kDeadline = 1u << 4,
+  kStatus = 1u << 5,
+  kCode = 1u << 6,
+  kTook = 1u << 7,
+  kMessage = 1u << 8,
+  kName = 1u << 9,
+  kDomId = 1u << 10,
+  kState = 1u << 11,
+  kMemKib = 1u << 12,
+  kMaxKib = 1u << 13,
+  kVcpus = 1u << 14,
+  kCpuNs = 1u << 15,
+  kManagedSave = 1u << 16,
+  kNovaName = 1u << 17,
+  kNovaProject = 1u << 18,
+  kNovaFlavor = 1u << 19,
+};
+
+struct KeyName {
+  std::string_view name;
+  KeyBit bit;
+};
+constexpr KeyName kKeys[] = {
+    {"msg", kMsg},
+    {"id", kId},
+    {"op", kOp},
+    {"uuid", kUuid},
+    {"deadline_ms", kDeadline},
+    {"status", kStatus},
+    {"code", kCode},
+    {"took_ms", kTook},
+    {"message", kMessage},
+    {"name", kName},
+    {"dom_id", kDomId},
+    {"state", kState},
+    {"mem_kib", kMemKib},
+    {"max_kib", kMaxKib},
+    {"vcpus", kVcpus},
+    {"cpu_ns", kCpuNs},
+    {"managed_save", kManagedSave},
+    {"nova_name", kNovaName},
+    {"nova_project", kNovaProject},
+    {"nova_flavor", kNovaFlavor},
+};
+
+std::uint32_t keyBit(std::string_view key) {
+  for (const auto& k : kKeys)
+    if (k.name == key) return k.bit;
+  return 0;
+}
+
+Error fieldError(std::string_view key, const char* what) {
+  return Error::make(kParseErrorCode, "virt: %s %.*s", what, static_cast<int>(key.size()),
+                     key.data());
+}
+
+template <class T>
+Result<T> number(std::string_view key, std::string_view value) {
+  T v{};
+  if (!parseInt(value, v)) return fieldError(key, "bad number in");
+  return v;
+}
+
+// Every message kind decodes through this: calls onField(bit, key, value) for each
+// known key once, checks the required ones afterwards.
+template <class F>
+Result<void> walk(std::string_view packet, std::uint32_t required, F&& onField) {
+  Fields fields(packet);
+  if (fields.empty()) return Error::make(kParseErrorCode, "virt: empty message");
+  std::uint32_t seen = 0;
+  std::string_view key, value;
+  for (;;) {
+    auto more = fields.next(key, value);
+    if (!more) return more.error();
+    if (!*more) break;
+    const std::uint32_t bit = keyBit(key);
+    if (bit == 0) continue;  // unknown: a newer peer's field
+    if (seen & bit) return fieldError(key, "repeated key");
+    seen |= bit;
+    if (bit == kMsg) continue;
+    if (auto r = onField(bit, key, value); !r) return r.error();
+  }
+  if ((seen & required) != required) {
+    for (const auto& k : kKeys)
+      if ((required & k.bit) && !(seen & k.bit)) return fieldError(k.name, "missing key");
+  }
+  return success();
+}
+
+// The value of msg=, found before anything else is decoded.
+Result<std::string_view> messageKind(std::string_view packet) {
+  if (packet.empty()) return Error::make(kParseErrorCode, "virt: empty message");
+  Fields fields(packet);
+  std::string_view key, value;
+  for (;;) {
+    auto more = fields.next(key, value);
+    if (!more) return more.error();
+    if (!*more) break;
+    if (key == "msg") return value;
+  }
+  return Error::make(kParseErrorCode, "virt: missing key msg");
+}
+
+Result<void> text(std::string& out, std::string_view value) {
+  auto v = unescapeVirtValue(value);
+  if (!v) return v.error();
+  out = std::move(*v);
+  return success();
+}
+
+Result<void> decodeDomainField(VirtDomain& d, std::uint32_t bit, std::string_view key,
+                               std::string_view value) {
+  switch (bit) {
+    case kUuid:
+      return text(d.uuid, value);
+    case kName:
+      return text(d.name, value);
+    case kState:
+      return text(d.state, value);
+    case kNovaName:
+      return text(d.novaName, value);
+    case kNovaProject:
+      return text(d.novaProject, value);
+    case kNovaFlavor:
+      return text(d.novaFlavor, value);
+    case kDomId: {
+      auto n = number<int>(key, value);
+      if (!n) return n.error();
+      d.id = *n;
+      return success();
+    }
+    case kVcpus: {
+      auto n = number<int>(key, value);
+      if (!n) return n.error();
+      d.vcpus = *n;
+      return success();
+    }
+    case kMemKib:
+    case kMaxKib: {
+      auto n = number<std::uint64_t>(key, value);
+      if (!n) return n.error();
+      (bit == kMemKib ? d.memory : d.maxMemory) = detail::bytesFromKib(*n);
+      return success();
+    }
+    case kCpuNs: {
+      auto n = number<std::uint64_t>(key, value);
+      if (!n) return n.error();
+      d.cpuNs = *n;
+      return success();
+    }
+    case kManagedSave:
+      if (value != "0" && value != "1") return fieldError(key, "bad flag in");
+      d.managedSave = value == "1";
+      return success();
+    default:
+      return success();  // a key of another message kind: ignored
+  }
+}
+
+}  // namespace
+
+std::string_view virtOpName(VirtOp op) {
+  const auto i = static_cast<std::size_t>(op);
+  return i < kOpNames.size() ? kOpNames[i] : "unknown";
+}
+
+std::string_view virtStateName(int s) {
+  // The order of virDomainState (libvirt-domain.h), stable since libvirt 0.x.
+  constexpr std::array<std::string_view, 8> kNames = {
+      "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended"};
+  return s >= 0 && static_cast<std::size_t>(s) < kNames.size() ? kNames[static_cast<std::size_t>(s)]
+                                                               : "unknown";
+}
+
+void appendVirtEscaped(std::string& out, std::string_view value) {
+  constexpr char kHex[] = "0123456789abcdef";
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+}
+
+Result<std::string> unescapeVirtValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    if (++i == value.size()) return Error::make(kParseErrorCode, "virt: truncated escape");
+    switch (value[i]) {
+      case '\\':
+        out += '\\';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'x': {
+        if (i + 2 >= value.size()) return Error::make(kParseErrorCode, "virt: truncated escape");
+        const int hi = hexDigit(value[i + 1]);
+        const int lo = hexDigit(value[i + 2]);
+        if (hi < 0 || lo < 0) return Error::make(kParseErrorCode, "virt: bad escape");
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        break;
+      }
+      default:
+        return Error::make(kParseErrorCode, "virt: bad escape");
+    }
+  }
+  return out;
+}
+
+std::string encodeVirtRequest(const VirtRequest& r) {
+  return Writer("req")
+      .num("id", r.id)
+      .text("op", virtOpName(r.op))
+      .text("uuid", r.uuid)
+      .num("deadline_ms", r.deadlineMs)
+      .take();
+}
+
+std::string encodeVirtDomain(std::uint64_t id, const VirtDomain& d) {
+  return Writer("domain")
+      .num("id", id)
+      .text("uuid", d.uuid)
+      .text("name", d.name)
+      .num("dom_id", d.id)
+      .text("state", d.state)
+      .num("mem_kib", d.memory.value < 0 ? 0 : d.memory.toKib())
+      .num("max_kib", d.maxMemory.value < 0 ? 0 : d.maxMemory.toKib())
+      .num("vcpus", d.vcpus)
+      .num("cpu_ns", d.cpuNs)
+      .num("managed_save", d.managedSave ? 1 : 0)
+      .text("nova_name", d.novaName)
+      .text("nova_project", d.novaProject)
+      .text("nova_flavor", d.novaFlavor)
+      .take();
+}
+
+std::string encodeVirtReply(const VirtReply& r) {
+  return Writer("reply")
+      .num("id", r.id)
+      .text("status", r.ok ? "ok" : "err")
+      .num("code", r.code)
+      .num("took_ms", r.tookMs)
+      .text("message", r.message)
+      .take();
+}
+
+Result<VirtRequest> decodeVirtRequest(std::string_view packet) {
+  auto kind = messageKind(packet);
+  if (!kind) return kind.error();
+  if (*kind != "req") return Error::make(kParseErrorCode, "virt: not a request");
+  VirtRequest r;
+  auto walked =
+      walk(packet, kMsg | kId | kOp | kDeadline,
+           [&](std::uint32_t bit, std::string_view key, std::string_view value) -> Result<void> {
+             switch (bit) {
+               case kId: {
+                 auto n = number<std::uint64_t>(key, value);
+                 if (!n) return n.error();
+                 r.id = *n;
+                 return success();
+               }
+               case kDeadline: {
+                 auto n = number<std::uint64_t>(key, value);
+                 if (!n) return n.error();
+                 r.deadlineMs = *n;
+                 return success();
+               }
+               case kOp: {
+                 const auto op = opFromName(value);
+                 if (!op) return fieldError(key, "unknown value of");
+                 r.op = *op;
+                 return success();
+               }
+               case kUuid:
+                 return text(r.uuid, value);
+               default:
+                 return success();
+             }
+           });
+  if (!walked) return walked.error();
+  const bool needsUuid = r.op == VirtOp::Save || r.op == VirtOp::Suspend || r.op == VirtOp::Resume;
+  if (needsUuid && r.uuid.empty()) return fieldError("uuid", "missing key");
+  return r;
+}
+
+std::optional<std::uint64_t> virtMessageId(std::string_view packet) {
+  Fields fields(packet);
+  std::string_view key, value;
+  for (;;) {
+    auto more = fields.next(key, value);
+    if (!more || !*more) return std::nullopt;
+    std::uint64_t id = 0;
+    if (key == "id") return parseInt(value, id) ? std::optional(id) : std::nullopt;
+  }
+}
+
+Result<VirtHelperMessage> decodeVirtHelperMessage(std::string_view packet) {
+  auto kind = messageKind(packet);
+  if (!kind) return kind.error();
+  VirtHelperMessage m;
+  if (*kind == "domain") {
+    m.kind = VirtHelperMessage::Kind::Domain;
+    auto walked =
+        walk(packet, kMsg | kId | kUuid | kName | kState,
+             [&](std::uint32_t bit, std::string_view key, std::string_view value) -> Result<void> {
+               if (bit != kId) return decodeDomainField(m.domain, bit, key, value);
+               auto n = number<std::uint64_t>(key, value);
+               if (!n) return n.error();
+               m.id = *n;
+               return success();
+             });
+    if (!walked) return walked.error();
+    return m;
+  }
+  if (*kind == "reply") {
+    m.kind = VirtHelperMessage::Kind::Reply;
+    auto walked =
+        walk(packet, kMsg | kId | kStatus | kCode,
+             [&](std::uint32_t bit, std::string_view key, std::string_view value) -> Result<void> {
+               switch (bit) {
+                 case kId: {
+                   auto n = number<std::uint64_t>(key, value);
+                   if (!n) return n.error();
+                   m.id = m.reply.id = *n;
+                   return success();
+                 }
+                 case kStatus:
+                   if (value != "ok" && value != "err") return fieldError(key, "unknown value of");
+                   m.reply.ok = value == "ok";
+                   return success();
+                 case kCode: {
+                   auto n = number<int>(key, value);
+                   if (!n) return n.error();
+                   m.reply.code = *n;
+                   return success();
+                 }
+                 case kTook: {
+                   auto n = number<std::uint64_t>(key, value);
+                   if (!n) return n.error();
+                   m.reply.tookMs = *n;
+                   return success();
+                 }
+                 case kMessage:
+                   return text(m.reply.message, value);
+                 default:
+                   return success();
+               }
+             });
+    if (!walked) return walked.error();
+    return m;
+  }
+  return Error::make(kParseErrorCode, "virt: unknown message kind");
+}
+
+// ---- nova metadata -----------------------------------------------------------------
+
+namespace {
+
+std::string_view localName(std::string_view qname) {
+  const std::size_t colon = qname.find(':');
+  return colon == std::string_view::npos ? qname : qname.substr(colon + 1);
+}
+
+// Decodes the five predefined entities and numeric character references (as UTF-8:
+// nova's names are what a user typed). An unknown or broken reference is kept as is.
+void appendDecoded(std::string& out, std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out += s[i];
+      continue;
+    }
+    const std::size_t semi = s.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 10) {
+      out += s[i];
+      continue;
+    }
+    const std::string_view ent = s.substr(i + 1, semi - i - 1);
+    std::uint32_t cp = 0;
+    bool known = true;
+    if (ent == "amp")
+      cp = '&';
+    else if (ent == "lt")
+      cp = '<';
+    else if (ent == "gt")
+      cp = '>';
+    else if (ent == "quot")
+      cp = '"';
+    else if (ent == "apos")
+      cp = '\'';
+    else if (ent.size() > 1 && ent[0] == '#') {
+      const bool hex = ent[1] == 'x' || ent[1] == 'X';
+      const std::string_view digits = ent.substr(hex ? 2 : 1);
+      const auto r =
+          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+      known = !digits.empty() && r.ec == std::errc{} && r.ptr == digits.data() + digits.size() &&
+              cp > 0 && cp <= 0x10ffff;
+    } else {
+      known = false;
+    }
+    if (!known) {
+      out += s[i];
+      continue;
+    }
+    // UTF-8 encoding of the code point.
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+    i = semi;
+  }
+}
+
+// The value of attribute `want` (by local name) in the inside of a start tag.
+std::optional<std::string_view> attribute(std::string_view attrs, std::string_view want) {
+  std::size_t i = 0;
+  while (i < attrs.size()) {
+    while (i < attrs.size() &&
+           (attrs[i] == ' ' || attrs[i] == '\t' || attrs[i] == '\n' || attrs[i] == '\r'))
+      ++i;
+    const std::size_t eq = attrs.find('=', i);
+    if (eq == std::string_view::npos) return std::nullopt;
+    std::string_view name = attrs.substr(i, eq - i);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    std::size_t q = eq + 1;
+    while (q < attrs.size() && (attrs[q] == ' ' || attrs[q] == '\t')) ++q;
+    if (q >= attrs.size() || (attrs[q] != '"' && attrs[q] != '\'')) return std::nullopt;
+    const std::size_t end = attrs.find(attrs[q], q + 1);
+    if (end == std::string_view::npos) return std::nullopt;
+    if (localName(name) == want) return attrs.substr(q + 1, end - q - 1);
+    i = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+NovaMetadata parseNovaMetadata(std::string_view xml) {
+  // The path of local names from the root; nova's document is shallow, so a small fixed
+  // stack suffices and anything deeper is simply not looked at.
+  constexpr std::size_t kMaxDepth = 8;
+  std::array<std::string_view, kMaxDepth> path{};
+  std::size_t depth = 0;
+  NovaMetadata out;
+  std::string* capture = nullptr;  // the field whose text is being read
+
+  auto at = [&](std::initializer_list<std::string_view> want) {
+    if (depth != want.size()) return false;
+    std::size_t i = 0;
+    for (const auto w : want)
+      if (path[i++] != w) return false;
+    return true;
+  };
+
+  std::size_t i = 0;
+  while (i < xml.size()) {
+    const std::size_t lt = xml.find('<', i);
+    const std::string_view textRun =
+        xml.substr(i, lt == std::string_view::npos ? xml.npos : lt - i);
+    if (capture != nullptr) appendDecoded(*capture, textRun);
+    if (lt == std::string_view::npos) break;
+    if (xml.substr(lt, 4) == "<!--") {
+      const std::size_t end = xml.find("-->", lt + 4);
+      if (end == std::string_view::npos) break;
+      i = end + 3;
+      continue;
+    }
+    const std::size_t gt = xml.find('>', lt + 1);
+    if (gt == std::string_view::npos) break;
+    std::string_view tag = xml.substr(lt + 1, gt - lt - 1);
+    i = gt + 1;
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    if (tag[0] == '/') {
+      capture = nullptr;
+      if (depth > 0) --depth;
+      continue;
+    }
+    const bool selfClosing = tag.back() == '/';
+    if (selfClosing) tag.remove_suffix(1);
+    std::size_t nameEnd = 0;
+    while (nameEnd < tag.size() && tag[nameEnd] != ' ' && tag[nameEnd] != '\t' &&
+           tag[nameEnd] != '\n' && tag[nameEnd] != '\r')
+      ++nameEnd;
+    const std::string_view name = localName(tag.substr(0, nameEnd));
+    const std::string_view attrs = tag.substr(nameEnd);
+    if (depth < kMaxDepth) path[depth] = name;
+    ++depth;
+    capture = nullptr;
+    if (at({"instance", "flavor"})) {
+      if (auto v = attribute(attrs, "name")) {
+        out.flavor.clear();
+        appendDecoded(out.flavor, *v);
+      }
+    } else if (at({"instance", "name"}) && !selfClosing) {
+      out.name.clear();
+      capture = &out.name;
+    } else if (at({"instance", "owner", "project"}) && !selfClosing) {
+      out.project.clear();
+      capture = &out.project;
+    }
+    if (selfClosing) --depth;
+  }
+  return out;
+}
+
+}  // namespace ork::parse
