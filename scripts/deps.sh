@@ -3,8 +3,9 @@
 # are missing. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-build_pkgs=(cmake g++ make libtomlplusplus-dev)
-test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps)
+build_pkgs=(cmake g++ make pkg-config libtomlplusplus-dev libvirt-dev)
+test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps
+           libvirt-daemon-system libvirt-clients)
 lab_pkgs=(qemu-system-x86 busybox-static earlyoom cpio gzip dpkg-dev kmod)
 
 want=("${build_pkgs[@]}")
