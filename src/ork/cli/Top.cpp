@@ -2,18 +2,146 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <thread>
 
+#include "ork/act/VmLane.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
 #include "ork/sense/MemorySensor.h"
 #include "ork/sense/ProcessTable.h"
+#include "ork/sense/VmTable.h"
 #include "ork/sys/Epoll.h"
+#include "ork/sys/Files.h"
+#include "ork/sys/Freezer.h"
 
 namespace ork::cli {
 
 namespace {
 double mib(Bytes b) { return static_cast<double>(b.value) / (1024.0 * 1024.0); }
+
+// The domains libvirt knows, through the ork-virt helper, read-only, within a
+// deadline. Empty with a reason when libvirt cannot be asked.
+std::vector<act::DomainInfo> listDomains(const config::Config& cfg, std::string& why) {
+  std::string helper = act::findVirtHelper();
+  if (helper.empty()) {
+    why = "the ork-virt helper is not installed";
+    return {};
+  }
+  auto ep = sys::Epoll::create();
+  if (!ep) {
+    why = ep.error().what;
+    return {};
+  }
+  sys::MonotonicClock clock;
+  act::VmLane::Options o;
+  o.helperPath = helper;
+  o.uri = cfg.libvirtUri;
+  o.readOnly = true;
+  o.name = "top";
+  o.epoll = &*ep;
+  o.epollTag = 1;
+  o.grace = Millis{200};
+  act::VmLane lane(std::move(o));
+  std::vector<act::DomainInfo> out;
+  bool done = false;
+  auto onReply = [&](act::VmReply&& r) {
+    done = true;
+    if (r.ok) out = std::move(r.domains);
+    else why = r.message.empty() ? "libvirt did not answer" : r.message;
+  };
+  auto id = lane.submit(act::VmOp::List, "", clock.now(), cfg.millis(config::Key::VmCallDeadlineMs));
+  if (!id) {
+    why = id.error().what;
+    return {};
+  }
+  while (!done) {
+    std::array<epoll_event, 4> events{};
+    auto n = ep->wait(events.data(), static_cast<int>(events.size()), Millis{100});
+    if (!n) break;
+    if (*n > 0) lane.onReadable(onReply);
+    if (!done) lane.checkDeadlines(clock.now(), onReply);
+  }
+  return out;
+}
+
+// VMs first: they are first on both ladders (hibernate on memory pressure, freeze on
+// CPU overload), before any process is killed.
+void printVms(const TopOptions& opts, const config::Config& cfg, sense::ProcessTable& table, TimePoint now) {
+  sense::VmTable vmt(opts.procRoot);
+  vmt.update(table.entries());
+  if (vmt.vms().empty()) {
+    std::printf("VMs: none found\n\n");
+    return;
+  }
+  // CPU use over half a second, from the qemu processes' own CPU time.
+  struct Row {
+    sense::Vm vm;
+    double cpus = 0;
+  };
+  std::vector<Row> rows;
+  for (const auto& vm : vmt.vms()) rows.push_back({vm, 0});
+  constexpr Millis kCpuWindow{500};
+  std::this_thread::sleep_for(kCpuWindow);
+  long tck = ::sysconf(_SC_CLK_TCK);
+  auto entries = table.mutableEntries();
+  for (auto& r : rows) {
+    ProcessInfo& e = entries[static_cast<std::size_t>(r.vm.index)];
+    if (!table.reread(e, now)) continue;
+    r.cpus = static_cast<double>(e.cpuTicks - std::min(e.cpuTicks, r.vm.cpuTicks)) / static_cast<double>(tck > 0 ? tck : 100) /
+             std::chrono::duration<double>(kCpuWindow).count();
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.vm.memory > b.vm.memory; });
+
+  std::string why;
+  std::vector<act::DomainInfo> domains;
+  if (cfg.flag(config::Key::VmLibvirt)) domains = listDomains(cfg, why);
+  else why = "[vm] libvirt = false";
+  auto space = sys::fsSpace(cfg.saveDir);
+
+  std::printf("VMs (%zu), largest first; libvirt %s%s%s\n", rows.size(), why.empty() ? "at " : "unavailable: ",
+              why.empty() ? cfg.libvirtUri.c_str() : why.c_str(), "");
+  std::printf("   %7s %-20s %-36s %9s %9s %5s %-8s %s\n", "pid", "name", "uuid", "mem_MiB", "guest_MiB", "cpu%",
+              "state", "what ORK would do: on memory pressure / on CPU overload");
+  bool firstSave = true;
+  for (const auto& r : rows) {
+    const QemuCommand* cmd = r.vm.cmd.get();
+    const act::DomainInfo* d = nullptr;
+    for (const auto& dom : domains)
+      if (cmd && dom.uuid == cmd->uuid) d = &dom;
+    Bytes guest = cmd ? cmd->memory : Bytes{};
+    if (d) guest = std::max({guest, d->memory, d->maxMemory});
+    guest = std::max(guest, r.vm.memory);
+    Bytes room = guest + guest.scaled(cfg.get(config::Key::VmSaveMarginPercent) / 100.0) + cfg.mib(config::Key::VmSaveMarginMib);
+    std::string onMemory, onCpu;
+    if (!cfg.flag(config::Key::VmHibernate)) onMemory = "no hibernation ([vm] hibernate = false)";
+    else if (d == nullptr) onMemory = "skip hibernation: not a libvirt domain ORK can reach";
+    else if (!space) onMemory = std::string("skip hibernation: ") + space.error().what;
+    else if (space->available < room) {
+      char b[160];
+      std::snprintf(b, sizeof b, "skip hibernation: %s has %.0f MiB free, needs %.0f", cfg.saveDir.c_str(),
+                    mib(space->available), mib(room));
+      onMemory = b;
+    } else {
+      onMemory = firstSave ? "hibernate first (managed save)" : "hibernate (managed save), if still needed";
+      firstSave = false;
+    }
+    if (r.cpus * 100 < cfg.get(config::Key::CpuVmMinPercent)) onCpu = "left alone (little CPU)";
+    else if (d != nullptr) onCpu = "freeze (libvirt suspend)";
+    else if (auto t = sys::freezerFor(r.vm.pid, opts.procRoot); t)
+      onCpu = t->kind == sys::FreezerTarget::Kind::V2 ? "freeze (cgroup v2 freeze)" : "freeze (cgroup v1 freezer)";
+    else onCpu = std::string("cannot freeze: ") + t.error().what;
+    std::printf("   %7d %-20.20s %-36s %9.1f %9.1f %5.0f %-8s %s / %s\n", r.vm.pid, cmd && !cmd->name.empty() ? cmd->name.c_str() : "?",
+                cmd && !cmd->uuid.empty() ? cmd->uuid.c_str() : "-", mib(r.vm.memory), mib(guest), r.cpus * 100,
+                d ? d->state.c_str() : "-", onMemory.c_str(), onCpu.c_str());
+    if (d && !d->novaName.empty())
+      std::printf("   %7s OpenStack instance \"%s\"%s%s%s%s\n", "", d->novaName.c_str(), d->novaProject.empty() ? "" : ", project ",
+                  d->novaProject.c_str(), d->novaFlavor.empty() ? "" : ", flavor ", d->novaFlavor.c_str());
+  }
+  std::printf("\n");
+}
 }  // namespace
 
 int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
@@ -67,6 +195,7 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   if (sample->swapTotal > Bytes{0})
     std::printf("swap: %.0f MiB free of %.0f MiB\n", mib(sample->swapFree), mib(sample->swapTotal));
   std::printf("a kill at the hard threshold must free %.0f MiB to get back above soft\n\n", mib(need));
+  if (cfg.flag(config::Key::VmEnabled)) printVms(opts, cfg, *table, clock.now());
 
   auto entries = table->entries();
   std::vector<policy::Candidate> ranked;

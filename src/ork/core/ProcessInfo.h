@@ -37,6 +37,7 @@ struct ProcessInfo {
                   // process found at kill time, which started since the last pass)
   Nanos age{0};   // since the process started
   std::uint64_t cpuTicks = 0;  // utime + stime, clock ticks, all threads
+  bool leaveAlone = false;     // a VM ORK is saving or has frozen: no killer takes it
   std::shared_ptr<const ProcessIdentity> identity;
 
   // Growth bookkeeping: the memory at two earlier refreshes.

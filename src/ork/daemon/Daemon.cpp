@@ -30,11 +30,6 @@ using journal::Line;
 using journal::Priority;
 
 namespace {
-// epoll tags
-constexpr std::uint64_t kTagSignal = 1;
-constexpr std::uint64_t kTagPressure = 2;
-constexpr std::uint64_t kTagVictim = 1000;  // + slot
-
 // After a PSI or threshold wake-up, sample at the fastest cadence for this long
 // (as lmkd polls after a trigger).
 constexpr Nanos kFastWindow = Seconds{1};
@@ -99,6 +94,20 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
 
   s.rule = std::make_unique<policy::MemoryRule>(s.cfg, options.dryRun);
   s.killer = std::make_unique<act::Killer>(&startTimeThunk, s.table.get());
+
+  s.vmTable = sense::VmTable(options.procRoot);
+  s.cpuOn = cfg.flag(Key::CpuEnabled);
+  if (s.cpuOn) {
+    // The CPU is sensed host-wide (it is the host that stalls); --cgroup limits who may
+    // be frozen or killed.
+    auto cpu = sense::CpuSensor::open(options.procRoot);
+    if (!cpu) return cpu.error();
+    s.cpu = std::move(*cpu);
+    s.cpuRule = std::make_unique<policy::CpuRule>(s.cfg);
+    s.cpuKiller = std::make_unique<act::Killer>(&startTimeThunk, s.table.get());
+    long tck = ::sysconf(_SC_CLK_TCK);
+    s.ticksPerSecond = tck > 0 ? static_cast<double>(tck) : 100.0;
+  }
   return d;
 }
 
@@ -167,6 +176,9 @@ int Daemon::run() {
       .flag("mlocked", s.protection.locked)
       .flag("oom_exempt", s.protection.oomExempt);
   if (first->zfsArcShrinkable > Bytes{0}) start.kib("zfs_arc_kib", first->zfsArcShrinkable);
+  start.flag("cpu", s.cpuOn);
+  if (s.cpuOn) start.flag("cpu_psi", s.cpu.hasPressure());
+  start.flag("vms", s.cfg.flag(Key::VmEnabled)).flag("libvirt", s.cfg.flag(Key::VmEnabled) && s.cfg.flag(Key::VmLibvirt));
   s.journal.write(start, Priority::Notice, now);
   if (s.pressureMode == "psi" && psiWindowMs != 1000) {
     Line w("warning");
@@ -195,6 +207,7 @@ int Daemon::run() {
 
   std::array<epoll_event, 16> events{};
   s.nextSampleAt = now;
+  s.nextCpuAt = now;
   for (;;) {
     now = s.clock.now();
     bool refreshDue = false;
@@ -204,7 +217,12 @@ int Daemon::run() {
       refreshDue = s.table->passInProgress() || !s.table->hasCompletedPass() ||
                    now - s.table->lastPassCompleted() >= every;
     }
-    Nanos timeout = refreshDue ? Nanos{0} : std::max(Nanos{0}, s.nextSampleAt - now);
+    TimePoint wakeAt = s.nextSampleAt;
+    if (s.cpuOn) wakeAt = std::min(wakeAt, s.nextCpuAt);
+    for (act::VmLane* lane : {s.controlLane.get(), s.saveLane.get()})
+      if (lane != nullptr && lane->outstanding() > 0) wakeAt = std::min(wakeAt, lane->nextDeadline());
+    if (!s.vms.empty() || s.controlLane) wakeAt = std::min(wakeAt, now + Seconds{1});  // libvirt upkeep
+    Nanos timeout = refreshDue ? Nanos{0} : std::max(Nanos{0}, wakeAt - now);
     auto n = s.epoll.wait(events.data(), static_cast<int>(events.size()), timeout);
     if (!n) {
       std::fprintf(stderr, "ork: %s\n", n.error().what);
@@ -216,6 +234,7 @@ int Daemon::run() {
       if (tag == kTagSignal) {
         int sig = sys::readSignal(s.signalFd.get());
         if (sig == SIGTERM || sig == SIGINT) {
+          thawAllOnStop(now);
           Line stop("stop");
           stop.num("signal", sig);
           s.journal.write(stop, Priority::Notice, now);
@@ -227,6 +246,10 @@ int Daemon::run() {
         s.woke = true;
         s.fastUntil = now + kFastWindow;
         s.nextSampleAt = now;
+      } else if (tag == kTagControlLane || tag == kTagSaveLane) {
+        onLaneReadable(tag == kTagSaveLane, now);
+      } else if (tag >= kTagCpuVictim) {
+        (void)s.cpuKiller->onExited(static_cast<int>(tag - kTagCpuVictim));
       } else if (tag >= kTagVictim) {
         if (s.killer->onExited(static_cast<int>(tag - kTagVictim))) {
           s.rule->onVictimGone();
@@ -244,6 +267,12 @@ int Daemon::run() {
     }
 
     if (now >= s.nextSampleAt) tick(now);
+    if (s.cpuOn && now >= s.nextCpuAt) {
+      cpuTick(now);
+      s.nextCpuAt = now + Seconds{1};
+    }
+    checkLaneDeadlines(s.clock.now());
+    libvirtTick(s.clock.now());
     if (refreshDue) {
       auto done = s.table->step(s.clock.now());
       if (!done) {
@@ -265,6 +294,11 @@ void Daemon::afterPass() {
   s.scratch.reserve(n + 16);
   Bytes swapUsed = s.last.swapTotal - s.last.swapFree;
   s.table->setReadSwap(swapUsed > s.last.total.scaled(0.01));
+  if (s.cpuOn) {
+    s.cpuScratch.reserve(n + 16);
+    s.cpuBase.reserve(n + 16);
+  }
+  updateVms(s.clock.now());
 }
 
 void Daemon::tick(TimePoint now) {
@@ -324,6 +358,8 @@ void Daemon::tick(TimePoint now) {
     s.journal.write(l, Priority::Warning, now);
     s.killer->forget();
   }
+  if (v.episodeEnded) s.hibernateUnavailableLogged = false;
+  hibernateStep(*sample, v, now);
   if (v.killDue) killVictim(*sample, v, seenAt);
 
   auto thresholds = v.thresholds;
@@ -344,6 +380,7 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
   // Processes started since the last pass (a fast hog is one) are read now.
   (void)s.table->addNewcomers(now);
   auto entries = s.table->mutableEntries();
+  markLeaveAlone(entries, /*frozenToo=*/false);
   policy::ScoreContext ctx{sample.total, v.need, &s.cfg, now};
   const std::size_t prefix = std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(s.cfg.count(Key::ScanRecheckTop)));
   policy::rankCandidates(entries, ctx, s.candidates, s.scratch, prefix);
@@ -402,8 +439,10 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
     std::memcpy(s.victimName, root.comm, sizeof s.victimName);
     s.victimKilledAt = after;
     // The killed are no longer candidates, until the next pass forgets them.
-    if (outcome.outcome == Outcome::Ok)
+    if (outcome.outcome == Outcome::Ok) {
       for (int i = 0; i < count; ++i) entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])].state = 'X';
+      thawKilled(root.pid);
+    }
   } else {
     // Nothing to wait for. Vanished or reused: choose again at the next sample. Refused
     // by the kernel (EPERM...): not this one again before the next pass, and pause, so

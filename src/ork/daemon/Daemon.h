@@ -4,14 +4,32 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "ork/config/Config.h"
 #include "ork/core/MemorySample.h"
 #include "ork/core/Result.h"
 #include "ork/policy/MemoryRule.h"
 
+namespace ork::journal {
+class Line;
+}
+namespace ork::act {
+struct VmReply;
+}
+namespace ork::parse {
+struct VirtDomain;
+}
+namespace ork {
+struct CpuSample;
+struct ProcessInfo;
+}
+
 namespace ork::daemon {
+
+struct VmState;
 
 struct Options {
   bool dryRun = false;
@@ -37,6 +55,29 @@ class Daemon {
   void tick(TimePoint now);
   void killVictim(const MemorySample& sample, const policy::MemoryVerdict& verdict, TimePoint seenAt);
   void afterPass();
+
+  // VMs and the CPU ladder (Vms.cpp).
+  void updateVms(TimePoint now);
+  void libvirtTick(TimePoint now);
+  void libvirtDown(TimePoint now, std::string_view why);
+  void onLaneReadable(bool saveLane, TimePoint now);
+  void checkLaneDeadlines(TimePoint now);
+  void onVmReply(act::VmReply&& r, TimePoint now);
+  void hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now);
+  void onSaveReply(VmState& vm, const act::VmReply& r, TimePoint now);
+  void markLeaveAlone(std::span<ProcessInfo> entries, bool frozenToo);
+  void thawKilled(int pid);
+  void takeCpuBaseline(TimePoint now);
+  void cpuTick(TimePoint now);
+  void cpuAct(const CpuSample& smp, TimePoint now);
+  bool freezeVm(VmState& vm, TimePoint now);
+  bool freezeByCgroup(VmState& vm, TimePoint now, const act::VmReply* libvirtFailure);
+  void onFreezeReply(VmState& vm, const act::VmReply& r, TimePoint now);
+  void thawVm(VmState& vm, TimePoint now);
+  void thawAllOnStop(TimePoint now);
+  void cpuKill(TimePoint now);
+  const parse::VirtDomain* domainOf(const VmState& vm) const;
+  void vmFields(journal::Line& l, const VmState& vm) const;
   std::unique_ptr<State> s_;
 };
 

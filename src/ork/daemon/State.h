@@ -7,18 +7,74 @@
 #include <vector>
 
 #include "ork/act/Killer.h"
+#include "ork/act/VmLane.h"
 #include "ork/config/Config.h"
+#include "ork/core/CpuSample.h"
 #include "ork/core/MemorySample.h"
 #include "ork/daemon/Daemon.h"
 #include "ork/journal/Journal.h"
+#include "ork/policy/CpuRule.h"
+#include "ork/policy/CpuScorer.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
+#include "ork/sense/CpuSensor.h"
 #include "ork/sense/MemorySensor.h"
 #include "ork/sense/ProcessTable.h"
+#include "ork/sense/VmTable.h"
+#include "ork/sys/Freezer.h"
 #include "ork/sys/Epoll.h"
 #include "ork/sys/SelfProtect.h"
 
 namespace ork::daemon {
+
+// epoll tags
+inline constexpr std::uint64_t kTagSignal = 1;
+inline constexpr std::uint64_t kTagPressure = 2;
+inline constexpr std::uint64_t kTagControlLane = 3;
+inline constexpr std::uint64_t kTagSaveLane = 4;
+inline constexpr std::uint64_t kTagVictim = 1000;     // + slot
+inline constexpr std::uint64_t kTagCpuVictim = 2000;  // + slot
+
+enum class LibvirtState {
+  Off,       // not needed: no VMs, or [vm] libvirt = false
+  Starting,  // the control lane's helper asked for the first list
+  Up,        // the last list succeeded
+  Down,      // unreachable: retried with back-off
+  Missing,   // no ork-virt helper installed
+};
+
+// A VM as the daemon acts on it: what ORK did to it, and when.
+struct VmState {
+  int pid = 0;
+  std::uint64_t startTimeTicks = 0;
+  std::string name;
+  std::string uuid;
+  Bytes configured;  // -m of its command line
+  Bytes memory;      // resident + swapped, of the qemu process
+  std::uint64_t cpuTicks = 0;
+  double cpus = 0;   // over the current CPU window
+  bool seen = false;
+
+  // Memory, step 1.
+  bool saving = false;
+  bool saved = false;
+  std::uint64_t saveReq = 0;
+  TimePoint saveStartedAt;
+  TimePoint saveRetryAt;
+  Bytes memAtSave;
+  Bytes availAtSave;
+
+  // CPU, step 1.
+  enum class Freeze { None, Pending, Libvirt, CgroupV2, CgroupV1 };
+  Freeze freeze = Freeze::None;
+  std::uint64_t freezeReq = 0;
+  std::uint64_t thawReq = 0;
+  TimePoint frozenAt;
+  sys::FreezerTarget freezer;
+  policy::CoolDown coolDown;
+
+  explicit VmState(const config::Config& cfg) : coolDown(cfg) {}
+};
 
 struct Daemon::State {
   Options options;
@@ -57,6 +113,39 @@ struct Daemon::State {
   char victimName[17] = {};
   TimePoint victimKilledAt;
   MemorySample last;
+
+  // VMs.
+  sense::VmTable vmTable;
+  std::vector<VmState> vms;
+  std::vector<VmState*> vmOrder;  // scratch
+  std::vector<int> leaveAlone;    // PIDs of VMs being saved or frozen
+  std::vector<act::DomainInfo> domains;
+  LibvirtState libvirt = LibvirtState::Off;
+  std::unique_ptr<act::VmLane> controlLane;
+  std::unique_ptr<act::VmLane> saveLane;
+  std::uint64_t listReq = 0;
+  TimePoint listDueAt;
+  TimePoint libvirtRetryAt;
+  Nanos libvirtBackoff{0};
+  TimePoint lastVmSeenAt;
+  TimePoint hibernateHoldOff;
+  bool hibernateUnavailableLogged = false;
+
+  // CPU.
+  bool cpuOn = false;
+  sense::CpuSensor cpu;
+  std::unique_ptr<policy::CpuRule> cpuRule;
+  std::unique_ptr<act::Killer> cpuKiller;
+  TimePoint nextCpuAt;
+  CpuSample lastCpu;
+  bool cpuErrorLogged = false;
+  std::vector<policy::CpuBaseline> cpuBase;
+  TimePoint cpuBaseAt;
+  bool cpuBaseValid = false;
+  policy::CpuScratch cpuScratch;
+  double ticksPerSecond = 100;
+  int cpuEpisodeActs = 0;
+  TimePoint cpuEpisodeStart;
 };
 
 }  // namespace ork::daemon

@@ -15,6 +15,7 @@ const char* toString(Exclusion e) {
     case Exclusion::Vital: return "vital service";
     case Exclusion::OomScoreAdjMin: return "oom_score_adj -1000";
     case Exclusion::Zombie: return "zombie";
+    case Exclusion::BeingActedOn: return "VM being saved or frozen";
     case Exclusion::NoMemory: return "no memory";
   }
   return "?";
@@ -26,6 +27,7 @@ Exclusion exclusionOf(const ProcessInfo& p) {
   if (p.identity != nullptr && p.identity->vital) return Exclusion::Vital;
   if (p.oomScoreAdj <= -1000) return Exclusion::OomScoreAdjMin;
   if (p.state == 'Z' || p.state == 'X') return Exclusion::Zombie;
+  if (p.leaveAlone) return Exclusion::BeingActedOn;
   if (p.memory() <= Bytes{0}) return Exclusion::NoMemory;
   return Exclusion::None;
 }

@@ -12,7 +12,7 @@
 namespace ork::policy {
 
 // Why a process is not a candidate (None: it is one).
-enum class Exclusion { None, KernelThread, Init, Vital, OomScoreAdjMin, Zombie, NoMemory };
+enum class Exclusion { None, KernelThread, Init, Vital, OomScoreAdjMin, Zombie, BeingActedOn, NoMemory };
 const char* toString(Exclusion e);
 Exclusion exclusionOf(const ProcessInfo& p);
 

@@ -1,0 +1,243 @@
+// ORK's VM steps end to end: a real libvirtd started by the test (tests/support/
+// Libvirt.h), real QEMU guests (TCG), the real ork daemon with its ork-virt helper.
+// ORK is scoped with --cgroup to the test's cgroup, which holds the daemons, the guests
+// and the test's own hogs and burners, and nothing else: it can act on nothing else.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "support/Libvirt.h"
+
+namespace ork::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::int64_t readInt(const std::string& path) {
+  std::string s = readFile(path);
+  return s.empty() ? -1 : std::strtoll(s.c_str(), nullptr, 10);
+}
+
+bool gone(pid_t pid, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (::kill(pid, 0) == 0) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+class VmLadder : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure()) {
+      std::string out;
+      for (const auto& l : journal_.lines()) out += "  " + l + "\n";
+      std::cerr << "ORK's journal:\n" << out;
+    }
+    ork_.stop(SIGTERM);
+    for (auto& c : children_) c.stop();
+    if (!limitFile_.empty()) writeFile(limitFile_, "-1");
+    if (!dir_.empty()) {
+      ::unlink(journal_.path.c_str());
+      ::unlink((dir_ + "/ork.toml").c_str());
+      ::rmdir(dir_.c_str());
+    }
+  }
+
+  void startOrk(Libvirtd& lv, const std::string& toml) {
+    dir_ = tempDir();
+    journal_.path = dir_ + "/journal.log";
+    writeFile(dir_ + "/ork.toml", toml);
+    ork_ = spawn({ORK_BINARY, "daemon", "--cgroup", lv.memoryCgroup(), "--config", dir_ + "/ork.toml", "--kmsg",
+                  journal_.path, "--quiet"});
+    ASSERT_NE(journal_.waitFor({"event=start"}, 5s), "") << "ORK did not start";
+  }
+
+  // Gives the test's memory cgroup a limit of its usage now plus headroom: the domain
+  // ORK watches.
+  void limitMemory(Libvirtd& lv, std::int64_t headroomMib) {
+    std::string dir = lv.memoryCgroup();
+    std::int64_t usage = readInt(dir + "/memory.usage_in_bytes");
+    ASSERT_GT(usage, 0) << dir;
+    limitFile_ = dir + "/memory.limit_in_bytes";
+    writeFile(limitFile_, std::to_string(usage + (headroomMib << 20)));
+  }
+
+  Child& hog(Libvirtd& lv, int mib) {
+    children_.push_back(spawn({ORK_MEMHOG, "--cgroup", lv.memoryCgroup(), "hold", std::to_string(mib)}));
+    EXPECT_TRUE(children_.back().waitFor("ready", 30s)) << "memhog did not get ready";
+    return children_.back();
+  }
+
+  Child& burner(Libvirtd& lv, int children) {
+    children_.push_back(spawn({ORK_CPUBURN, "--cgroup", lv.memoryCgroup(), "--children", std::to_string(children)}));
+    EXPECT_TRUE(children_.back().waitFor("ready", 10s)) << "cpuburn did not start";
+    return children_.back();
+  }
+
+  std::string dir_;
+  std::string limitFile_;
+  JournalFile journal_;
+  Child ork_;
+  std::deque<Child> children_;
+};
+
+// soft = 300 MiB, hard = 50 MiB of the domain, whatever its size: the test sets the
+// limit to usage + 400 MiB, so a 200 MiB hog takes ORK below soft but not below hard.
+constexpr const char* kMemoryConfig =
+    "[memory]\n"
+    "soft_percent = 90\n"
+    "soft_max_mib = 300\n"
+    "hard_percent = 90\n"
+    "hard_max_mib = 50\n"
+    "[cpu]\n"
+    "enabled = false\n"
+    "[vm]\n"
+    "save_margin_mib = 16\n";
+
+TEST_F(VmLadder, MemoryPressureHibernatesTheGuestWhichVirshStartBringsBack) {
+  ORK_REQUIRE_LIBVIRTD(lv);
+  std::string err;
+  Guest g(*lv, GuestSpec::idle(256).touch(96));
+  ASSERT_TRUE(g.start(&err)) << err;
+  ASSERT_TRUE(g.waitReady(120s, &err)) << err;
+  pid_t qemu = g.pid();
+  std::string uuid = g.uuid();
+  ASSERT_GT(qemu, 0);
+
+  limitMemory(*lv, 400);
+  startOrk(*lv, kMemoryConfig);
+  ASSERT_NE(journal_.waitFor({"event=vm_found", "uuid=" + uuid}, 10s), "") << "ORK did not recognise the guest";
+  ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
+
+  Child& h = hog(*lv, 200);
+  std::string started = journal_.waitFor({"event=hibernate ", "uuid=" + uuid}, 30s);
+  ASSERT_NE(started, "") << "no hibernation under memory pressure";
+  EXPECT_EQ(field(started, "result"), "started") << started;
+  EXPECT_EQ(field(started, "vm"), "\"" + g.name() + "\"") << started;
+  EXPECT_EQ(field(started, "reason"), "memory_below_soft");
+  std::string done = journal_.waitFor({"event=hibernated", "uuid=" + uuid}, 120s);
+  ASSERT_NE(done, "") << "the save did not finish";
+  EXPECT_EQ(field(done, "result"), "ok") << done;
+  EXPECT_GT(std::stoll(field(done, "freed_kib")), 96 * 1024) << done;
+  EXPECT_GE(std::stoll(field(done, "took_ms")), 0);
+
+  // The qemu process exited; its memory came back; the hog was not killed.
+  EXPECT_TRUE(gone(qemu, 10s)) << "qemu still runs after the managed save";
+  EXPECT_EQ(g.state(true), "shut off (saved)");
+  EXPECT_TRUE(h.alive()) << "step 2 killed although step 1 was enough";
+  EXPECT_EQ(journal_.count("event=kill"), 0);
+  EXPECT_NE(journal_.waitFor({"event=recovered"}, 10s), "") << "memory did not come back above soft";
+  EXPECT_EQ(journal_.count("event=hibernate "), 1) << "more VMs saved than needed";
+
+  // The operator brings it back.
+  ork_.stop(SIGTERM);
+  h.stop();
+  writeFile(limitFile_, "-1");
+  ASSERT_TRUE(g.start(&err)) << err;
+  EXPECT_EQ(g.state(true), "running (restored)");
+}
+
+TEST_F(VmLadder, SaveIsSkippedWhenTheSaveDirectoryIsTooSmall) {
+  ORK_REQUIRE_LIBVIRTD(lv);
+  std::string err;
+  Guest g(*lv, GuestSpec::idle(256).touch(96));
+  ASSERT_TRUE(g.start(&err)) << err;
+  ASSERT_TRUE(g.waitReady(120s, &err)) << err;
+  pid_t qemu = g.pid();
+  LoopFs small;
+  ASSERT_TRUE(small.mount(Libvirtd::saveDir(), 64, &err)) << err;
+
+  limitMemory(*lv, 400);
+  startOrk(*lv, kMemoryConfig);
+  ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
+  hog(*lv, 200);
+  std::string skipped = journal_.waitFor({"event=hibernate_skipped", "uuid=" + g.uuid()}, 30s);
+  ASSERT_NE(skipped, "") << "no skip line";
+  EXPECT_EQ(field(skipped, "reason"), "no_room_for_save") << skipped;
+  EXPECT_EQ(field(skipped, "save_dir"), "\"" + Libvirtd::saveDir() + "\"") << skipped;
+  EXPECT_LT(std::stoll(field(skipped, "free_kib")), std::stoll(field(skipped, "needs_kib"))) << skipped;
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(journal_.count("event=hibernate "), 0) << "ORK tried a save that could not fit";
+  EXPECT_EQ(g.state(), "running");
+  EXPECT_EQ(g.pid(), qemu);
+}
+
+// CPU: a guest burning CPU while the host is overloaded (CPUs burners of the test's own
+// beside it) is suspended; once the test stops its burners, the host cools down and ORK
+// resumes the guest after cool_down_s.
+constexpr const char* kCpuConfig =
+    "[cpu]\n"
+    "sustain_s = 6\n"
+    "kill_after_s = 120\n"
+    "cool_down_s = 5\n"
+    "vm_min_percent = 5\n";
+
+TEST_F(VmLadder, BurningGuestIsSuspendedThenResumedAfterTheCoolDown) {
+  ORK_REQUIRE_LIBVIRTD(lv);
+  std::string err;
+  Guest g(*lv, GuestSpec::burn(128));
+  ASSERT_TRUE(g.start(&err)) << err;
+  ASSERT_TRUE(g.waitReady(120s, &err)) << err;
+  startOrk(*lv, kCpuConfig);
+  ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
+
+  Child& b = burner(*lv, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  std::string freeze = journal_.waitFor({"event=freeze", "uuid=" + g.uuid()}, 40s);
+  ASSERT_NE(freeze, "") << "the burning guest was not frozen";
+  EXPECT_EQ(field(freeze, "method"), "libvirt") << freeze;
+  EXPECT_EQ(field(freeze, "result"), "ok") << freeze;
+  EXPECT_EQ(field(freeze, "reason"), "cpu_overload");
+  EXPECT_TRUE(g.waitState("paused", 5s)) << g.state();
+  EXPECT_EQ(journal_.count("event=kill"), 0) << "step 2 while step 1 was still being judged";
+
+  // The overload ends; after the cool-down ORK resumes the guest.
+  b.stop();
+  auto stoppedAt = std::chrono::steady_clock::now();
+  std::string thaw = journal_.waitFor({"event=thaw", "uuid=" + g.uuid()}, 40s);
+  ASSERT_NE(thaw, "") << "the guest was not resumed";
+  double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - stoppedAt).count();
+  EXPECT_GE(after, 4.0) << "resumed before the cool-down: " << thaw;
+  EXPECT_EQ(field(thaw, "result"), "ok") << thaw;
+  EXPECT_EQ(field(thaw, "reason"), "cooled_down");
+  EXPECT_TRUE(g.waitState("running", 5s)) << g.state();
+}
+
+// Without libvirt (its socket unreachable), the same guest is frozen through its own
+// cgroup v1 freezer, and thawed the same way; ORK says once that libvirt is missing.
+TEST_F(VmLadder, WithoutLibvirtTheGuestIsFrozenThroughItsCgroup) {
+  ORK_REQUIRE_LIBVIRTD(lv);
+  std::string err;
+  Guest g(*lv, GuestSpec::burn(128));
+  ASSERT_TRUE(g.start(&err)) << err;
+  ASSERT_TRUE(g.waitReady(120s, &err)) << err;
+  startOrk(*lv, std::string(kCpuConfig) + "[vm]\nlibvirt_uri = \"qemu+unix:///system?socket=/nonexistent/sock\"\n");
+  std::string down = journal_.waitFor({"event=warning", "what=libvirt_unavailable"}, 20s);
+  ASSERT_NE(down, "") << "ORK did not say that libvirt is unreachable";
+
+  Child& b = burner(*lv, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  std::string freeze = journal_.waitFor({"event=freeze", "uuid=" + g.uuid()}, 40s);
+  ASSERT_NE(freeze, "") << "the burning guest was not frozen";
+  EXPECT_EQ(field(freeze, "result"), "ok") << freeze;
+  EXPECT_NE(field(freeze, "method").find("cgroup"), std::string::npos) << freeze;
+  // Frozen means every thread of qemu, vCPUs included, stopped using CPU.
+  long before = g.cpuTicks();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_LE(g.cpuTicks() - before, 2) << "the frozen guest still burns CPU: " << freeze;
+  b.stop();
+  std::string thaw = journal_.waitFor({"event=thaw", "uuid=" + g.uuid()}, 40s);
+  ASSERT_NE(thaw, "") << "the guest was not thawed";
+  EXPECT_EQ(field(thaw, "result"), "ok") << thaw;
+  before = g.cpuTicks();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_GT(g.cpuTicks() - before, 10) << "the thawed guest does not run";
+  EXPECT_EQ(journal_.count("what=libvirt_unavailable"), 1) << "said more than once";
+}
+
+}  // namespace
+}  // namespace ork::test
