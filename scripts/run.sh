@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh run
 build=${ORK_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORK_BUILD_TESTS=OFF -DORK_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target ork
+# ork, and ork-virt (the libvirt helper ORK starts when the host has VMs) when libvirt
+# was found.
+targets=(ork)
+grep -q '^LIBVIRT_FOUND:INTERNAL=1' "$build/CMakeCache.txt" && targets+=(ork-virt)
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
 args=()
 if [ "${ORK_ARMED:-0}" = "1" ]; then

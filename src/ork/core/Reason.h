@@ -18,6 +18,7 @@ enum class Reason : std::uint8_t {
   CooledDown,        // the host stayed calm for a frozen VM's cool-down: it is resumed
   NoRoomForSave,     // the save directory's filesystem cannot hold the VM's memory
   LibvirtUnavailable,  // no libvirt (no helper, libvirtd down): the step is skipped
+  OrkStopping,       // ORK is stopping: it resumes the VMs it froze
 };
 
 enum class Outcome : std::uint8_t {
@@ -42,6 +43,7 @@ constexpr const char* toString(Reason r) {
     case Reason::CooledDown: return "cooled_down";
     case Reason::NoRoomForSave: return "no_room_for_save";
     case Reason::LibvirtUnavailable: return "libvirt_unavailable";
+    case Reason::OrkStopping: return "ork_stopping";
   }
   return "unknown";
 }

@@ -299,6 +299,7 @@ void Daemon::afterPass() {
     s.cpuBase.reserve(n + 16);
   }
   updateVms(s.clock.now());
+  s.leaveAlone.reserve(s.vms.size() + 8);
 }
 
 void Daemon::tick(TimePoint now) {
@@ -359,8 +360,9 @@ void Daemon::tick(TimePoint now) {
     s.killer->forget();
   }
   if (v.episodeEnded) s.hibernateUnavailableLogged = false;
-  hibernateStep(*sample, v, now);
+  // The kill first: hibernating may start a helper process and takes its time.
   if (v.killDue) killVictim(*sample, v, seenAt);
+  hibernateStep(*sample, v, now);
 
   auto thresholds = v.thresholds;
   Nanos interval = policy::nextSampleInterval(s.last, thresholds, s.fillRate, s.cfg);
@@ -423,7 +425,10 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
   }
 
   int count = policy::treeMembers(entries, c, s.memberIdx.data(), static_cast<int>(s.memberIdx.size()));
-  for (int i = 0; i < count; ++i) s.members[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])];
+  for (int i = 0; i < count; ++i) {
+    s.members[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])];
+    if (!s.vms.empty() && !s.options.dryRun) thawBeforeKill(s.members[static_cast<std::size_t>(i)]->pid);
+  }
   auto outcome = s.killer->kill({s.members.data(), static_cast<std::size_t>(count)}, s.options.dryRun, s.clock);
   TimePoint after = s.clock.now();
   const ProcessInfo& root = entries[static_cast<std::size_t>(c.index)];
@@ -441,7 +446,6 @@ void Daemon::killVictim(const MemorySample& sample, const policy::MemoryVerdict&
     // The killed are no longer candidates, until the next pass forgets them.
     if (outcome.outcome == Outcome::Ok) {
       for (int i = 0; i < count; ++i) entries[static_cast<std::size_t>(s.memberIdx[static_cast<std::size_t>(i)])].state = 'X';
-      thawKilled(root.pid);
     }
   } else {
     // Nothing to wait for. Vanished or reused: choose again at the next sample. Refused

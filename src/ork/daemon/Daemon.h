@@ -66,7 +66,8 @@ class Daemon {
   void hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now);
   void onSaveReply(VmState& vm, const act::VmReply& r, TimePoint now);
   void markLeaveAlone(std::span<ProcessInfo> entries, bool frozenToo);
-  void thawKilled(int pid);
+  void thawBeforeKill(int pid);
+  void thawFailed(VmState& vm, TimePoint now, journal::Line& l);
   void takeCpuBaseline(TimePoint now);
   void cpuTick(TimePoint now);
   void cpuAct(const CpuSample& smp, TimePoint now);

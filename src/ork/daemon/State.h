@@ -69,7 +69,10 @@ struct VmState {
   Freeze freeze = Freeze::None;
   std::uint64_t freezeReq = 0;
   std::uint64_t thawReq = 0;
+  bool wouldBeFrozen = false;  // dry-run: "frozen" until the CPU episode ends
   TimePoint frozenAt;
+  TimePoint thawRetryAt;
+  Nanos thawBackoff{0};
   sys::FreezerTarget freezer;
   policy::CoolDown coolDown;
 
@@ -130,6 +133,7 @@ struct Daemon::State {
   TimePoint lastVmSeenAt;
   TimePoint hibernateHoldOff;
   bool hibernateUnavailableLogged = false;
+  bool stopping = false;  // SIGTERM: thawing what ORK froze
 
   // CPU.
   bool cpuOn = false;

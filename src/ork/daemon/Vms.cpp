@@ -21,6 +21,13 @@ constexpr Nanos kListEvery = Seconds{30};
 constexpr Nanos kLanesIdleStop = Seconds{60};
 // A VM whose save failed or was skipped is not tried again before this.
 constexpr Nanos kSaveRetry = Seconds{60};
+// After a save, the next one waits this long for the memory to come back.
+constexpr Nanos kSaveSettle = Seconds{2};
+// A thaw that failed is tried again after this, doubling up to kThawRetryMax.
+constexpr Nanos kThawRetry = Seconds{5};
+constexpr Nanos kThawRetryMax = Seconds{300};
+// libvirt's VIR_ERR_OPERATION_INVALID: e.g. resuming a domain that is not paused.
+constexpr int kVirErrOperationInvalid = 55;
 // When the host is calm for this long, the CPU attribution window starts afresh.
 constexpr Nanos kCpuBaselineReset = Seconds{3};
 
@@ -31,6 +38,10 @@ std::int64_t msBetween(TimePoint a, TimePoint b) {
 
 const parse::VirtDomain* Daemon::domainOf(const VmState& vm) const {
   if (vm.uuid.empty()) return nullptr;
+  // Anyone may start a qemu with another guest's -uuid: a UUID that two processes claim
+  // names no domain ORK may act on (VmTable::byUuid returns none for it).
+  const sense::Vm* owner = s_->vmTable.byUuid(vm.uuid);
+  if (owner == nullptr || owner->pid != vm.pid) return nullptr;
   for (const auto& d : s_->domains)
     if (d.uuid == vm.uuid) return &d;
   return nullptr;
@@ -103,11 +114,12 @@ void Daemon::libvirtTick(TimePoint now) {
     // Keep libvirt out of memory on a host without guests: stop the helpers a while
     // after the last VM went away.
     if ((s.controlLane || s.saveLane) && now - s.lastVmSeenAt >= kLanesIdleStop &&
-        (!s.saveLane || s.saveLane->outstanding() == 0)) {
+        (!s.saveLane || s.saveLane->outstanding() == 0) && (!s.controlLane || s.controlLane->outstanding() == 0)) {
       s.controlLane.reset();
       s.saveLane.reset();
       s.libvirt = LibvirtState::Off;
       s.domains.clear();
+      s.listReq = 0;
     }
     return;
   }
@@ -195,27 +207,34 @@ void Daemon::onVmReply(act::VmReply&& r, TimePoint now) {
     }
     return;
   }
+  // Each lane numbers its own requests: a reply is matched by its operation (saves go
+  // to the save lane only; suspend and resume to the control lane) and its UUID.
   for (auto& vm : s.vms) {
-    if (vm.saving && r.id == vm.saveReq) {
+    if (r.uuid != vm.uuid) continue;
+    if (r.op == act::VmOp::Save && vm.saving && r.id == vm.saveReq) {
       onSaveReply(vm, r, now);
       return;
     }
-    if (vm.freezeReq != 0 && r.id == vm.freezeReq) {
+    if (r.op == act::VmOp::Suspend && vm.freezeReq != 0 && r.id == vm.freezeReq) {
       vm.freezeReq = 0;
       onFreezeReply(vm, r, now);
       return;
     }
-    if (vm.thawReq != 0 && r.id == vm.thawReq) {
+    if (r.op == act::VmOp::Resume && vm.thawReq != 0 && r.id == vm.thawReq) {
       vm.thawReq = 0;
+      // libvirt says "not paused" when the operator resumed it meanwhile: that is thawed.
+      bool done = r.ok || r.code == kVirErrOperationInvalid;
       Line l("thaw");
       vmFields(l, vm);
-      l.word("method", "libvirt").word("reason", toString(Reason::CooledDown))
+      l.word("method", "libvirt").word("reason", toString(s.stopping ? Reason::OrkStopping : Reason::CooledDown))
           .num("frozen_s", std::chrono::duration_cast<Seconds>(now - vm.frozenAt).count())
           .num("next_cool_down_s", std::chrono::duration_cast<Seconds>(vm.coolDown.current()).count())
-          .word("result", r.ok ? "ok" : "failed")
+          .word("result", r.ok ? "ok" : done ? "not_paused" : "failed")
           .num("took_ms", std::chrono::duration_cast<Millis>(r.took).count());
       if (!r.ok) l.num("code", r.code).str("error", r.message);
-      s.journal.write(l, r.ok ? Priority::Notice : Priority::Warning, now);
+      if (!done) thawFailed(vm, now, l);
+      else vm.freeze = VmState::Freeze::None;
+      s.journal.write(l, done ? Priority::Notice : Priority::Error, now);
       return;
     }
   }
@@ -246,8 +265,12 @@ void Daemon::hibernateStep(const MemorySample& sample, const policy::MemoryVerdi
   // The largest first.
   std::vector<VmState*>& order = s.vmOrder;
   order.clear();
-  for (auto& vm : s.vms)
-    if (!vm.saved && now >= vm.saveRetryAt && domainOf(vm) != nullptr) order.push_back(&vm);
+  for (auto& vm : s.vms) {
+    // A VM frozen through its cgroup cannot answer libvirt: saving it would only hang
+    // until the deadline. One paused by libvirt saves fine (and comes back paused).
+    bool cgroupFrozen = vm.freeze == VmState::Freeze::CgroupV1 || vm.freeze == VmState::Freeze::CgroupV2;
+    if (!vm.saved && !cgroupFrozen && now >= vm.saveRetryAt && domainOf(vm) != nullptr) order.push_back(&vm);
+  }
   std::sort(order.begin(), order.end(), [](const VmState* a, const VmState* b) { return a->memory > b->memory; });
   for (VmState* vm : order) {
     const act::DomainInfo* d = domainOf(*vm);
@@ -314,9 +337,11 @@ void Daemon::onSaveReply(VmState& vm, const act::VmReply& r, TimePoint now) {
   vm.saving = false;
   vm.saveReq = 0;
   auto after = s.memory.sample(now);
+  // No answer (deadline, helper died) is not a failure known: libvirt may finish it.
+  bool unknown = !r.ok && (r.code == act::kVmDeadline || r.code == act::kVmHelperDied);
   Line l("hibernated");
   vmFields(l, vm);
-  l.word("result", r.ok ? "ok" : "failed")
+  l.word("result", r.ok ? "ok" : unknown ? "unknown" : "failed")
       .num("took_ms", msBetween(vm.saveStartedAt, now));
   if (r.ok) {
     // The qemu process exits: what it held (resident and swapped) is what came back.
@@ -332,6 +357,9 @@ void Daemon::onSaveReply(VmState& vm, const act::VmReply& r, TimePoint now) {
   if (r.ok) l.str("restore", "virsh start " + (vm.name.empty() ? vm.uuid : vm.name));
   s.journal.write(l, r.ok ? Priority::Warning : Priority::Error, now);
   s.nextSampleAt = now;
+  // libvirt answers as qemu exits; its memory returns as the kernel tears it down. Let
+  // that show in the samples before judging whether another VM must go.
+  s.hibernateHoldOff = now + kSaveSettle;
 }
 
 // A VM being saved is no candidate of either killer (the save frees its memory); a VM
@@ -341,11 +369,11 @@ void Daemon::markLeaveAlone(std::span<ProcessInfo> entries, bool frozenToo) {
   State& s = *s_;
   s.leaveAlone.clear();
   for (const auto& vm : s.vms) {
-    if (!vm.saving && !(frozenToo && vm.freeze != VmState::Freeze::None)) continue;
-    s.leaveAlone.push_back(vm.pid);
+    bool alone = vm.saving || (frozenToo && vm.freeze != VmState::Freeze::None);
     auto it = std::lower_bound(entries.begin(), entries.end(), vm.pid,
                                [](const ProcessInfo& e, int pid) { return e.pid < pid; });
-    if (it != entries.end() && it->pid == vm.pid && it->startTimeTicks == vm.startTimeTicks) it->leaveAlone = true;
+    if (it != entries.end() && it->pid == vm.pid && it->startTimeTicks == vm.startTimeTicks) it->leaveAlone = alone;
+    if (alone && s.leaveAlone.size() < s.leaveAlone.capacity()) s.leaveAlone.push_back(vm.pid);  // reserved in afterPass
   }
   std::sort(s.leaveAlone.begin(), s.leaveAlone.end());
 }
@@ -378,6 +406,8 @@ void Daemon::cpuTick(TimePoint now) {
   policy::CpuVerdict v = s.cpuRule->evaluate(*smp, now);
   if (v.overloaded && !s.cpuBaseValid) takeCpuBaseline(now);
   if (!v.overloaded && v.calmFor >= kCpuBaselineReset) s.cpuBaseValid = false;
+  if (v.episodeEnded)
+    for (auto& vm : s.vms) vm.wouldBeFrozen = false;
   if (v.episodeEnded && s.cpuEpisodeActs > 0) {
     Line l("cpu_recovered");
     l.word("reason", toString(Reason::CpuRecovered))
@@ -392,7 +422,7 @@ void Daemon::cpuTick(TimePoint now) {
   // Thaw what has cooled down.
   for (auto& vm : s.vms) {
     if (vm.freeze == VmState::Freeze::None || vm.freeze == VmState::Freeze::Pending || vm.thawReq != 0) continue;
-    if (!vm.coolDown.thawDue(v.calmFor)) continue;
+    if (!vm.coolDown.thawDue(v.calmFor) || now < vm.thawRetryAt) continue;
     thawVm(vm, now);
   }
 }
@@ -427,7 +457,8 @@ void Daemon::cpuAct(const CpuSample& smp, TimePoint now) {
   policy::CpuWindow window{s.cpuBase, now - s.cpuBaseAt, s.ticksPerSecond};
   for (auto& vm : s.vms) {
     vm.cpus = policy::cpusUsedByPid(s.table->entries(), vm.pid, window);
-    if (vm.freeze == VmState::Freeze::None && !vm.saving && !vm.saved && vm.cpus >= minCpus) order.push_back(&vm);
+    if (vm.freeze == VmState::Freeze::None && !vm.wouldBeFrozen && !vm.saving && !vm.saved && vm.cpus >= minCpus)
+      order.push_back(&vm);
   }
   std::sort(order.begin(), order.end(), [](const VmState* a, const VmState* b) { return a->cpus > b->cpus; });
   // As many as needed: the largest users until what they use covers the excess.
@@ -466,6 +497,8 @@ bool Daemon::freezeVm(VmState& vm, TimePoint now) {
     l.num("cpu_pct", static_cast<std::int64_t>(vm.cpus * 100)).word("reason", toString(Reason::CpuOverload))
         .flag("dry_run", true).word("result", "dry_run");
     s.journal.write(l, Priority::Warning, now);
+    // As if frozen, so that a dry run shows the next step (the kill) too.
+    vm.wouldBeFrozen = true;
     return true;
   }
   if (s.libvirt == LibvirtState::Up && domainOf(vm) != nullptr && s.controlLane) {
@@ -515,9 +548,30 @@ bool Daemon::freezeByCgroup(VmState& vm, TimePoint now, const act::VmReply* libv
 
 void Daemon::onFreezeReply(VmState& vm, const act::VmReply& r, TimePoint now) {
   State& s = *s_;
+  vm.freeze = VmState::Freeze::None;
+  if (vm.saving || vm.saved) {
+    // Being hibernated meanwhile: a cgroup freeze would hang the save, a pause is moot.
+    if (r.ok && vm.saved) return;
+    if (r.ok) vm.freeze = VmState::Freeze::Libvirt;
+    return;
+  }
+  if (!r.ok && (r.code >= 0 || r.code == act::kVmNoConnection || r.code == act::kVmReadOnly)) {
+    // libvirt definitely did not suspend it: the cgroup freezer can, unless ORK stops.
+    if (!s.stopping) (void)freezeByCgroup(vm, now, &r);
+    return;
+  }
   if (!r.ok) {
-    // libvirt could not: the cgroup freezer can.
-    (void)freezeByCgroup(vm, now, &r);
+    // No answer (deadline, helper died): libvirt may have paused it or may yet. Treat
+    // it as paused by libvirt, so that the thaw sends a resume (harmless if it is not).
+    Line l("freeze");
+    vmFields(l, vm);
+    l.word("reason", toString(Reason::CpuOverload)).word("method", "libvirt").word("result", "unknown")
+        .num("code", r.code).str("error", r.message);
+    s.journal.write(l, Priority::Warning, now);
+    vm.freeze = VmState::Freeze::Libvirt;
+    vm.frozenAt = now;
+    vm.coolDown.onFrozen(now);
+    if (s.stopping) thawVm(vm, now);
     return;
   }
   vm.freeze = VmState::Freeze::Libvirt;
@@ -532,39 +586,56 @@ void Daemon::onFreezeReply(VmState& vm, const act::VmReply& r, TimePoint now) {
       .num("took_ms", std::chrono::duration_cast<Millis>(r.took).count())
       .num("cool_down_s", std::chrono::duration_cast<Seconds>(vm.coolDown.current()).count());
   s.journal.write(l, Priority::Warning, now);
+  if (s.stopping) thawVm(vm, now);  // the suspend landed while ORK was stopping
+}
+
+// A thaw failed: the VM stays frozen as ORK knows it, and the thaw is tried again.
+void Daemon::thawFailed(VmState& vm, TimePoint now, journal::Line& l) {
+  vm.thawBackoff = vm.thawBackoff == Nanos{0} ? kThawRetry : std::min(kThawRetryMax, vm.thawBackoff * 2);
+  vm.thawRetryAt = now + vm.thawBackoff;
+  l.num("retry_s", std::chrono::duration_cast<Seconds>(vm.thawBackoff).count());
 }
 
 void Daemon::thawVm(VmState& vm, TimePoint now) {
   State& s = *s_;
-  vm.coolDown.onThawed(now);
+  Reason why = s.stopping ? Reason::OrkStopping : Reason::CooledDown;
   if (vm.freeze == VmState::Freeze::Libvirt) {
-    vm.freeze = VmState::Freeze::None;
     if (s.controlLane) {
       auto id = s.controlLane->submit(act::VmOp::Resume, vm.uuid, now, s.cfg.millis(Key::VmCallDeadlineMs));
       if (id) {
+        vm.coolDown.onThawed(now);
         vm.thawReq = *id;
         return;
       }
     }
     Line l("thaw");
     vmFields(l, vm);
-    l.word("method", "libvirt").word("result", "failed").str("error", "libvirt is unavailable: resume it with virsh resume");
+    l.word("method", "libvirt").word("reason", toString(why))
+        .num("frozen_s", std::chrono::duration_cast<Seconds>(now - vm.frozenAt).count())
+        .word("result", "failed").str("error", "libvirt is unavailable: resume it with virsh resume");
+    thawFailed(vm, now, l);
     s.journal.write(l, Priority::Error, now);
     return;
   }
   TimePoint t0 = s.clock.now();
   auto r = sys::thaw(vm.freezer);
+  if (r) vm.coolDown.onThawed(now);
   Line l("thaw");
   vmFields(l, vm);
   l.word("method", vm.freeze == VmState::Freeze::CgroupV2 ? "cgroup_v2" : "cgroup_v1")
-      .word("reason", toString(Reason::CooledDown))
+      .word("reason", toString(why))
       .num("frozen_s", std::chrono::duration_cast<Seconds>(now - vm.frozenAt).count())
       .num("next_cool_down_s", std::chrono::duration_cast<Seconds>(vm.coolDown.current()).count())
       .word("result", r ? "ok" : "failed")
       .num("took_ms", msBetween(t0, s.clock.now()));
-  if (!r) l.str("error", r.error().what);
+  if (!r) {
+    l.str("error", r.error().what);
+    thawFailed(vm, now, l);
+  } else {
+    vm.freeze = VmState::Freeze::None;
+    vm.thawBackoff = Nanos{0};
+  }
   s.journal.write(l, r ? Priority::Notice : Priority::Error, now);
-  vm.freeze = VmState::Freeze::None;
 }
 
 void Daemon::cpuKill(TimePoint now) {
@@ -610,18 +681,24 @@ void Daemon::cpuKill(TimePoint now) {
   s.journal.write(l, Priority::Warning, after);
 }
 
-// On a clean stop, nothing ORK froze stays frozen: nobody else would resume it.
+// On a clean stop, nothing ORK froze stays frozen: nobody else would resume it. A
+// suspend still in flight is resumed as soon as it lands (onFreezeReply, stopping).
 void Daemon::thawAllOnStop(TimePoint now) {
   State& s = *s_;
-  bool waiting = false;
+  s.stopping = true;
   for (auto& vm : s.vms) {
-    if (vm.freeze == VmState::Freeze::None || vm.freeze == VmState::Freeze::Pending) continue;
+    if (vm.freeze == VmState::Freeze::None || vm.freeze == VmState::Freeze::Pending || vm.thawReq != 0) continue;
     thawVm(vm, now);
-    waiting = waiting || vm.thawReq != 0;
   }
-  // Wait (bounded) for libvirt's answers to the resumes.
-  TimePoint until = now + s.cfg.millis(Key::VmCallDeadlineMs);
-  while (waiting && s.controlLane && s.clock.now() < until) {
+  auto outstanding = [&] {
+    for (const auto& vm : s.vms)
+      if (vm.thawReq != 0 || vm.freezeReq != 0) return true;
+    return false;
+  };
+  // Wait (bounded: the lane answers every request by its deadline plus grace) for
+  // libvirt's answers.
+  TimePoint until = now + s.cfg.millis(Key::VmCallDeadlineMs) + Seconds{3};
+  while (outstanding() && s.controlLane && s.clock.now() < until) {
     std::array<epoll_event, 8> events{};
     auto n = s.epoll.wait(events.data(), static_cast<int>(events.size()), Millis{100});
     if (!n) break;
@@ -629,14 +706,12 @@ void Daemon::thawAllOnStop(TimePoint now) {
     for (int i = 0; i < *n; ++i)
       if (events[static_cast<std::size_t>(i)].data.u64 == kTagControlLane) onLaneReadable(false, t);
     checkLaneDeadlines(t);
-    waiting = false;
-    for (const auto& vm : s.vms) waiting = waiting || vm.thawReq != 0;
   }
 }
 
-// A VM frozen through the v1 freezer does not die of SIGKILL until it is thawed: after
-// the memory killer took one, let it die.
-void Daemon::thawKilled(int pid) {
+// A VM frozen through the v1 freezer does not die of SIGKILL (nor can its memory be
+// reaped) until it is thawed: before the memory killer takes one, thaw it.
+void Daemon::thawBeforeKill(int pid) {
   State& s = *s_;
   for (auto& vm : s.vms) {
     if (vm.pid != pid || (vm.freeze != VmState::Freeze::CgroupV1 && vm.freeze != VmState::Freeze::CgroupV2)) continue;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <deque>
 #include <iostream>
+#include <sstream>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -20,6 +22,23 @@ using namespace std::chrono_literals;
 std::int64_t readInt(const std::string& path) {
   std::string s = readFile(path);
   return s.empty() ? -1 : std::strtoll(s.c_str(), nullptr, 10);
+}
+
+long rssKibOf(pid_t pid) {
+  std::string status = readFile("/proc/" + std::to_string(pid) + "/status");
+  auto pos = status.find("VmRSS:");
+  return pos == std::string::npos ? -1 : std::atol(status.c_str() + pos + 6);
+}
+
+// The ork-virt helpers ORK started (its children named ork-virt).
+std::vector<pid_t> helpersOf(pid_t ork) {
+  std::vector<pid_t> out;
+  std::string children = readFile("/proc/" + std::to_string(ork) + "/task/" + std::to_string(ork) + "/children");
+  std::istringstream in(children);
+  pid_t pid;
+  while (in >> pid)
+    if (readFile("/proc/" + std::to_string(pid) + "/comm") == "ork-virt\n") out.push_back(pid);
+  return out;
 }
 
 bool gone(pid_t pid, std::chrono::milliseconds timeout) {
@@ -114,6 +133,12 @@ TEST_F(VmLadder, MemoryPressureHibernatesTheGuestWhichVirshStartBringsBack) {
   startOrk(*lv, kMemoryConfig);
   ASSERT_NE(journal_.waitFor({"event=vm_found", "uuid=" + uuid}, 10s), "") << "ORK did not recognise the guest";
   ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
+  // The footprint with a libvirt connection (docs/benchmarks.md): ORK itself, and its
+  // control-lane helper, which holds libvirt.
+  auto helpers = helpersOf(ork_.pid);
+  ASSERT_EQ(helpers.size(), 1u) << "one helper (the control lane) before any save";
+  std::printf("footprint: ork VmRSS %ld KiB, ork-virt (connected) VmRSS %ld KiB\n", rssKibOf(ork_.pid),
+              rssKibOf(helpers[0]));
 
   Child& h = hog(*lv, 200);
   std::string started = journal_.waitFor({"event=hibernate ", "uuid=" + uuid}, 30s);
