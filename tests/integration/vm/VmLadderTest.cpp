@@ -178,6 +178,16 @@ TEST_F(VmLadder, SaveIsSkippedWhenTheSaveDirectoryIsTooSmall) {
   LoopFs small;
   ASSERT_TRUE(small.mount(Libvirtd::saveDir(), 64, &err)) << err;
 
+  // ork top tells beforehand what ORK will do with this guest, and why.
+  std::string top;
+  ASSERT_EQ(runCommand({ORK_BINARY, "top", "--cgroup", lv->memoryCgroup()}, &top), 0) << top;
+  auto row = top.find(g.uuid());
+  ASSERT_NE(row, std::string::npos) << "ork top does not show the guest:\n" << top;
+  std::string line = top.substr(row, top.find('\n', row) - row);
+  EXPECT_NE(line.find("skip hibernation: " + Libvirtd::saveDir() + " has"), std::string::npos) << line;
+  EXPECT_NE(line.find("running"), std::string::npos) << "libvirt's state is missing: " << line;
+  EXPECT_NE(top.find(g.name()), std::string::npos) << top;
+
   limitMemory(*lv, 400);
   startOrk(*lv, kMemoryConfig);
   ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
