@@ -41,12 +41,14 @@ Runs in the foreground (the systemd unit runs this). Without a configuration fil
 uses the compiled-in defaults ('ork check-config --defaults' prints them).
 
 Options:
-  --dry-run         decide and write the journal, but kill nothing
+  --dry-run         decide and write the journal, but kill, hibernate and freeze
+                    nothing (libvirt is opened read-only)
   --config FILE     TOML file overriding compiled-in defaults (checked at start;
                     any error stops ORK with exit code 2)
   --cgroup PATH     the memory domain is this cgroup (a cgroup v2 directory or a v1
-                    memory-controller directory), and only processes inside it are
-                    candidates
+                    memory-controller directory), and only processes and VMs inside
+                    it may be hibernated, frozen or killed (the CPU is still sensed
+                    host-wide)
   --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
   --proc DIR        read processes and memory from DIR instead of /proc
   --passwd FILE     user names from FILE instead of /etc/passwd
@@ -59,9 +61,11 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or confi
 
 constexpr const char* kTopHelp = R"(Usage: ork top [options]
 
-Reads every process of the domain once and prints the candidates, best first, with
-the parts of each score (see docs/scoring.md) and the one ORK would kill now if memory
-were below the hard threshold. Kills nothing.
+Reads every process of the domain once and prints its VMs (memory, CPU over half a
+second, libvirt state, and what ORK would do to each on memory pressure and on CPU
+overload), then the candidates, best first, with the parts of each score (see
+docs/scoring.md) and the one ORK would kill now if memory were below the hard
+threshold. Changes nothing (libvirt is asked read-only).
 
 Options:
   --config FILE     as for 'ork daemon'

@@ -141,7 +141,6 @@ struct Daemon::State {
   std::unique_ptr<policy::CpuRule> cpuRule;
   std::unique_ptr<act::Killer> cpuKiller;
   TimePoint nextCpuAt;
-  CpuSample lastCpu;
   bool cpuErrorLogged = false;
   std::vector<policy::CpuBaseline> cpuBase;
   TimePoint cpuBaseAt;

@@ -402,7 +402,6 @@ void Daemon::cpuTick(TimePoint now) {
     return;
   }
   s.cpuErrorLogged = false;
-  s.lastCpu = *smp;
   policy::CpuVerdict v = s.cpuRule->evaluate(*smp, now);
   if (v.overloaded && !s.cpuBaseValid) takeCpuBaseline(now);
   if (!v.overloaded && v.calmFor >= kCpuBaselineReset) s.cpuBaseValid = false;
