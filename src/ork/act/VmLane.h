@@ -25,7 +25,7 @@
 #include "ork/sys/Fd.h"
 
 namespace ork::sys {
-class Epoll;
+class Poller;
 }
 
 namespace ork::act {
@@ -52,19 +52,29 @@ struct VmReply {
   std::vector<DomainInfo> domains;  // List
 };
 
-class VmLane {
+// What a ladder needs of a lane (a fake one in the ladders' tests).
+class Lane {
+ public:
+  using Callback = std::function<void(VmReply&&)>;
+  virtual ~Lane() = default;
+  virtual Result<std::uint64_t> submit(VmOp op, std::string_view uuid, TimePoint now, Nanos deadline) = 0;
+  virtual void onReadable(const Callback& cb) = 0;
+  virtual int checkDeadlines(TimePoint now, const Callback& cb) = 0;
+  virtual std::size_t outstanding() const = 0;
+  virtual TimePoint nextDeadline() const = 0;
+};
+
+class VmLane final : public Lane {
  public:
   struct Options {
     std::string helperPath;  // findVirtHelper()
     std::string uri;
     bool readOnly = false;
     std::string name;  // "vm-save" / "vm-control", for messages
-    sys::Epoll* epoll = nullptr;
+    sys::Poller* epoll = nullptr;
     std::uint64_t epollTag = 0;
     Nanos grace = Seconds{2};  // after a request's deadline before the helper is killed
   };
-  using Callback = std::function<void(VmReply&&)>;
-
   explicit VmLane(Options o);
   ~VmLane();  // kills and reaps its helper
   VmLane(const VmLane&) = delete;
@@ -74,21 +84,21 @@ class VmLane {
   // /dev/null, stderr inherited, its own session, default signal mask). Never blocks.
   // Fails if the helper cannot be started (the message names the path), if uuid is
   // empty for save/suspend/resume, or if the helper is not reading its socket.
-  Result<std::uint64_t> submit(VmOp op, std::string_view uuid, TimePoint now, Nanos deadline);
+  Result<std::uint64_t> submit(VmOp op, std::string_view uuid, TimePoint now, Nanos deadline) override;
 
   // epoll reported epollTag: reads every complete reply and calls back for each. A
   // helper that exited or closed its socket: every outstanding request is answered
   // with kVmHelperDied and the helper is reaped; the next submit starts a new one.
-  void onReadable(const Callback& cb);
+  void onReadable(const Callback& cb) override;
 
   // Requests past deadline + grace: the helper is SIGKILLed and reaped, those requests
   // answered kVmDeadline, the other outstanding ones kVmHelperDied. Also delivers
   // failures that submit() found. Returns how many requests were failed.
-  int checkDeadlines(TimePoint now, const Callback& cb);
+  int checkDeadlines(TimePoint now, const Callback& cb) override;
 
-  std::size_t outstanding() const;
+  std::size_t outstanding() const override;
   // When checkDeadlines() next has work; TimePoint{Nanos::max()} when none.
-  TimePoint nextDeadline() const;
+  TimePoint nextDeadline() const override;
   int helperPid() const { return pid_; }  // 0 when not running
 
  private:

@@ -50,11 +50,18 @@ Options:
                     it may be hibernated, frozen or killed (the CPU is still sensed
                     host-wide)
   --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
+  --state-dir DIR   where ORK keeps what must outlive it: the VMs it froze, resumed
+                    by its next run if it dies (default /var/lib/ork; not written
+                    in dry-run)
   --proc DIR        read processes and memory from DIR instead of /proc
   --passwd FILE     user names from FILE instead of /etc/passwd
   --quiet           do not mirror journal lines on stderr
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
   -h, --help        this text
+
+Signals: SIGTERM/SIGINT stop (the VMs ORK froze are resumed first); SIGHUP reloads
+the configuration file (checked first: a bad file is reported and the running
+configuration kept).
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or config.
 )";
@@ -155,6 +162,10 @@ int runDaemon(Args& args) {
     } else if (a == "--kmsg") {
       if (!args.more()) return missingValue(a, kDaemonHelp);
       opts.kmsgPath = std::string(args.next());
+    } else if (a == "--state-dir") {
+      if (!args.more()) return missingValue(a, kDaemonHelp);
+      opts.stateDir = std::string(args.next());
+      if (opts.stateDir.empty() || opts.stateDir.front() != '/') return usage("--state-dir needs an absolute path", kDaemonHelp);
     } else {
       std::string m = "unknown option for daemon: " + std::string(a);
       return usage(m.c_str(), kDaemonHelp);
@@ -163,6 +174,7 @@ int runDaemon(Args& args) {
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
+  opts.configPath = scope.configPath;
   config::Config cfg;
   if (!loadConfig(scope.configPath, cfg)) return 2;
   auto d = daemon::Daemon::create(opts, cfg);

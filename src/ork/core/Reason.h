@@ -19,6 +19,7 @@ enum class Reason : std::uint8_t {
   NoRoomForSave,     // the save directory's filesystem cannot hold the VM's memory
   LibvirtUnavailable,  // no libvirt (no helper, libvirtd down): the step is skipped
   OrkStopping,       // ORK is stopping: it resumes the VMs it froze
+  OrkRestarted,      // an earlier run of ORK froze it and did not resume it
 };
 
 enum class Outcome : std::uint8_t {
@@ -44,6 +45,7 @@ constexpr const char* toString(Reason r) {
     case Reason::NoRoomForSave: return "no_room_for_save";
     case Reason::LibvirtUnavailable: return "libvirt_unavailable";
     case Reason::OrkStopping: return "ork_stopping";
+    case Reason::OrkRestarted: return "ork_restarted";
   }
   return "unknown";
 }

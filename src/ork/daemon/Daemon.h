@@ -1,44 +1,30 @@
-// The event loop and the wiring: the one place that owns state. One thread:
-// epoll over the signalfd, the PSI trigger (or cgroup v1 threshold eventfds) and the
-// victims' pidfds, with a timeout that is the adaptive sampling interval.
+// The event loop and the wiring. One thread: epoll over the signalfd and whatever fds
+// the ladders and services registered (PSI triggers, victims' pidfds, the VM lanes'
+// sockets), with a timeout that is the earliest time any of them wants to run. The
+// loop owns no resource's state: it dispatches to the parts (ladder/Ladder.h), keeps
+// the candidate table as fresh as the most demanding ladder asks (in chunks, so that
+// a pass never delays a sample), reloads the configuration on SIGHUP and stops
+// cleanly on SIGTERM.
 #pragma once
 
 #include <memory>
-#include <span>
 #include <string>
-#include <string_view>
 
 #include "ork/config/Config.h"
-#include "ork/core/MemorySample.h"
 #include "ork/core/Result.h"
-#include "ork/policy/MemoryRule.h"
-
-namespace ork::journal {
-class Line;
-}
-namespace ork::act {
-struct VmReply;
-}
-namespace ork::parse {
-struct VirtDomain;
-}
-namespace ork {
-struct CpuSample;
-struct ProcessInfo;
-}
 
 namespace ork::daemon {
 
-struct VmState;
-
 struct Options {
   bool dryRun = false;
-  std::string cgroupDir;             // empty: the host domain
+  std::string cgroupDir;  // empty: the host domain
   std::string kmsgPath = "/dev/kmsg";
   std::string procRoot = "/proc";
   std::string passwdPath = "/etc/passwd";
+  std::string configPath;                // re-read on SIGHUP; empty: the defaults
+  std::string stateDir = "/var/lib/ork";  // what must outlive ORK (frozen VMs)
   bool mirrorStderr = true;
-  bool protectSelf = true;           // mlockall, oom_score_adj -1000
+  bool protectSelf = true;  // mlockall, oom_score_adj -1000
 };
 
 class Daemon {
@@ -50,35 +36,8 @@ class Daemon {
   int run();
 
  private:
-  Daemon();
   struct State;
-  void tick(TimePoint now);
-  void killVictim(const MemorySample& sample, const policy::MemoryVerdict& verdict, TimePoint seenAt);
-  void afterPass();
-
-  // VMs and the CPU ladder (Vms.cpp).
-  void updateVms(TimePoint now);
-  void libvirtTick(TimePoint now);
-  void libvirtDown(TimePoint now, std::string_view why);
-  void onLaneReadable(bool saveLane, TimePoint now);
-  void checkLaneDeadlines(TimePoint now);
-  void onVmReply(act::VmReply&& r, TimePoint now);
-  void hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now);
-  void onSaveReply(VmState& vm, const act::VmReply& r, TimePoint now);
-  void markLeaveAlone(std::span<ProcessInfo> entries, bool frozenToo);
-  void thawBeforeKill(int pid);
-  void thawFailed(VmState& vm, TimePoint now, journal::Line& l);
-  void takeCpuBaseline(TimePoint now);
-  void cpuTick(TimePoint now);
-  void cpuAct(const CpuSample& smp, TimePoint now);
-  bool freezeVm(VmState& vm, TimePoint now);
-  bool freezeByCgroup(VmState& vm, TimePoint now, const act::VmReply* libvirtFailure);
-  void onFreezeReply(VmState& vm, const act::VmReply& r, TimePoint now);
-  void thawVm(VmState& vm, TimePoint now);
-  void thawAllOnStop(TimePoint now);
-  void cpuKill(TimePoint now);
-  const parse::VirtDomain* domainOf(const VmState& vm) const;
-  void vmFields(journal::Line& l, const VmState& vm) const;
+  Daemon();
   std::unique_ptr<State> s_;
 };
 

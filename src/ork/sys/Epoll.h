@@ -13,12 +13,21 @@
 
 namespace ork::sys {
 
-class Epoll {
+// Where an fd is registered to be watched: the loop's epoll, or a ladder's view of it
+// (daemon/ maps the tags), or a test's recorder.
+class Poller {
+ public:
+  virtual ~Poller() = default;
+  // events: EPOLLIN / EPOLLPRI; tag comes back when the fd is ready.
+  virtual Result<void> add(int fd, std::uint32_t events, std::uint64_t tag) = 0;
+  virtual Result<void> remove(int fd) = 0;
+};
+
+class Epoll final : public Poller {
  public:
   static Result<Epoll> create();
-  // events: EPOLLIN / EPOLLPRI; tag is returned by wait().
-  Result<void> add(int fd, std::uint32_t events, std::uint64_t tag);
-  Result<void> remove(int fd);
+  Result<void> add(int fd, std::uint32_t events, std::uint64_t tag) override;
+  Result<void> remove(int fd) override;
   // Waits up to timeout (rounded up to the millisecond; 0 = poll). Fills out with at most
   // cap events; returns how many. EINTR returns 0.
   Result<int> wait(epoll_event* out, int cap, Nanos timeout);

@@ -1,6 +1,7 @@
 #include "ork/sys/Files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -87,6 +88,41 @@ Result<void> writeFile(const std::string& path, std::string_view text) {
   ::close(fd);
   if (n < 0) return Error::sys(e, path);
   if (static_cast<std::size_t>(n) != text.size()) return Error::make(EIO, "%s: short write", path.c_str());
+  return success();
+}
+
+Result<void> replaceFile(const std::string& dir, const std::string& name, std::string_view text) {
+  const std::string path = dir + "/" + name;
+  if (text.empty()) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Error::sys(errno, path);
+    return success();
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Error::sys(errno, dir);
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Error::sys(errno, tmp);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error::sys(e, tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error::sys(e, tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error::sys(e, path);
+  }
   return success();
 }
 

@@ -49,6 +49,12 @@ Result<std::string> readWholeFile(const std::string& path, std::size_t limit = 1
 // Writes text to path (cgroup control files, oom_score_adj).
 Result<void> writeFile(const std::string& path, std::string_view text);
 
+// Replaces path with text atomically (a temporary file beside it, then rename), for
+// ORK's own small state files; creates the directory (one level, mode 0700) if missing.
+// Empty text removes the file. No fsync: the file must outlive ORK, not the host (what
+// it records, frozen VMs, does not outlive a reboot either).
+Result<void> replaceFile(const std::string& dir, const std::string& name, std::string_view text);
+
 // Free space of the filesystem holding path, as an unprivileged writer sees it
 // (statvfs f_bavail: blocks reserved for root are not counted, since the writer of a
 // managed save may not be root), and its total size.

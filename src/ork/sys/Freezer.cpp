@@ -287,6 +287,45 @@ Result<void> freeze(const FreezerTarget& t) {
 
 Result<void> thaw(const FreezerTarget& t) { return setAndWait(t, false); }
 
+namespace {
+Result<void> request(const FreezerTarget& t, bool frozen) {
+  const bool v2 = t.kind == FreezerTarget::Kind::V2;
+  const std::string_view value = v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED");
+  return writeFile(controlFile(t), value);
+}
+}  // namespace
+
+Result<void> requestFreeze(const FreezerTarget& t) {
+  if (t.pid != 0) {
+    if (auto d = checkDedicated(t.dir, t.pid, t.procRoot); !d.ok()) {
+      return Error::make(EPERM, "not freezing: %s", d.error().what);
+    }
+  }
+  return request(t, true);
+}
+
+Result<void> requestThaw(const FreezerTarget& t) { return request(t, false); }
+
+Result<FreezeState> freezeState(const FreezerTarget& t) {
+  auto fd = openState(t);
+  if (!fd.ok()) return fd.error();
+  char buf[512];
+  std::string_view state;
+  if (auto r = readState(t, fd->get(), buf, sizeof buf, &state); !r.ok()) return r.error();
+  if (t.kind == FreezerTarget::Kind::V2) {
+    if (state == "1") return FreezeState::Frozen;
+    // v2 reports only the outcome: a freeze requested but not complete reads "frozen 0"
+    // with cgroup.freeze 1.
+    auto want = readWholeFile(controlFile(t), 64);
+    if (want.ok() && parse::detail::trimBlanks(parse::detail::dropNewline(*want)) == "1")
+      return FreezeState::Freezing;
+    return FreezeState::Thawed;
+  }
+  if (state == "FROZEN") return FreezeState::Frozen;
+  if (state == "FREEZING") return FreezeState::Freezing;
+  return FreezeState::Thawed;
+}
+
 Result<bool> isFrozen(const FreezerTarget& t) {
   auto fd = openState(t);
   if (!fd.ok()) return fd.error();

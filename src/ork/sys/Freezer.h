@@ -62,4 +62,15 @@ Result<void> freeze(const FreezerTarget&);
 Result<void> thaw(const FreezerTarget&);
 Result<bool> isFrozen(const FreezerTarget&);
 
+// The same without waiting, for the loop's thread: the request is written and the
+// caller polls freezeState() until it reads Frozen (or Thawed), bounded by its own
+// deadline. requestFreeze() checks that the cgroup is dedicated first (EPERM if not);
+// the caller checks again once frozen (checkDedicated) and thaws if a stranger joined.
+// On v1, a cgroup stuck in Freezing (a task in uninterruptible sleep) is helped by
+// requesting the freeze again.
+enum class FreezeState { Thawed, Freezing, Frozen };
+Result<void> requestFreeze(const FreezerTarget&);
+Result<void> requestThaw(const FreezerTarget&);
+Result<FreezeState> freezeState(const FreezerTarget&);
+
 }  // namespace ork::sys

@@ -1,0 +1,108 @@
+// A ladder: one resource's whole response, behind the one narrow interface the loop
+// sees. It owns its sensor(s), its rule, its steps (step 1 loses no work, step 2
+// kills) and its state. The loop (daemon/) only dispatches: it asks each part when it
+// next wants to run and which fds it watches, calls it back when one of those comes,
+// and keeps the candidate table as fresh as the most demanding ladder asks.
+//
+// Shared services (the candidate table, the VM fleet, the journal, the clock) are
+// handed to every ladder in Services; none of them belongs to one ladder.
+//
+// Adding a resource: one class deriving from Ladder in this folder, its sensor in
+// sense/, its rule in policy/, its actions in act/, and one line in daemon/Daemon.cpp
+// (docs/architecture.md has the checklist).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ork/core/Units.h"
+#include "ork/sys/Epoll.h"
+
+namespace ork {
+class Clock;
+}
+namespace ork::config {
+class Config;
+}
+namespace ork::journal {
+class Journal;
+class Line;
+}
+namespace ork::sense {
+class ProcessTable;
+class UserNames;
+}
+
+namespace ork::ladder {
+
+class VmFleet;
+
+// How ORK was started: what every part honours.
+struct RunOptions {
+  bool dryRun = false;
+  std::string cgroupDir;  // empty: the host domain
+  std::string procRoot = "/proc";
+};
+
+struct Services {
+  const RunOptions* options = nullptr;
+  const config::Config* cfg = nullptr;  // replaced in place on reload (SIGHUP)
+  const Clock* clock = nullptr;         // for durations measured around an action
+  journal::Journal* journal = nullptr;
+  sense::ProcessTable* table = nullptr;
+  sense::UserNames* users = nullptr;
+  VmFleet* vms = nullptr;
+  // A part that refreshed the whole table itself (at start, before the first pass
+  // completed) calls this, so that every part sees the pass (onTablePass).
+  std::function<void(TimePoint)> tablePassed;
+};
+
+// What one part shows in `ork top` (and later `ork status`): a title and lines.
+struct Report {
+  std::string title;
+  std::vector<std::string> lines;
+};
+
+// Anything the loop dispatches to: the ladders and the services with fds or timers of
+// their own (the VM fleet's lanes). Everything is called on the loop's one thread with
+// the loop's `now`; nothing may block.
+class Part {
+ public:
+  virtual ~Part() = default;
+  virtual const char* name() const = 0;
+  // Where the part's fds are registered; tags are its own (the loop maps them).
+  virtual void attach(sys::Poller* poller) { poller_ = poller; }
+  // When it next wants onTimer(); TimePoint{Nanos::max()} when nothing is pending.
+  virtual TimePoint nextDue() const = 0;
+  virtual void onTimer(TimePoint now) = 0;
+  // One of the fds it added to its poller is ready; tag as it gave it.
+  virtual void onReady(std::uint64_t tag, TimePoint now) { (void)tag, (void)now; }
+  // The candidate table completed a pass (entries() is new).
+  virtual void onTablePass(TimePoint now) { (void)now; }
+  // How old the candidate table may be for this part now (Nanos::max(): no need).
+  virtual Nanos tableMaxAge(TimePoint now) const { (void)now; return Nanos::max(); }
+  // The configuration was replaced (SIGHUP): re-read what was derived from it.
+  virtual void reconfigure(TimePoint now) { (void)now; }
+  // SIGTERM: undo what must not outlive ORK (frozen VMs), bounded in time.
+  virtual void stop(TimePoint now) { (void)now; }
+
+ protected:
+  sys::Poller* poller_ = nullptr;
+};
+
+class Ladder : public Part {
+ public:
+  // Opens its sources (PSI triggers...); an error is fatal at start and says why.
+  // Warnings (a fallback taken) are kept for announce().
+  virtual Result<void> open(TimePoint now) = 0;
+  // Adds its fields to the start line (what it senses, its thresholds, its wake-ups).
+  virtual void describe(journal::Line& start) const = 0;
+  // After the start line: the warnings open() kept.
+  virtual void announce(TimePoint now) { (void)now; }
+  virtual Report report() const = 0;
+};
+
+}  // namespace ork::ladder

@@ -1,0 +1,101 @@
+// Memory: the first ladder. Senses available memory (host /proc/meminfo or a cgroup)
+// at an adaptive cadence, woken at once by a PSI trigger (or cgroup v1 usage
+// thresholds); below the soft threshold hibernates the VMs using the most memory
+// (step 1, loses no work); below the hard threshold kills the one victim the
+// scoring names (step 2). docs/scoring.md tells the rules.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "ork/act/Killer.h"
+#include "ork/core/MemorySample.h"
+#include "ork/ladder/Ladder.h"
+#include "ork/ladder/VmFleet.h"
+#include "ork/policy/MemoryRule.h"
+#include "ork/policy/VictimScorer.h"
+#include "ork/sense/MemorySensor.h"
+
+namespace ork::ladder {
+
+class MemoryLadder final : public Ladder, public SaveListener {
+ public:
+  // sensor: opened by the caller (host or cgroup domain).
+  MemoryLadder(const Services& services, sense::MemorySensor sensor);
+  ~MemoryLadder() override;
+
+  const char* name() const override { return "memory"; }
+  Result<void> open(TimePoint now) override;
+  void describe(journal::Line& start) const override;
+  void announce(TimePoint now) override;
+  Report report() const override;
+
+  TimePoint nextDue() const override { return nextSampleAt_; }
+  void onTimer(TimePoint now) override;
+  void onReady(std::uint64_t tag, TimePoint now) override;
+  void onTablePass(TimePoint now) override;
+  Nanos tableMaxAge(TimePoint now) const override;
+  void reconfigure(TimePoint now) override;
+
+  void onSaveDone(VmState& vm, const act::VmReply& reply, TimePoint now) override;
+
+  const MemorySample& last() const { return last_; }
+  // The longest time between two samples, and by how much a sample was late against
+  // the interval planned for it (the loop's responsiveness, for the stop line and the
+  // benchmark).
+  Nanos longestGap() const { return longestGap_; }
+  Nanos worstLateness() const { return worstLate_; }
+
+ private:
+  static constexpr std::uint64_t kTagPressure = 1;
+  static constexpr std::uint64_t kTagVictim = 1000;  // + slot
+
+  void armWakeups(const MemorySample& first);
+  void tick(TimePoint now);
+  void killVictim(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint seenAt);
+  void hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now);
+
+  Services s_;
+  sense::MemorySensor sensor_;
+  std::unique_ptr<policy::MemoryRule> rule_;
+  policy::FillRate fillRate_;
+  std::unique_ptr<act::Killer> killer_;
+  std::vector<sys::UniqueFd> pressureFds_;
+  const char* pressureMode_ = "none";
+  int psiWindowMs_ = 1000;
+  Error wakeupError_;
+  bool wakeupWarned_ = false;
+
+  // Preallocated for the kill path.
+  std::vector<policy::Candidate> candidates_;
+  std::vector<int> scratch_;
+  std::vector<int> leaveAlone_;
+  std::array<int, act::Killer::kMaxMembers> memberIdx_{};
+  std::array<const ProcessInfo*, act::Killer::kMaxMembers> members_{};
+  std::vector<int> hibernateOrder_;
+
+  TimePoint nextSampleAt_;
+  TimePoint plannedAt_;
+  TimePoint lastSampleAt_;
+  Nanos longestGap_{0};
+  Nanos worstLate_{0};
+  TimePoint fastUntil_;
+  TimePoint wokeAt_;
+  bool woke_ = false;
+  TimePoint killDeadline_;
+  TimePoint episodeStart_;
+  int episodeKills_ = 0;
+  bool abortLogged_ = false;
+  bool noCandidateLogged_ = false;
+  bool sampleErrorLogged_ = false;
+  bool newcomerErrorLogged_ = false;
+  int victimPid_ = 0;
+  char victimName_[17] = {};
+  TimePoint victimKilledAt_;
+  MemorySample last_;
+  TimePoint hibernateHoldOff_;
+  bool hibernateUnavailableLogged_ = false;
+};
+
+}  // namespace ork::ladder
