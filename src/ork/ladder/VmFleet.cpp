@@ -411,7 +411,7 @@ bool VmFleet::freezeByCgroup(VmState& vm, TimePoint now, const act::VmReply* lib
   // Confirmed (or not) by pollCgroup, off this call: the kernel may take a while.
   vm.freeze = VmState::Freeze::Freezing;
   vm.opStartedAt = vm.lastRequestAt = s_.clock->now();
-  if (libvirtFailure) vm.thawWhy = Reason::CpuOverload;  // unused until thawed
+  vm.libvirtError = libvirtFailure != nullptr ? libvirtFailure->message : std::string();
   saveState();
   pollCgroup(vm, now);
   return true;
@@ -438,6 +438,7 @@ void VmFleet::pollCgroup(VmState& vm, TimePoint now) {
         .word("reason", toString(Reason::CpuOverload))
         .word("method", method)
         .str("cgroup", vm.freezer.dir);
+    if (!vm.libvirtError.empty()) l.str("libvirt_error", vm.libvirtError);
     // Someone may have joined between the check and the freeze (a helper libvirt put in
     // the VM's cgroup): an innocent must not stay frozen.
     Result<void> dedicated = done ? sys::checkDedicated(vm.freezer.dir, vm.pid, vm.freezer.procRoot) : success();

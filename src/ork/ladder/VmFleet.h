@@ -79,6 +79,7 @@ struct VmState {
   TimePoint thawRetryAt;
   Nanos thawBackoff{0};
   bool thawNow = false;        // restored from the state file: thaw at once
+  std::string libvirtError;    // why libvirt did not suspend it (the cgroup did)
   sys::FreezerTarget freezer;
   policy::CoolDown coolDown;
 

@@ -1,0 +1,114 @@
+// The memory ladder's episodes without root: below soft the largest VM is hibernated
+// on the save lane (one at a time, only if its save fits), below hard the (dry-run)
+// victim is named, and the episode ends when memory is back.
+#include <gtest/gtest.h>
+
+#include "unit/ladder/Rig.h"
+
+namespace ork::ladder::testing {
+namespace {
+
+constexpr const char* kBig = "11111111-2222-3333-4444-555555555555";
+constexpr const char* kSmall = "66666666-7777-8888-9999-aaaaaaaaaaaa";
+const Bytes kTotal = Bytes::mib(16384);  // soft 1638 MiB, hard 819 MiB
+
+class MemoryLadderTest : public ::testing::Test {
+ protected:
+  void build(bool dryRun) {
+    rig = std::make_unique<Rig>(dryRun);
+    rig->cfg.saveDir = rig->tree.root();
+    rig->vm(300, "big", kBig, 200000);
+    rig->vm(400, "small", kSmall, 50000);
+    rig->process({.pid = 500, .comm = "leaker", .exe = "/usr/bin/leaker", .cmdline = argv({"leaker"}), .rssPages = 100000});
+    rig->start(true, false);
+    rig->turn();
+    rig->libvirtLists({{kBig, "running"}, {kSmall, "running"}});
+  }
+  std::unique_ptr<Rig> rig;
+};
+
+TEST_F(MemoryLadderTest, BelowSoftHibernatesTheLargestVmFirstOneAtATime) {
+  build(false);
+  rig->setMemory(kTotal, Bytes::mib(1200));
+  rig->runFor(Millis{1100}, Millis{50});  // the next sample comes within max_interval_ms
+  ASSERT_NE(rig->save, nullptr);
+  ASSERT_EQ(rig->save->count(act::VmOp::Save), 1) << rig->log();
+  EXPECT_EQ(rig->save->last(act::VmOp::Save)->uuid, kBig);
+  auto h = rig->lines("hibernate");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_NE(h[0].find("result=started"), std::string::npos);
+  EXPECT_EQ(rig->lines("pressure").size(), 1u);
+  rig->runFor(Seconds{2}, Millis{100});
+  EXPECT_EQ(rig->save->count(act::VmOp::Save), 1) << "one save at a time";
+  rig->save->answer(rig->save->last(act::VmOp::Save)->id, true);
+  rig->turn();
+  auto done = rig->lines("hibernated");
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(done[0].find("result=ok"), std::string::npos);
+  EXPECT_NE(done[0].find("restore=\"virsh start big\""), std::string::npos) << done[0];
+  // Still below soft after the settle time: the next VM.
+  rig->runFor(Seconds{3}, Millis{100});
+  ASSERT_EQ(rig->save->count(act::VmOp::Save), 2);
+  EXPECT_EQ(rig->save->last(act::VmOp::Save)->uuid, kSmall);
+  EXPECT_TRUE(rig->lines("kill").empty());
+}
+
+TEST_F(MemoryLadderTest, ASaveThatDoesNotFitIsSkippedWithItsReason) {
+  build(false);
+  rig->cfg.set(config::Key::VmSaveMarginMib, 1 << 30);  // no filesystem has that much free
+  rig->setMemory(kTotal, Bytes::mib(1200));
+  rig->runFor(Millis{1100}, Millis{50});
+  EXPECT_TRUE(rig->save == nullptr || rig->save->count(act::VmOp::Save) == 0);
+  auto skipped = rig->lines("hibernate_skipped");
+  ASSERT_EQ(skipped.size(), 2u) << rig->log();
+  EXPECT_NE(skipped[0].find("vm=\"big\""), std::string::npos);
+  EXPECT_NE(skipped[0].find("reason=no_room_for_save"), std::string::npos);
+  EXPECT_NE(skipped[1].find("vm=\"small\""), std::string::npos);
+  rig->runFor(Seconds{2}, Millis{100});
+  EXPECT_EQ(rig->lines("hibernate_skipped").size(), 2u) << "not retried every sample";
+}
+
+TEST_F(MemoryLadderTest, WithoutLibvirtHibernationIsSkippedOncePerEpisode) {
+  rig = std::make_unique<Rig>(false);
+  rig->helperMissing = true;
+  rig->vm(300, "big", kBig, 200000);
+  rig->start(true, false);
+  rig->turn();
+  rig->setMemory(kTotal, Bytes::mib(1200));
+  rig->runFor(Seconds{2}, Millis{50});
+  auto skipped = rig->lines("hibernate_skipped");
+  ASSERT_EQ(skipped.size(), 1u) << rig->log();
+  EXPECT_NE(skipped[0].find("reason=libvirt_unavailable"), std::string::npos);
+  rig->setMemory(kTotal, Bytes::mib(8000));
+  rig->runFor(Seconds{2}, Millis{100});
+  EXPECT_EQ(rig->lines("recovered").size(), 1u);
+  rig->setMemory(kTotal, Bytes::mib(1200));
+  rig->runFor(Seconds{2}, Millis{50});
+  EXPECT_EQ(rig->lines("hibernate_skipped").size(), 2u);
+}
+
+TEST_F(MemoryLadderTest, BelowHardNamesTheVictimInDryRunAndRecovers) {
+  build(true);
+  rig->setMemory(kTotal, Bytes::mib(1200));
+  rig->runFor(Millis{1100}, Millis{50});
+  ASSERT_EQ(rig->lines("hibernate").size(), 1u) << rig->log();
+  EXPECT_NE(rig->lines("hibernate")[0].find("result=dry_run"), std::string::npos);
+  rig->setMemory(kTotal, Bytes::mib(600));
+  rig->runFor(Millis{200}, Millis{10});
+  auto kills = rig->lines("kill");
+  ASSERT_EQ(kills.size(), 1u) << rig->log();
+  EXPECT_NE(kills[0].find("dry_run=1"), std::string::npos);
+  EXPECT_NE(kills[0].find("result=dry_run"), std::string::npos);
+  auto pressure = rig->lines("pressure");
+  ASSERT_EQ(pressure.size(), 2u);
+  EXPECT_NE(pressure[1].find("level=hard"), std::string::npos);
+  rig->setMemory(kTotal, Bytes::mib(8000));
+  rig->runFor(Seconds{1}, Millis{100});
+  auto rec = rig->lines("recovered");
+  ASSERT_EQ(rec.size(), 1u);
+  EXPECT_NE(rec[0].find("kills=1"), std::string::npos);
+  EXPECT_EQ(rig->memoryLadder->longestGap() <= Seconds{1}, true);
+}
+
+}  // namespace
+}  // namespace ork::ladder::testing
