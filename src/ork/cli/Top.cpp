@@ -8,6 +8,10 @@
 #include <thread>
 
 #include "ork/act/VmLane.h"
+#include "ork/journal/Journal.h"
+#include "ork/ladder/CpuLadder.h"
+#include "ork/ladder/MemoryLadder.h"
+#include "ork/policy/VmChoice.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
 #include "ork/sense/MemorySensor.h"
@@ -114,7 +118,7 @@ void printVms(const TopOptions& opts, const config::Config& cfg, sense::ProcessT
     Bytes guest = cmd ? cmd->memory : Bytes{};
     if (d) guest = std::max({guest, d->memory, d->maxMemory});
     guest = std::max(guest, r.vm.memory);
-    Bytes room = guest + guest.scaled(cfg.get(config::Key::VmSaveMarginPercent) / 100.0) + cfg.mib(config::Key::VmSaveMarginMib);
+    Bytes room = policy::saveRoomNeeded(guest, cfg);
     std::string onMemory, onCpu;
     if (!cfg.flag(config::Key::VmHibernate)) onMemory = "no hibernation ([vm] hibernate = false)";
     else if (d == nullptr) onMemory = "skip hibernation: not a libvirt domain ORK can reach";
@@ -139,6 +143,38 @@ void printVms(const TopOptions& opts, const config::Config& cfg, sense::ProcessT
     if (d && !d->novaName.empty())
       std::printf("   %7s OpenStack instance \"%s\"%s%s%s%s\n", "", d->novaName.c_str(), d->novaProject.empty() ? "" : ", project ",
                   d->novaProject.c_str(), d->novaFlavor.empty() ? "" : ", flavor ", d->novaFlavor.c_str());
+  }
+  std::printf("\n");
+}
+
+// What each ladder reports: its own view of its resource, the same objects the daemon
+// runs (in dry-run, with no libvirt: nothing is acted on).
+void printLadders(const TopOptions& opts, const config::Config& cfg, sense::ProcessTable& table,
+                  sense::UserNames& users, sense::MemorySensor memory) {
+  sys::MonotonicClock clock;
+  ladder::RunOptions run;
+  run.dryRun = true;
+  run.cgroupDir = opts.cgroupDir;
+  run.procRoot = opts.procRoot;
+  auto journal = journal::Journal::open("/dev/null", false);
+  if (!journal) return;
+  ladder::Services services;
+  services.options = &run;
+  services.cfg = &cfg;
+  services.clock = &clock;
+  services.journal = &*journal;
+  services.table = &table;
+  services.users = &users;
+  std::vector<std::unique_ptr<ladder::Ladder>> ladders;
+  ladders.push_back(std::make_unique<ladder::MemoryLadder>(services, std::move(memory)));
+  if (auto cpu = sense::CpuSensor::open(opts.procRoot)) ladders.push_back(std::make_unique<ladder::CpuLadder>(services, std::move(*cpu)));
+  for (auto& l : ladders) (void)l->open(clock.now());
+  // The CPU is judged over an interval.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (auto& l : ladders) l->onTimer(clock.now());
+  for (auto& l : ladders) {
+    auto r = l->report();
+    for (const auto& line : r.lines) std::printf("%-7s %s\n", (r.title + ":").c_str(), line.c_str());
   }
   std::printf("\n");
 }
@@ -196,6 +232,10 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
     std::printf("swap: %.0f MiB free of %.0f MiB\n", mib(sample->swapFree), mib(sample->swapTotal));
   std::printf("a kill at the hard threshold must free %.0f MiB to get back above soft\n\n", mib(need));
   if (cfg.flag(config::Key::VmEnabled)) printVms(opts, cfg, *table, clock.now());
+  if (auto ladderMemory = opts.cgroupDir.empty()
+                              ? sense::MemorySensor::openHost(opts.procRoot, cfg.flag(config::Key::MemoryCountZfsArc))
+                              : sense::MemorySensor::openCgroup(opts.cgroupDir, opts.procRoot))
+    printLadders(opts, cfg, *table, users, std::move(*ladderMemory));
 
   auto entries = table->entries();
   std::vector<policy::Candidate> ranked;

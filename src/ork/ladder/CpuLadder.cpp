@@ -39,7 +39,10 @@ CpuLadder::~CpuLadder() = default;
 bool CpuLadder::enabled() const { return s_.cfg->flag(Key::CpuEnabled); }
 
 Result<void> CpuLadder::open(TimePoint now) {
-  nextAt_ = now;
+  // The sensor's first sample only sets the counters: the first judgement is a second
+  // later, over that second.
+  if (enabled()) (void)sensor_.sample(now);
+  nextAt_ = now + kSampleEvery;
   return success();
 }
 
@@ -60,7 +63,9 @@ Report CpuLadder::report() const {
                 last_.busy * 100, last_.cpus, last_.runnable, last_.pressure >= 0 ? "" : " (no PSI)",
                 s_.cfg->get(Key::CpuBusyPercent), static_cast<long long>(s_.cfg->get(Key::CpuSustainS)));
   r.lines.emplace_back(b);
-  r.lines.emplace_back(rule_->inEpisode() ? "in an overload episode" : "calm");
+  bool now = policy::cpuOverloaded(last_, *s_.cfg);
+  r.lines.emplace_back(now ? (rule_->actedInEpisode() ? "overloaded; ORK has acted in this episode" : "overloaded this second (ORK acts only when it lasts)")
+                           : "not overloaded");
   return r;
 }
 
