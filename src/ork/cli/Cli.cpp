@@ -11,6 +11,7 @@
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
+#include "ork/sys/SelfProtect.h"
 
 #ifndef ORK_VERSION
 #define ORK_VERSION "0.0.0"
@@ -136,6 +137,11 @@ int missingValue(std::string_view option, const char* help) {
 }
 
 int runDaemon(Args& args) {
+  // Before anything is written: ORK must never die of its own logging (a reader of its
+  // stderr that went away raises SIGPIPE, whose default is to kill). The ork-virt
+  // helpers get every signal back at its default (sys/Spawn.h).
+  if (auto r = sys::ignoreSigpipe(); !r)
+    std::fprintf(stderr, "ork: cannot ignore SIGPIPE, ignoring: %s\n", r.error().what);
   daemon::Options opts;
   Scope scope;
   while (args.more()) {
