@@ -94,7 +94,33 @@ Journal Journal::stderrOnly() {
 }
 
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
+  const std::string_view event = line.event();
+  if (event == "stop") {
+    reportSuppressed(now, true);  // the last chance to tell
+  } else if (budget_.pending()) {
+    reportSuppressed(now, false);
+  }
+  if (!budget_.admit(line.key(), classify(event), now)) return;
   emit(line.text(), prio, now);
+}
+
+void Journal::flush(TimePoint now) {
+  if (budget_.pending()) reportSuppressed(now, false);
+}
+
+void Journal::reportSuppressed(TimePoint now, bool force) {
+  LineBudget::Report r;
+  while (budget_.takeReport(now, force, r)) {
+    // key: "event" or "warning what=x"
+    const std::size_t space = r.key.find(' ');
+    Line l("suppressed");
+    l.word("of", r.key.substr(0, space));
+    if (space != std::string_view::npos && r.key.substr(space + 1, 5) == "what=")
+      l.word("what", r.key.substr(space + 6));
+    l.num("lines", static_cast<std::int64_t>(r.count))
+        .num("over_ms", std::chrono::duration_cast<Millis>(now - r.firstDropped).count());
+    emit(l.text(), Priority::Warning, now);
+  }
 }
 
 void Journal::emit(std::string_view text, Priority prio, TimePoint now) {
