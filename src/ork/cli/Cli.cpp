@@ -53,7 +53,9 @@ Options:
   --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
   --proc DIR        read processes and memory from DIR instead of /proc
   --passwd FILE     user names from FILE instead of /etc/passwd
-  --quiet           do not mirror journal lines on stderr
+  --quiet           do not mirror journal lines on stderr (a mirror that cannot
+                    be written, e.g. a pipe whose reader exited, is dropped and
+                    said once in the journal; ORK goes on)
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
   -h, --help        this text
 
