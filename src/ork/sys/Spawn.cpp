@@ -41,7 +41,8 @@ Result<SpawnedHelper> spawnHelper(const std::vector<std::string>& argv) {
   posix_spawnattr_setsigdefault(&attr, &all);
   // Its own session: a Ctrl-C on ORK's terminal does not reach it behind ORK's back, and
   // it leads a process group that holds what it starts.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
 
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
@@ -68,7 +69,8 @@ void killHelperGroup(int pid, int pidfd) {
 }
 
 std::string ChildEnd::describe() const {
-  return signalled ? "killed by signal " + std::to_string(code) : "exited with status " + std::to_string(code);
+  return signalled ? "killed by signal " + std::to_string(code)
+                   : "exited with status " + std::to_string(code);
 }
 
 std::optional<ChildEnd> peekChild(int pid) {
@@ -103,7 +105,8 @@ void reapChildBlocking(int pid) {
 
 Result<void> sendPacket(int sock, std::string_view packet) {
   for (;;) {
-    if (::send(sock, packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) return success();
+    if (::send(sock, packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+      return success();
     if (errno != EINTR) return Error::sys(errno, "send");
   }
 }

@@ -20,9 +20,9 @@
 namespace ork::sys {
 
 struct SpawnedHelper {
-  int pid = 0;      // also its session and process group id
-  UniqueFd sock;    // ORK's end of the socketpair: non-blocking, close-on-exec
-  UniqueFd pidfd;   // invalid on kernels < 5.3 (kill(2) on the unreaped PID is then used)
+  int pid = 0;     // also its session and process group id
+  UniqueFd sock;   // ORK's end of the socketpair: non-blocking, close-on-exec
+  UniqueFd pidfd;  // invalid on kernels < 5.3 (kill(2) on the unreaped PID is then used)
 };
 
 // Starts argv[0] (argv as given) with posix_spawn, never fork: ORK is mlockall'ed, and a
@@ -44,7 +44,7 @@ void killHelperGroup(int pid, int pidfd);
 // How a child ended: exit code, or the signal that killed it.
 struct ChildEnd {
   bool signalled = false;
-  int code = 0;  // exit status, or the signal number when signalled
+  int code = 0;                  // exit status, or the signal number when signalled
   std::string describe() const;  // "exited with status 1", "killed by signal 9"
 };
 // Has the child ended? Its end, without reaping it (waitid WNOWAIT); nullopt while it

@@ -1,7 +1,5 @@
 // The journal's bound (LineBudget): token buckets driven by hand-made TimePoints, the
 // `suppressed` lines, and a mirror that cannot be written.
-#include "ork/journal/LineBudget.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "ork/journal/Journal.h"
+#include "ork/journal/LineBudget.h"
 
 namespace ork::journal {
 namespace {
@@ -30,12 +29,14 @@ TEST(LineKeyTest, EventAndWhat) {
 }
 
 TEST(ClassifyTest, ActionsAreEvidenceStartStopAlwaysTheRestRoutine) {
-  for (const char* e : {"start", "stop", "suppressed"}) EXPECT_EQ(classify(e), LineClass::Always) << e;
-  for (const char* e : {"pressure", "kill", "abort", "exited", "deadline", "recovered", "hibernate",
-                        "hibernated", "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found",
-                        "vm_gone"})
+  for (const char* e : {"start", "stop", "suppressed"})
+    EXPECT_EQ(classify(e), LineClass::Always) << e;
+  for (const char* e :
+       {"pressure", "kill", "abort", "exited", "deadline", "recovered", "hibernate", "hibernated",
+        "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
     EXPECT_EQ(classify(e), LineClass::Evidence) << e;
-  for (const char* e : {"warning", "no_candidate", "hibernate_skipped", "libvirt_connected", "new_thing", ""})
+  for (const char* e :
+       {"warning", "no_candidate", "hibernate_skipped", "libvirt_connected", "new_thing", ""})
     EXPECT_EQ(classify(e), LineClass::Routine) << e;
 }
 
@@ -43,11 +44,14 @@ TEST(LineBudgetTest, RoutineKeyHasABurstThenASteadyRate) {
   LineBudget b;
   const auto burst = LineBudget::kRoutine.burst;
   const auto every = std::chrono::duration_cast<Millis>(LineBudget::kRoutine.every);
-  for (int i = 0; i < burst; ++i) EXPECT_TRUE(b.admit("warning what=x", LineClass::Routine, at(Millis{0})));
-  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(b.admit("warning what=x", LineClass::Routine, at(Millis{i})));
+  for (int i = 0; i < burst; ++i)
+    EXPECT_TRUE(b.admit("warning what=x", LineClass::Routine, at(Millis{0})));
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_FALSE(b.admit("warning what=x", LineClass::Routine, at(Millis{i})));
   EXPECT_TRUE(b.pending());
   LineBudget::Report r;
-  EXPECT_FALSE(b.takeReport(at(every - Millis{1}), false, r)) << "reported before the bucket refilled";
+  EXPECT_FALSE(b.takeReport(at(every - Millis{1}), false, r))
+      << "reported before the bucket refilled";
   // One token back: the count may be told; the report takes no token.
   ASSERT_TRUE(b.takeReport(at(every), false, r));
   EXPECT_EQ(r.key, "warning what=x");
@@ -103,7 +107,8 @@ TEST(LineBudgetTest, ForceReportsEvenWithoutTokensAndTheTableHasAnOverflowSlot) 
   LineBudget b({1, Seconds{60}}, {1, Seconds{60}});
   for (std::size_t i = 0; i < LineBudget::kKeys + 10; ++i) {
     const std::string key = "e" + std::to_string(i);
-    EXPECT_TRUE(b.admit(key, LineClass::Routine, at(Millis{0})) || i >= LineBudget::kKeys - 1) << key;
+    EXPECT_TRUE(b.admit(key, LineClass::Routine, at(Millis{0})) || i >= LineBudget::kKeys - 1)
+        << key;
     EXPECT_FALSE(b.admit(key, LineClass::Routine, at(Millis{0})));
   }
   LineBudget::Report r;
@@ -166,7 +171,8 @@ TEST(JournalBoundTest, AFloodIsCountedAndToldOnceAllowedAgainWhileActionsGoThrou
   j->write(Line("start"), Priority::Notice, at(Millis{0}));
   for (int i = 0; i < 140'000; ++i) {
     const TimePoint t = at(Millis{i / 140});  // 140 a millisecond, for a second
-    j->write(Line("warning").word("what", "scan_failed").str("detail", "EMFILE"), Priority::Warning, t);
+    j->write(Line("warning").word("what", "scan_failed").str("detail", "EMFILE"), Priority::Warning,
+             t);
     if (i % 1000 == 0) j->write(Line("kill").num("pid", i), Priority::Warning, t);
   }
   EXPECT_EQ(f.count("what=scan_failed"), LineBudget::kRoutine.burst);
@@ -188,7 +194,8 @@ TEST(JournalBoundTest, StopTellsEveryCountFirst) {
   JournalFile f;
   auto j = Journal::open(f.path(), false);
   ASSERT_TRUE(j.ok());
-  for (int i = 0; i < 25; ++i) j->write(Line("no_candidate").num("n", i), Priority::Warning, at(Millis{i}));
+  for (int i = 0; i < 25; ++i)
+    j->write(Line("no_candidate").num("n", i), Priority::Warning, at(Millis{i}));
   j->write(Line("stop").num("signal", 15), Priority::Notice, at(Millis{100}));
   const auto ls = f.lines();
   ASSERT_EQ(ls.size(), 12u);
@@ -200,8 +207,10 @@ TEST(JournalBoundTest, AKeyAllowedAgainIsPrecededByItsCount) {
   JournalFile f;
   auto j = Journal::open(f.path(), false);
   ASSERT_TRUE(j.ok());
-  for (int i = 0; i < 12; ++i) j->write(Line("warning").word("what", "sample_failed"), Priority::Warning, at(Millis{0}));
-  j->write(Line("warning").word("what", "sample_failed").num("n", 13), Priority::Warning, at(Millis{6000}));
+  for (int i = 0; i < 12; ++i)
+    j->write(Line("warning").word("what", "sample_failed"), Priority::Warning, at(Millis{0}));
+  j->write(Line("warning").word("what", "sample_failed").num("n", 13), Priority::Warning,
+           at(Millis{6000}));
   const auto ls = f.lines();
   ASSERT_EQ(ls.size(), 12u);
   EXPECT_EQ(ls[10], "ork: event=suppressed of=warning what=sample_failed lines=2 over_ms=6000");
