@@ -1,13 +1,5 @@
 #include "ork/act/VmLane.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -16,25 +8,13 @@
 #include <utility>
 
 #include "ork/sys/Epoll.h"
-#include "ork/sys/Pidfd.h"
-
-extern char** environ;
+#include "ork/sys/Spawn.h"
 
 namespace ork::act {
 
 namespace {
 
-bool isExecutableFile(const std::string& path) {
-  struct stat st {};
-  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-         ::access(path.c_str(), X_OK) == 0;
-}
-
-std::string describeStatus(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "ended";
-}
+using sys::isExecutableFile;
 
 // Whole milliseconds, rounded up: a deadline is never shortened in transit.
 std::uint64_t ceilMillis(Nanos d) {
@@ -53,9 +33,7 @@ VmLane::~VmLane() {
   // Shutting down: waiting for the SIGKILLed helpers to die is fine now (milliseconds).
   for (auto& d : dying_) {
     if (opt_.epoll != nullptr && d.pidfd.valid()) (void)opt_.epoll->remove(d.pidfd.get());
-    int status = 0;
-    while (::waitpid(d.pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    sys::reapChildBlocking(d.pid);
   }
 }
 
@@ -68,61 +46,21 @@ Result<void> VmLane::start() {
   if (!isExecutableFile(opt_.helperPath))
     return Error::make(ENOENT, "%s: helper %s is not an executable file", opt_.name.c_str(),
                        opt_.helperPath.c_str());
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-    return Error::sys(errno, "socketpair");
-  sys::UniqueFd mine(sv[0]), theirs(sv[1]);
-  // Non-blocking on ORK's side only (O_NONBLOCK is per open file, so the helper's end
-  // stays blocking, as it wants).
-  if (::fcntl(mine.get(), F_SETFL, O_NONBLOCK) != 0) return Error::sys(errno, "fcntl O_NONBLOCK");
-
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&fa, theirs.get(), 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  // ORK blocks SIGTERM/SIGINT/SIGHUP for its signalfd, and a blocked mask is inherited:
-  // the helper gets a clean one, default dispositions, and its own session so that a
-  // Ctrl-C on ORK's terminal does not kill it behind ORK's back.
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-
   std::vector<std::string> args = {opt_.helperPath, "serve", "--uri", opt_.uri};
   if (opt_.readOnly) args.emplace_back("--read-only");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  pid_t pid = 0;
-  // posix_spawn, not fork: ORK is mlockall'ed, and a fork would have to copy (and
-  // lock) its whole address space while memory is short.
-  const int rc = ::posix_spawn(&pid, opt_.helperPath.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    return Error::make(rc, "%s: spawn %s: %s", opt_.name.c_str(), opt_.helperPath.c_str(),
-                       std::strerror(rc));
+  auto h = sys::spawnHelper(args);
+  if (!h) return Error::make(h.error().code, "%s: %s", opt_.name.c_str(), h.error().what);
 
   if (opt_.epoll != nullptr) {
-    if (auto r = opt_.epoll->add(mine.get(), EPOLLIN, opt_.epollTag); !r) {
-      ::kill(pid, SIGKILL);  // our unreaped child: its PID cannot have been reused
-      int status = 0;
-      ::waitpid(pid, &status, 0);
+    if (auto r = opt_.epoll->add(h->sock.get(), EPOLLIN, opt_.epollTag); !r) {
+      sys::killHelperGroup(h->pid, h->pidfd.get());  // our unreaped child
+      sys::reapChildBlocking(h->pid);
       return r.error();
     }
   }
-  // The pidfd is the safe handle for the kill; without one (kernel < 5.3) kill(2) on
-  // the PID is still safe, since only this lane reaps it.
-  auto pidfd = sys::pidfdOpen(pid);
-  pidfd_ = pidfd ? std::move(*pidfd) : sys::UniqueFd();
-  sock_ = std::move(mine);
-  pid_ = pid;
+  sock_ = std::move(h->sock);
+  pidfd_ = std::move(h->pidfd);
+  pid_ = h->pid;
   return success();
 }
 
@@ -131,19 +69,20 @@ std::string VmLane::stop() {
   if (opt_.epoll != nullptr && sock_.valid()) (void)opt_.epoll->remove(sock_.get());
   sock_.reset();
   std::string how = "ork-virt (pid " + std::to_string(pid_) + ") ";
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-    how += describeStatus(status);  // it had already ended on its own
+  if (auto end = sys::peekChild(pid_)) {
+    how += end->describe();  // it had already ended on its own
   } else {
-    if (!pidfd_.valid() || !sys::pidfdSendSignal(pidfd_.get(), SIGKILL)) ::kill(pid_, SIGKILL);
     how += "sent SIGKILL";
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) {
-      // Dying, not dead yet: reaped when its pidfd becomes readable (same epoll tag)
-      // or on a later call.
-      if (opt_.epoll != nullptr && pidfd_.valid())
-        (void)opt_.epoll->add(pidfd_.get(), EPOLLIN, opt_.epollTag);
-      dying_.push_back({pid_, std::move(pidfd_)});
-    }
+  }
+  // The whole process group, also when the helper ended on its own: what it started
+  // (the ssh of a qemu+ssh:// URI) must not outlive it, restart after restart.
+  sys::killHelperGroup(pid_, pidfd_.get());
+  if (!sys::reapChild(pid_)) {
+    // Dying, not dead yet: reaped when its pidfd becomes readable (same epoll tag) or
+    // on a later call.
+    if (opt_.epoll != nullptr && pidfd_.valid())
+      (void)opt_.epoll->add(pidfd_.get(), EPOLLIN, opt_.epollTag);
+    dying_.push_back({pid_, std::move(pidfd_)});
   }
   pidfd_.reset();
   pid_ = 0;
@@ -152,8 +91,7 @@ std::string VmLane::stop() {
 
 void VmLane::reapDying() {
   std::erase_if(dying_, [this](Dying& d) {
-    int status = 0;
-    if (::waitpid(d.pid, &status, WNOHANG) != d.pid) return false;
+    if (!sys::reapChild(d.pid)) return false;
     if (opt_.epoll != nullptr && d.pidfd.valid()) (void)opt_.epoll->remove(d.pidfd.get());
     return true;
   });
@@ -220,12 +158,13 @@ Result<std::uint64_t> VmLane::submit(VmOp op, std::string_view uuid, TimePoint n
     if (pid_ == 0) {
       if (auto r = start(); !r) return r.error();
     }
-    if (::send(sock_.get(), packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+    const auto sent = sys::sendPacket(sock_.get(), packet);
+    if (sent) {
       pending_.push_back({req.id, op, req.uuid, now, now + deadline, {}});
       ++nextId_;
       return req.id;
     }
-    const int err = errno;
+    const int err = sent.error().code;
     if (err == EAGAIN || err == EWOULDBLOCK)
       return Error::make(err, "%s: ork-virt (pid %d) is not reading its requests",
                          opt_.name.c_str(), pid_);
@@ -243,22 +182,22 @@ void VmLane::onReadable(const Callback& cb) {
   flushFailed(cb);
   if (buf_.empty()) buf_.resize(parse::kVirtMaxMessage);
   while (sock_.valid()) {
-    const ssize_t n = ::recv(sock_.get(), buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      failAll(std::string("recv: ") + std::strerror(errno), nullptr, cb);
+    const auto got = sys::recvPacket(sock_.get(), buf_.data(), buf_.size());
+    if (!got) {
+      if (got.error().code == EAGAIN || got.error().code == EWOULDBLOCK) return;
+      failAll(got.error().what, nullptr, cb);
       return;
     }
+    const std::size_t n = *got;
     if (n == 0) {
       failAll("ork-virt closed its socket", nullptr, cb);
       return;
     }
-    if (static_cast<std::size_t>(n) > buf_.size()) {
+    if (n > buf_.size()) {
       failAll("ork-virt sent an oversized message", nullptr, cb);
       return;
     }
-    auto m = parse::decodeVirtHelperMessage({buf_.data(), static_cast<std::size_t>(n)});
+    auto m = parse::decodeVirtHelperMessage({buf_.data(), n});
     if (!m) {
       // A helper that speaks garbage cannot be trusted with the rest either.
       failAll(std::string("protocol error: ") + m.error().what, nullptr, cb);
@@ -311,15 +250,9 @@ TimePoint VmLane::nextDeadline() const {
 std::string findVirtHelper() {
   if (const char* env = std::getenv("ORK_VIRT_HELPER"); env != nullptr && *env != '\0')
     return isExecutableFile(env) ? env : "";
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<std::size_t>(n));
-    const auto slash = dir.rfind('/');
-    if (slash != std::string::npos) {
-      std::string next = dir.substr(0, slash) + "/ork-virt";
-      if (isExecutableFile(next)) return next;
-    }
+  if (const std::string dir = sys::selfExeDir(); !dir.empty()) {
+    std::string next = dir + "/ork-virt";
+    if (isExecutableFile(next)) return next;
   }
   std::string libexec = "/usr/libexec/ork/ork-virt";
   return isExecutableFile(libexec) ? libexec : "";

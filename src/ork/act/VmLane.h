@@ -6,8 +6,10 @@
 //
 // Nothing here blocks the loop: the socket is non-blocking on ORK's side, replies
 // arrive through the daemon's epoll, and a call that outlives its deadline (libvirtd
-// hung) is not waited for: the helper is SIGKILLed through its pidfd, and the next
-// request starts a fresh one. No libvirt here: the static ork binary never links it.
+// hung) is not waited for: the helper is SIGKILLed through its pidfd, with its whole
+// process group (what it started, e.g. the ssh of a qemu+ssh:// URI), and reaped without
+// blocking; the next request starts a fresh one. No libvirt here: the static ork binary
+// never links it. Every system call is in sys/Spawn.h.
 //
 // The daemon's wiring: epoll reports epollTag -> onReadable(); the loop's timeout
 // includes nextDeadline() and checkDeadlines() runs when it passes.
@@ -80,8 +82,9 @@ class VmLane final : public Lane {
   VmLane(const VmLane&) = delete;
   VmLane& operator=(const VmLane&) = delete;
 
-  // Sends a request, starting the helper first if it is not running (stdout to
-  // /dev/null, stderr inherited, its own session, default signal mask). Never blocks.
+  // Sends a request, starting the helper first if it is not running
+  // (sys::spawnHelper: stdout to /dev/null, stderr inherited, its own session and
+  // process group, empty signal mask, default dispositions). Never blocks.
   // Fails if the helper cannot be started (the message names the path), if uuid is
   // empty for save/suspend/resume, or if the helper is not reading its socket.
   Result<std::uint64_t> submit(VmOp op, std::string_view uuid, TimePoint now, Nanos deadline) override;
@@ -91,7 +94,8 @@ class VmLane final : public Lane {
   // with kVmHelperDied and the helper is reaped; the next submit starts a new one.
   void onReadable(const Callback& cb) override;
 
-  // Requests past deadline + grace: the helper is SIGKILLed and reaped, those requests
+  // Requests past deadline + grace: the helper and its process group are SIGKILLed
+  // and the helper reaped (now, or later without blocking), those requests
   // answered kVmDeadline, the other outstanding ones kVmHelperDied. Also delivers
   // failures that submit() found. Returns how many requests were failed.
   int checkDeadlines(TimePoint now, const Callback& cb) override;
@@ -116,8 +120,9 @@ class VmLane final : public Lane {
   };
 
   Result<void> start();
-  // Stops the helper (SIGKILL unless it already exited) and reaps it, now or, if it
-  // is not dead yet, later from dying_. Returns how it ended, for messages.
+  // Stops the helper: SIGKILL to it (unless it already exited) and to its process
+  // group, then reaps it, now or, if it is not dead yet, later from dying_. Returns how
+  // it ended, for messages.
   std::string stop();
   // Fails every outstanding request: `why` for all, code kVmDeadline for those past
   // deadline + grace at `now` (when given), kVmHelperDied for the rest.

@@ -11,6 +11,7 @@
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
+#include "ork/sys/SelfProtect.h"
 
 #ifndef ORK_VERSION
 #define ORK_VERSION "0.0.0"
@@ -55,7 +56,9 @@ Options:
                     in dry-run)
   --proc DIR        read processes and memory from DIR instead of /proc
   --passwd FILE     user names from FILE instead of /etc/passwd
-  --quiet           do not mirror journal lines on stderr
+  --quiet           do not mirror journal lines on stderr (a mirror that cannot
+                    be written, e.g. a pipe whose reader exited, is dropped and
+                    said once in the journal; ORK goes on)
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
   -h, --help        this text
 
@@ -143,6 +146,11 @@ int missingValue(std::string_view option, const char* help) {
 }
 
 int runDaemon(Args& args) {
+  // Before anything is written: ORK must never die of its own logging (a reader of its
+  // stderr that went away raises SIGPIPE, whose default is to kill). The ork-virt
+  // helpers get every signal back at its default (sys/Spawn.h).
+  if (auto r = sys::ignoreSigpipe(); !r)
+    std::fprintf(stderr, "ork: cannot ignore SIGPIPE, ignoring: %s\n", r.error().what);
   daemon::Options opts;
   Scope scope;
   while (args.more()) {

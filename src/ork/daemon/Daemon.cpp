@@ -318,6 +318,8 @@ int Daemon::run() {
     for (auto* p : s.parts)
       if (p != s.memory && s.clock.now() >= p->nextDue()) p->onTimer(s.clock.now());
     if (refreshDue) s.stepTable(s.clock.now());
+    // Counts of lines the journal's bound dropped, once it lets them be said.
+    s.journal.flush(s.clock.now());
   }
 }
 

@@ -1,10 +1,7 @@
 #include "ork/journal/Journal.h"
 
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
-
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -20,6 +17,18 @@ bool isWordChar(unsigned char c) {
 Line::Line(std::string_view event) {
   append("ork: event=");
   append(event);
+  eventLen_ = len_ - kPrefix;
+}
+
+std::string_view Line::key() const {
+  constexpr std::string_view kWhat = " what=";
+  const std::string_view t = text();
+  std::size_t end = kPrefix + eventLen_;
+  if (t.substr(end, kWhat.size()) == kWhat) {
+    const std::size_t space = t.find(' ', end + kWhat.size());
+    end = space == std::string_view::npos ? t.size() : space;
+  }
+  return t.substr(kPrefix, end - kPrefix);
 }
 
 void Line::appendChar(char c) {
@@ -85,11 +94,51 @@ Journal Journal::stderrOnly() {
 }
 
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
-  std::string_view text = line.text();
-  if (mirror_) {
-    iovec iov[2] = {{const_cast<char*>(text.data()), text.size()}, {const_cast<char*>("\n"), 1}};
-    (void)::writev(STDERR_FILENO, iov, 2);
+  const std::string_view event = line.event();
+  if (event == "stop") {
+    reportSuppressed(now, true);  // the last chance to tell
+  } else if (budget_.pending()) {
+    reportSuppressed(now, false);
   }
+  if (!budget_.admit(line.key(), classify(event), now)) return;
+  emit(line.text(), prio, now);
+}
+
+void Journal::flush(TimePoint now) {
+  if (budget_.pending()) reportSuppressed(now, false);
+}
+
+void Journal::reportSuppressed(TimePoint now, bool force) {
+  LineBudget::Report r;
+  while (budget_.takeReport(now, force, r)) {
+    // key: "event" or "warning what=x"
+    const std::size_t space = r.key.find(' ');
+    Line l("suppressed");
+    l.word("of", r.key.substr(0, space));
+    if (space != std::string_view::npos && r.key.substr(space + 1, 5) == "what=")
+      l.word("what", r.key.substr(space + 6));
+    l.num("lines", static_cast<std::int64_t>(r.count))
+        .num("over_ms", std::chrono::duration_cast<Millis>(now - r.firstDropped).count());
+    emit(l.text(), Priority::Warning, now);
+  }
+}
+
+void Journal::emit(std::string_view text, Priority prio, TimePoint now) {
+  writeKmsg(text, prio, now);
+  if (!mirror_) return;
+  auto r = mirrorWriter_.write(text);
+  if (r || r.error().code == EAGAIN || r.error().code == EWOULDBLOCK) return;
+  // Nobody reads the mirror any more (EPIPE), or it is broken: drop it for good and
+  // say so where the lines still go.
+  mirror_ = false;
+  Line w("warning");
+  w.word("what", "mirror_dropped")
+      .str("detail", r.error().what)
+      .word("fallback", hasWriter_ ? (writer_.isKmsg() ? "kmsg_only" : "kmsg_file_only") : "none");
+  writeKmsg(w.text(), Priority::Warning, now);
+}
+
+void Journal::writeKmsg(std::string_view text, Priority prio, TimePoint now) {
   if (!hasWriter_) return;
   char buf[1100];
   std::size_t n = 0;

@@ -2,6 +2,8 @@
 // pairs, to /dev/kmsg (a pre-allocated ring that can always be written) or the file
 // given with --kmsg, and mirrored on stderr. The format is documented in
 // docs/journal.md. Lines are built in a fixed buffer: writing one never allocates.
+// What is written is bounded (LineBudget.h): ORK never floods the kernel log. A mirror
+// that cannot be written is dropped, and the kernel log keeps every line.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +11,9 @@
 
 #include "ork/core/Result.h"
 #include "ork/core/Units.h"
+#include "ork/journal/LineBudget.h"
 #include "ork/sys/KmsgWriter.h"
+#include "ork/sys/MirrorWriter.h"
 
 namespace ork::journal {
 
@@ -25,8 +29,15 @@ class Line {
   Line& flag(std::string_view key, bool value) { return num(key, value ? 1 : 0); }
   Line& kib(std::string_view key, Bytes b) { return num(key, b.toKib()); }
   std::string_view text() const { return {buf_, len_}; }
+  // The event name.
+  std::string_view event() const { return {buf_ + kPrefix, eventLen_}; }
+  // What the journal's bound counts by: the event, and when the first field is `what`,
+  // that too ("warning what=scan_failed").
+  std::string_view key() const;
 
  private:
+  static constexpr std::size_t kPrefix = 11;  // "ork: event="
+  std::size_t eventLen_ = 0;
   void append(std::string_view s);
   void appendChar(char c);
   char buf_[1000];
@@ -42,14 +53,33 @@ class Journal {
   // A journal on stderr alone, for hosts where /dev/kmsg cannot be opened (a container
   // without it): ORK keeps working and says so.
   static Journal stderrOnly();
-  // Writes one line. A failure to write is reported on stderr once and otherwise
-  // ignored: the journal never stops the daemon.
+  // Writes one line, unless the bound (LineBudget.h) counts it instead; lines counted
+  // earlier are first reported with one `suppressed` line per key, when their bucket
+  // allows again. Before `stop` every count is reported. A failure to write to the
+  // kernel log is reported on stderr once and otherwise ignored: the journal never
+  // stops the daemon. A mirror (stderr) that cannot be written (EPIPE, EBADF, any error
+  // but a full socket buffer, which only skips the line on the mirror) is dropped for
+  // good, and a `warning what=mirror_dropped` line says so in the kernel log.
+  // `now` is the caller's clock: the journal never reads one.
   void write(const Line& line, Priority prio, TimePoint now);
+  // Reports the counts of suppressed lines whose bucket allows again. Cheap when none
+  // is pending: the daemon calls it once per loop turn, so that a count is told even
+  // when the event that was bounded never comes back.
+  void flush(TimePoint now);
   bool isKmsg() const { return hasWriter_ && writer_.isKmsg(); }
   int fdsOpen() const { return hasWriter_ ? writer_.fdsOpen() : 0; }
+  bool mirroring() const { return mirror_; }
+  // The mirror's fd (stderr by default); for tests.
+  void setMirrorFd(int fd) { mirrorWriter_ = sys::MirrorWriter(fd); }
 
  private:
+  void emit(std::string_view text, Priority prio, TimePoint now);
+  void writeKmsg(std::string_view text, Priority prio, TimePoint now);
+  void reportSuppressed(TimePoint now, bool force);
+
   sys::KmsgWriter writer_;
+  sys::MirrorWriter mirrorWriter_;
+  LineBudget budget_;
   bool hasWriter_ = false;
   bool mirror_ = true;
   bool reportedFailure_ = false;

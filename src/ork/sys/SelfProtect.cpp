@@ -1,5 +1,6 @@
 #include "ork/sys/SelfProtect.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -30,6 +31,14 @@ SelfProtection protectSelf(const char* procRoot) {
   }
   p.niced = ::setpriority(PRIO_PROCESS, 0, -20) == 0;
   return p;
+}
+
+Result<void> ignoreSigpipe() {
+  struct sigaction sa {};
+  sa.sa_handler = SIG_IGN;
+  sigemptyset(&sa.sa_mask);
+  if (::sigaction(SIGPIPE, &sa, nullptr) != 0) return Error::sys(errno, "sigaction SIGPIPE");
+  return success();
 }
 
 }  // namespace ork::sys

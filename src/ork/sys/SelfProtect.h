@@ -20,4 +20,10 @@ struct SelfProtection {
 // Each failure is recorded, none is fatal.
 SelfProtection protectSelf(const char* procRoot);
 
+// SIGPIPE ignored for the whole process: ORK must never die of its own logging (a
+// reader of its stderr that went away). A write to a closed pipe or socket then fails
+// with EPIPE, which the caller handles. Children started through sys/Spawn.h get every
+// signal back at its default disposition, SIGPIPE included.
+Result<void> ignoreSigpipe();
+
 }  // namespace ork::sys

@@ -191,5 +191,41 @@ TEST_F(CliFiles, DaemonStaysWithinItsBudget) {
   EXPECT_EQ(j.count("event=kill"), 0) << "a dry run on a healthy host decided a kill";
 }
 
+// The reader of ORK's stderr (the journal mirror) goes away, as with `ork daemon ...
+// 2>&1 | head -1`: ORK must not die of SIGPIPE. The mirror is dropped, said once in the
+// journal, and the journal file keeps every line up to `stop`.
+TEST_F(CliFiles, DaemonSurvivesItsStderrReaderGoingAway) {
+  ORK_REQUIRE(::geteuid() == 0, "needs root to make a memory cgroup");
+  MemoryCgroup cg;
+  ORK_REQUIRE(cg.create(256), "no memory cgroup controller to make a cgroup in");
+  const std::string journal = dir_ + "/journal.log";
+  int err[2];
+  ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(err[1], 2);
+    ::execl(ORK_BINARY, ORK_BINARY, "daemon", "--dry-run", "--no-protect", "--kmsg", journal.c_str(),
+            "--cgroup", cg.path().c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  // Nobody will ever read ORK's stderr: its first write there fails with EPIPE.
+  ::close(err[0]);
+  ::close(err[1]);
+  Child d;
+  d.pid = pid;
+  JournalFile j{journal};
+  ASSERT_NE(j.waitFor({"event=start", "dry_run=1"}, 5s), "") << readFile(journal);
+  EXPECT_NE(j.waitFor({"event=warning", "what=mirror_dropped"}, 2s), "") << readFile(journal);
+  std::this_thread::sleep_for(300ms);  // the loop turns, writing nowhere but the file
+  ASSERT_TRUE(d.alive()) << "ORK died: " << (WIFSIGNALED(d.status) ? WTERMSIG(d.status) : -1);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0)
+      << "status " << d.status << (WIFSIGNALED(d.status) ? " signal " + std::to_string(WTERMSIG(d.status)) : "");
+  EXPECT_NE(j.waitFor({"event=stop", "signal=15"}, 1s), "") << readFile(journal);
+  EXPECT_EQ(j.count("what=mirror_dropped"), 1) << readFile(journal);
+}
+
 }  // namespace
 }  // namespace ork::test

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "ork/act/VmLane.h"
 #include "ork/sys/Epoll.h"
+#include "ork/sys/SelfProtect.h"
 #include "support/Harness.h"
 
 namespace ork::test {
@@ -338,6 +340,96 @@ TEST_F(LaneFixture, DestructorKillsAndReapsTheHelper) {
     ASSERT_GT(pid, 0);
   }
   EXPECT_TRUE(processGone(pid));
+}
+
+// A process is dead once it is gone or a zombie (an orphan waits for PID 1 to reap it).
+bool deadOrZombie(int pid) {
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return true;
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+// A stand-in for ork-virt: a shell script that starts a child (as libvirt starts ssh for
+// a qemu+ssh:// URI), writes what the test wants to know, and never answers.
+struct FakeHelper {
+  explicit FakeHelper(const std::string& body) : dir(tempDir()), path(dir + "/fake-ork-virt") {
+    writeFile(path, "#!/bin/sh\n" + body);
+    ::chmod(path.c_str(), 0755);
+  }
+  ~FakeHelper() { (void)std::system(("rm -rf " + dir).c_str()); }
+  // The first line of a file the script writes (it writes NAME.tmp then renames it).
+  std::string waitFile(const std::string& name, Nanos timeout) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      const std::string text = readFile(dir + "/" + name);
+      if (!text.empty()) return text;
+      std::this_thread::sleep_for(10ms);
+    }
+    return "";
+  }
+  std::string dir, path;
+};
+
+// Issue 17: ORK killed only the helper's PID at a deadline, so what the helper started
+// (the ssh libvirt runs for qemu+ssh://) survived every restart. The helper leads its own
+// session and process group; the whole group dies with it.
+TEST_F(LaneFixture, WhatTheHelperStartedDiesWithItAtTheDeadline) {
+  FakeHelper fake("/bin/sleep 300 &\necho $! > \"$(dirname \"$0\")/child.tmp\"\n"
+                  "mv \"$(dirname \"$0\")/child.tmp\" \"$(dirname \"$0\")/child\"\nwait\n");
+  auto o = options("qemu+ssh://nowhere.invalid/system", 300ms);
+  o.helperPath = fake.path;
+  VmLane lane(o);
+  submit(lane, VmOp::List, "", 200ms);
+  const int pid = lane.helperPid();
+  ASSERT_GT(pid, 0);
+  const int child = std::atoi(fake.waitFile("child", 3s).c_str());
+  ASSERT_GT(child, 0) << "the fake helper did not start its child";
+  EXPECT_EQ(::getsid(pid), pid) << "the helper leads no session of its own";
+  EXPECT_EQ(::getpgid(child), pid) << "the helper's child is not in its process group";
+
+  auto rs = pump(lane, 1, 3s);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].code, act::kVmDeadline) << rs[0].message;
+  EXPECT_TRUE(reaped(lane, pid)) << "helper " << pid << " not killed and reaped";
+  const auto until = std::chrono::steady_clock::now() + 2s;
+  while (!deadOrZombie(child) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  const bool childDead = deadOrZombie(child);
+  if (!childDead) ::kill(child, SIGKILL);  // the test's own grandchild: clean up
+  EXPECT_TRUE(childDead) << "the helper's child " << child << " outlived it";
+}
+
+// ORK ignores SIGPIPE and blocks SIGTERM/SIGINT/SIGHUP for its signalfd; a helper gets
+// neither: an empty mask and every signal at its default disposition.
+TEST_F(LaneFixture, TheHelperStartsWithDefaultSignalsEvenThoughOrkIgnoresSigpipe) {
+  ASSERT_TRUE(sys::ignoreSigpipe().ok());
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old), 0);
+  // The helper itself (exec: the same process) reports its signal state.
+  FakeHelper fake("exec grep -E '^(SigBlk|SigIgn):' /proc/self/status > \"$(dirname \"$0\")/sig\"\n");
+  VmLane* keep = nullptr;
+  {
+    auto o = options("test:///default", 100ms);
+    o.helperPath = fake.path;
+    VmLane lane(o);
+    keep = &lane;
+    submit(lane, VmOp::Ping, "", 5s);
+    const std::string sig = fake.waitFile("sig", 3s);
+    // Hex masks, bit (n - 1) for signal n.
+    auto mask = [&](const std::string& key) {
+      const auto pos = sig.find(key + ":\t");
+      return pos == std::string::npos ? ~0ULL : std::strtoull(sig.c_str() + pos + key.size() + 2, nullptr, 16);
+    };
+    auto bit = [](int signo) { return 1ULL << (signo - 1); };
+    EXPECT_EQ(mask("SigBlk") & (bit(SIGTERM) | bit(SIGHUP) | bit(SIGINT)), 0u) << sig;
+    EXPECT_EQ(mask("SigIgn") & bit(SIGPIPE), 0u) << sig;
+  }  // the destructor kills and reaps it
+  (void)keep;
+  ::signal(SIGPIPE, SIG_DFL);
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
 }
 
 TEST(FindVirtHelper, HonoursTheEnvironmentOnly) {

@@ -2,6 +2,7 @@
 // through Journal and KmsgWriter.
 #include "ork/journal/Journal.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "ork/sys/KmsgWriter.h"
+#include "ork/sys/SelfProtect.h"
 
 namespace ork::journal {
 namespace {
@@ -223,6 +225,46 @@ TEST(JournalTest, OpenInMissingDirectoryFails) {
   auto j = Journal::open("/nonexistent-dir/kmsg", false);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.error().code, ENOENT);
+}
+
+// ---- the mirror ------------------------------------------------------------------------
+
+TEST(JournalMirrorTest, AMirrorNobodyReadsIsDroppedAndSaidOnceInTheKernelLog) {
+  ASSERT_TRUE(sys::ignoreSigpipe().ok());  // as `ork daemon` does first
+  TempFile f;
+  auto j = Journal::open(f.path(), true);
+  ASSERT_TRUE(j.ok());
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  ::close(p[0]);
+  j->setMirrorFd(p[1]);
+  EXPECT_TRUE(j->mirroring());
+  j->write(Line("start"), Priority::Notice, TimePoint{Millis{1}});
+  EXPECT_FALSE(j->mirroring());
+  j->write(Line("kill").num("pid", 2), Priority::Warning, TimePoint{Millis{2}});
+  j->write(Line("stop").num("signal", 15), Priority::Notice, TimePoint{Millis{3}});
+  ::close(p[1]);
+  EXPECT_EQ(f.read(),
+            "ork: event=start\n"
+            "ork: event=warning what=mirror_dropped detail=\"stderr: Broken pipe\" "
+            "fallback=kmsg_file_only\n"
+            "ork: event=kill pid=2\n"
+            "ork: event=stop signal=15\n");
+}
+
+TEST(JournalMirrorTest, ABadMirrorFdIsDroppedToo) {
+  TempFile f;
+  auto j = Journal::open(f.path(), true);
+  ASSERT_TRUE(j.ok());
+  j->setMirrorFd(987);  // not open
+  j->write(Line("start"), Priority::Notice, TimePoint{});
+  j->write(Line("start"), Priority::Notice, TimePoint{});
+  EXPECT_FALSE(j->mirroring());
+  EXPECT_EQ(f.read(),
+            "ork: event=start\n"
+            "ork: event=warning what=mirror_dropped detail=\"stderr: Bad file descriptor\" "
+            "fallback=kmsg_file_only\n"
+            "ork: event=start\n");
 }
 
 // ---- KmsgWriter ----------------------------------------------------------------------
