@@ -1,5 +1,6 @@
 // sys::freezerFor / freeze / thaw on real cgroups (root): a v2 cgroup (cgroup.freeze)
-// and a v1 freezer cgroup, each holding a CPU-burning child of the test. Frozen, the
+// and, on hybrid hosts, a v1 freezer cgroup, each holding a CPU-burning child of the
+// test (on a pure v2 host, the v1 case becomes: a shared v2 cgroup is refused). Frozen, the
 // child's utime stops; thawed, it runs again. A cgroup holding two of the test's
 // children is refused. libvirt's v2 layout (threaded "emulator" and "vcpu0" children,
 // the vCPU thread apart from the main one) freezes both threads. And a real qemu, found
@@ -224,8 +225,20 @@ TEST_F(FreezerTest, V2FreezeStopsAndThawResumes) {
   freezeAndThaw(*t, pid, {pid});
 }
 
-TEST_F(FreezerTest, V1FreezeStopsAndThawResumes) {
-  ORK_REQUIRE(!v1Root_.empty(), "no cgroup v1 freezer hierarchy mounted");
+// A process whose v2 cgroup is shared (the test's own) is frozen through its v1 freezer
+// cgroup where there is one (hybrid hosts, where libvirt puts VMs in v1 cgroups only);
+// on a pure v2 host, with no v1 freezer to fall back to, it is refused.
+TEST_F(FreezerTest, SharedV2CgroupFallsBackToV1OrIsRefused) {
+  ORK_REQUIRE(!v1Root_.empty() || !v2Root_.empty(), "no freezer hierarchy mounted");
+  if (v1Root_.empty()) {
+    const pid_t pid = spawnBurner();  // stays in the test's own cgroup
+    auto t = sys::freezerFor(pid);
+    ASSERT_FALSE(t.ok()) << "pure v2: froze the shared cgroup " << t->dir;
+    EXPECT_EQ(t.error().code, EPERM) << t.error().message();
+    std::printf("[ pure v2  ] no v1 freezer; refused: %s\n", t.error().what);
+    EXPECT_TRUE(advances(pid));
+    return;
+  }
   const std::string cg = makeCgroup(v1Root_, uniqueName("v1"));
   ASSERT_FALSE(cg.empty());
   const pid_t pid = spawnBurner();
