@@ -24,7 +24,6 @@
 #include <thread>
 #include <vector>
 
-#include "ork/parse/Mountinfo.h"
 #include "ork/parse/Parsers.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sense/VmTable.h"
@@ -38,13 +37,6 @@ namespace {
 using std::chrono::milliseconds;
 using sys::FreezerTarget;
 using Clock = std::chrono::steady_clock;
-
-std::string mountOf(bool v2) {
-  auto mi = sys::readWholeFile("/proc/self/mountinfo");
-  if (!mi.ok()) return "";
-  auto dir = parse::cgroupDirFromMountinfo(*mi, "/", v2 ? "" : "freezer");
-  return dir.ok() ? *dir : "";
-}
 
 // utime of a process (all threads) or of one thread, in clock ticks.
 std::uint64_t utimeOf(int pid, int tid = 0) {
@@ -65,8 +57,10 @@ class FreezerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ORK_REQUIRE(::geteuid() == 0, "needs root (cgroups)");
-    v2Root_ = mountOf(true);
-    v1Root_ = mountOf(false);
+    // The cgroup2 mount and the v1 freezer's, if any (support/Harness.h).
+    const test::CgroupMounts mounts = test::CgroupMounts::detect();
+    v2Root_ = mounts.v2;
+    v1Root_ = mounts.v1Mount("freezer");
   }
 
   void TearDown() override {
