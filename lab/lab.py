@@ -208,24 +208,48 @@ def build_initramfs(build, modules_dir, ork, out):
 # --------------------------------------------------------------------------- guests
 
 class HostCgroup:
-    """A cgroup v1 memory cgroup for one QEMU, removed on close."""
+    """A memory cgroup for one QEMU, removed on close: cgroup v1 where the memory
+    hierarchy is mounted (hybrid hosts), else cgroup v2 with the memory controller
+    (pure v2 hosts, Debian 12's default)."""
 
     def __init__(self, limit_mib):
-        base = "/sys/fs/cgroup/memory"
-        if not os.path.isdir(base):
-            raise LabUnavailable("no cgroup v1 memory controller at /sys/fs/cgroup/memory")
-        self.path = os.path.join(base, f"ork-lab-{os.getpid()}")
+        v1 = "/sys/fs/cgroup/memory"
+        v2 = "/sys/fs/cgroup"
+        name = f"ork-lab-{os.getpid()}"
+        if os.path.exists(os.path.join(v1, "memory.limit_in_bytes")):
+            self.v2 = False
+            self.path = os.path.join(v1, name)
+            limit_file = "memory.limit_in_bytes"
+        elif "memory" in self._read(os.path.join(v2, "cgroup.controllers")).split():
+            self.v2 = True
+            if "memory" not in self._read(os.path.join(v2, "cgroup.subtree_control")).split():
+                with open(os.path.join(v2, "cgroup.subtree_control"), "w") as f:
+                    f.write("+memory")
+            self.path = os.path.join(v2, name)
+            limit_file = "memory.max"
+        else:
+            raise LabUnavailable("no memory cgroup (neither v1 /sys/fs/cgroup/memory nor v2 +memory)")
         os.makedirs(self.path, exist_ok=True)
-        with open(os.path.join(self.path, "memory.limit_in_bytes"), "w") as f:
+        with open(os.path.join(self.path, limit_file), "w") as f:
             f.write(str(limit_mib * 1024 * 1024))
+
+    @staticmethod
+    def _read(path):
+        try:
+            return open(path).read()
+        except OSError:
+            return ""
 
     def peak_mib(self):
         try:
-            return int(open(os.path.join(self.path, "memory.max_usage_in_bytes")).read()) / 2**20
-        except OSError:
+            f = "memory.peak" if self.v2 else "memory.max_usage_in_bytes"
+            return int(open(os.path.join(self.path, f)).read()) / 2**20
+        except (OSError, ValueError):
             return -1
 
     def reset_peak(self):
+        if self.v2:
+            return  # memory.peak: one cgroup per QEMU run makes it that run's peak
         try:
             with open(os.path.join(self.path, "memory.max_usage_in_bytes"), "w") as f:
                 f.write("0")

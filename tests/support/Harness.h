@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -147,48 +150,147 @@ inline int runCommand(const std::vector<std::string>& argv, std::string* output 
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// A memory cgroup of the test's own: v1 (/sys/fs/cgroup/memory) where mounted, else
-// v2 with the memory controller. Everything left in it is killed and it is removed at
-// the end. Only processes the test started ever enter it.
-class MemoryCgroup {
- public:
-  static std::string findRoot(bool* v2) {
-    struct stat st {};
-    if (::stat("/sys/fs/cgroup/memory/memory.limit_in_bytes", &st) == 0) {
-      *v2 = false;
-      return "/sys/fs/cgroup/memory";
-    }
-    for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-      std::string controllers = readFile(std::string(root) + "/cgroup.subtree_control");
-      if (controllers.find("memory") != std::string::npos) {
-        *v2 = true;
-        return root;
+// The cgroup hierarchies of this machine, from /proc/self/mountinfo: the cgroup2 mount
+// (pure v2 hosts: /sys/fs/cgroup; hybrid ones: /sys/fs/cgroup/unified) and the v1
+// mounts by controller (/sys/fs/cgroup/memory, /sys/fs/cgroup/freezer...). Tests that
+// need a controller take v2 where the controller is available there, else v1.
+struct CgroupMounts {
+  std::string v2;                                        // "" when cgroup2 is not mounted
+  std::vector<std::pair<std::string, std::string>> v1;  // {controller, mount point}
+
+  static CgroupMounts detect() {
+    CgroupMounts m;
+    std::istringstream in(readFile("/proc/self/mountinfo"));
+    std::string line;
+    while (std::getline(in, line)) {
+      auto dash = line.find(" - ");
+      if (dash == std::string::npos) continue;
+      std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
+      std::string f[5], type, source, opts;
+      for (auto& x : f) left >> x;
+      right >> type >> source >> opts;
+      if (type == "cgroup2") {
+        if (m.v2.empty() || f[4] == "/sys/fs/cgroup") m.v2 = f[4];
+      } else if (type == "cgroup") {
+        std::istringstream o(opts);
+        std::string opt;
+        while (std::getline(o, opt, ','))
+          if (opt == "memory" || opt == "freezer" || opt == "cpu" || opt == "cpuacct" || opt == "blkio" ||
+              opt == "pids" || opt == "cpuset" || opt == "devices")
+            m.v1.push_back({opt, f[4]});
       }
     }
+    return m;
+  }
+  // The v1 hierarchy holding controller ("" if none).
+  std::string v1Mount(const std::string& controller) const {
+    for (const auto& [c, mp] : v1)
+      if (c == controller) return mp;
     return "";
   }
+  // Whether the cgroup2 root offers controller (its cgroup.controllers; on hybrid hosts
+  // the controllers bound to v1 are missing there).
+  bool v2Offers(const std::string& controller) const {
+    if (v2.empty()) return false;
+    std::istringstream in(readFile(v2 + "/cgroup.controllers"));
+    std::string c;
+    while (in >> c)
+      if (c == controller) return true;
+    return false;
+  }
+  // True when only cgroup2 is mounted (Debian 12's default).
+  bool pureV2() const { return !v2.empty() && v1.empty(); }
+};
 
+// Enables a v2 controller for dir's children ("+memory" in dir/cgroup.subtree_control);
+// true if it is enabled afterwards.
+inline bool enableV2Controller(const std::string& dir, const std::string& controller) {
+  std::string path = dir + "/cgroup.subtree_control";
+  if (readFile(path).find(controller) != std::string::npos) return true;
+  writeFile(path, "+" + controller);
+  return readFile(path).find(controller) != std::string::npos;
+}
+
+// Memory accounting of any memory cgroup directory, v1 or v2 (told apart by its files):
+// what the VM tests read of libvirt's cgroups and MemoryCgroup uses for its own.
+namespace cgmem {
+inline bool isV2(const std::string& dir) {
+  struct stat st {};
+  return ::stat((dir + "/memory.current").c_str(), &st) == 0;
+}
+// memory.current (v2) or memory.usage_in_bytes (v1); -1 if unreadable.
+inline std::int64_t usageBytes(const std::string& dir) {
+  std::string text = readFile(dir + (isV2(dir) ? "/memory.current" : "/memory.usage_in_bytes"));
+  return text.empty() ? -1 : std::atoll(text.c_str());
+}
+// memory.max (v2) or memory.limit_in_bytes (v1); bytes < 0 removes the limit.
+inline bool setLimit(const std::string& dir, std::int64_t bytes) {
+  bool v2 = isV2(dir);
+  std::string path = dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes");
+  std::string value = bytes < 0 ? (v2 ? "max" : "-1") : std::to_string(bytes);
+  std::ofstream out(path);
+  out << value;
+  out.flush();
+  return static_cast<bool>(out);
+}
+// The limit in bytes (-1: none or unreadable).
+inline std::int64_t limitBytes(const std::string& dir) {
+  std::string text = readFile(dir + (isV2(dir) ? "/memory.max" : "/memory.limit_in_bytes"));
+  if (text.empty() || text.rfind("max", 0) == 0) return -1;
+  long long v = std::atoll(text.c_str());
+  return v >= (1ll << 62) ? -1 : v;  // v1's "no limit" is PAGE_COUNTER_MAX pages
+}
+// The kernel's OOM kills in the cgroup: oom_kill of memory.events (v2) or of
+// memory.oom_control (v1). The proof that the kernel's OOM killer did not act. -1 if
+// unreadable.
+inline long oomKills(const std::string& dir) {
+  std::string text = readFile(dir + (isV2(dir) ? "/memory.events" : "/memory.oom_control"));
+  std::istringstream in(text);
+  std::string key;
+  long value = 0;
+  while (in >> key >> value)
+    if (key == "oom_kill") return value;
+  return -1;
+}
+}  // namespace cgmem
+
+// Where a test makes its memory cgroups: the cgroup2 root when it offers the memory
+// controller (enabled in its cgroup.subtree_control here if it is not yet), else the v1
+// memory hierarchy. "" when neither can be had; *v2 says which.
+inline std::string memoryCgroupRoot(bool* v2) {
+  CgroupMounts m = CgroupMounts::detect();
+  if (m.v2Offers("memory") && enableV2Controller(m.v2, "memory")) {
+    *v2 = true;
+    return m.v2;
+  }
+  *v2 = false;
+  return m.v1Mount("memory");
+}
+
+// A memory cgroup of the test's own, v2 or v1 (memoryCgroupRoot). Everything left in
+// it is killed and it is removed at the end. Only processes the test started ever
+// enter it.
+class MemoryCgroup {
+ public:
   bool create(long limitMib) {
-    std::string root = findRoot(&v2_);
+    std::string root = memoryCgroupRoot(&v2_);
     if (root.empty()) return false;
     static int counter = 0;
     path_ = root + "/ork-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-    if (::mkdir(path_.c_str(), 0755) != 0) return false;
-    std::string bytes = std::to_string(limitMib * 1024 * 1024);
-    writeFile(path_ + (v2_ ? "/memory.max" : "/memory.limit_in_bytes"), bytes);
-    if (v2_) writeFile(path_ + "/memory.swap.max", "0");
+    if (::mkdir(path_.c_str(), 0755) != 0) {
+      path_.clear();
+      return false;
+    }
+    if (!cgmem::setLimit(path_, limitMib * 1024 * 1024)) return false;
+    if (v2_) writeFile(path_ + "/memory.swap.max", "0");  // absent without swap accounting
     return true;
   }
   const std::string& path() const { return path_; }
   bool v2() const { return v2_; }
 
-  // The kernel's OOM kills in this cgroup.
-  long oomKills() const {
-    std::string text = readFile(path_ + (v2_ ? "/memory.events" : "/memory.oom_control"));
-    auto pos = text.find("oom_kill ");
-    if (pos == std::string::npos) return -1;
-    return std::atol(text.c_str() + pos + 9);
-  }
+  // The kernel's OOM kills in this cgroup (cgmem::oomKills).
+  long oomKills() const { return cgmem::oomKills(path_); }
+  std::int64_t usageBytes() const { return cgmem::usageBytes(path_); }
 
   ~MemoryCgroup() {
     if (path_.empty()) return;
@@ -200,7 +302,8 @@ class MemoryCgroup {
       while (in >> pid) ::kill(pid, SIGKILL);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ::rmdir(path_.c_str());
+    for (int attempt = 0; attempt < 50 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
  private:

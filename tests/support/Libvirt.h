@@ -612,9 +612,26 @@ class Libvirtd {
   }
   // The hierarchy's mount point (/sys/fs/cgroup/memory, /sys/fs/cgroup/unified...).
   std::string hierarchyRoot(const std::string& hierarchy) const {
+    const std::string name = resolve(hierarchy);
     for (const auto& h : hierarchies_)
-      if (h.name == hierarchy) return h.path;
+      if (h.name == name) return h.path;
     return "";
+  }
+  // The hierarchy that serves a controller: its v1 one where mounted, else "unified"
+  // when the cgroup2 root offers it (pure v2 hosts: "memory" is "unified").
+  std::string resolve(const std::string& hierarchy) const {
+    std::string unified;
+    for (const auto& h : hierarchies_) {
+      if (h.name == hierarchy) return hierarchy;
+      if (h.name == "unified") unified = h.path;
+    }
+    if (!unified.empty()) {
+      std::istringstream in(readFile(unified + "/cgroup.controllers"));
+      std::string c;
+      while (in >> c)
+        if (c == hierarchy) return "unified";
+    }
+    return hierarchy;
   }
   std::string memoryCgroup() const { return cgroup("memory"); }
   // .../ID/machine.partition: where libvirt creates the guests' cgroups.
@@ -764,6 +781,19 @@ class Libvirtd {
         if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
           *why = "mkdir " + d + ": " + std::strerror(errno);
           return false;
+        }
+        // v2: the controllers the root offers (memory, cpu, io, pids on a pure v2 host)
+        // are enabled down to machine.partition, where libvirt makes the guests' cgroups.
+        // (ID and machine.partition hold no process: v2's no-internal-process rule.)
+        if (h.name == "unified" && std::string(sub) != "/daemons") {
+          std::string parent = d.substr(0, d.rfind('/'));
+          std::istringstream offered(readFile(parent + "/cgroup.controllers"));
+          std::string c;
+          while (offered >> c)
+            if (c == "memory" || c == "cpu" || c == "io" || c == "pids") {
+              enableV2Controller(parent, c);
+              if (std::string(sub) == "/machine.partition") enableV2Controller(d, c);
+            }
         }
         if (h.name == "cpuset") {  // a new v1 cpuset is empty: give it its parent's
           std::string parent = d.substr(0, d.rfind('/'));
@@ -1064,7 +1094,7 @@ class Guest {
   // as /proc/PID/cgroup has it (relative to the hierarchy's root); "" if not running.
   std::string cgroup(const std::string& hierarchy) const {
     pid_t p = pid();
-    return p > 0 ? cgroupOf(p, hierarchy) : "";
+    return p > 0 ? cgroupOf(p, lv_.resolve(hierarchy)) : "";
   }
   // The same as a directory: /sys/fs/cgroup/memory/ID/machine.partition/qemu-N-NAME...
   // (the guest's whole cgroup for memory, freezer, blkio; for cpu, cpuset and unified

@@ -1,5 +1,6 @@
 // sys::freezerFor / freeze / thaw on real cgroups (root): a v2 cgroup (cgroup.freeze)
-// and a v1 freezer cgroup, each holding a CPU-burning child of the test. Frozen, the
+// and, on hybrid hosts, a v1 freezer cgroup, each holding a CPU-burning child of the
+// test (on a pure v2 host, the v1 case becomes: a shared v2 cgroup is refused). Frozen, the
 // child's utime stops; thawed, it runs again. A cgroup holding two of the test's
 // children is refused. libvirt's v2 layout (threaded "emulator" and "vcpu0" children,
 // the vCPU thread apart from the main one) freezes both threads. And a real qemu, found
@@ -23,7 +24,6 @@
 #include <thread>
 #include <vector>
 
-#include "ork/parse/Mountinfo.h"
 #include "ork/parse/Parsers.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sense/VmTable.h"
@@ -37,13 +37,6 @@ namespace {
 using std::chrono::milliseconds;
 using sys::FreezerTarget;
 using Clock = std::chrono::steady_clock;
-
-std::string mountOf(bool v2) {
-  auto mi = sys::readWholeFile("/proc/self/mountinfo");
-  if (!mi.ok()) return "";
-  auto dir = parse::cgroupDirFromMountinfo(*mi, "/", v2 ? "" : "freezer");
-  return dir.ok() ? *dir : "";
-}
 
 // utime of a process (all threads) or of one thread, in clock ticks.
 std::uint64_t utimeOf(int pid, int tid = 0) {
@@ -64,8 +57,10 @@ class FreezerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ORK_REQUIRE(::geteuid() == 0, "needs root (cgroups)");
-    v2Root_ = mountOf(true);
-    v1Root_ = mountOf(false);
+    // The cgroup2 mount and the v1 freezer's, if any (support/Harness.h).
+    const test::CgroupMounts mounts = test::CgroupMounts::detect();
+    v2Root_ = mounts.v2;
+    v1Root_ = mounts.v1Mount("freezer");
   }
 
   void TearDown() override {
@@ -224,8 +219,20 @@ TEST_F(FreezerTest, V2FreezeStopsAndThawResumes) {
   freezeAndThaw(*t, pid, {pid});
 }
 
-TEST_F(FreezerTest, V1FreezeStopsAndThawResumes) {
-  ORK_REQUIRE(!v1Root_.empty(), "no cgroup v1 freezer hierarchy mounted");
+// A process whose v2 cgroup is shared (the test's own) is frozen through its v1 freezer
+// cgroup where there is one (hybrid hosts, where libvirt puts VMs in v1 cgroups only);
+// on a pure v2 host, with no v1 freezer to fall back to, it is refused.
+TEST_F(FreezerTest, SharedV2CgroupFallsBackToV1OrIsRefused) {
+  ORK_REQUIRE(!v1Root_.empty() || !v2Root_.empty(), "no freezer hierarchy mounted");
+  if (v1Root_.empty()) {
+    const pid_t pid = spawnBurner();  // stays in the test's own cgroup
+    auto t = sys::freezerFor(pid);
+    ASSERT_FALSE(t.ok()) << "pure v2: froze the shared cgroup " << t->dir;
+    EXPECT_EQ(t.error().code, EPERM) << t.error().message();
+    std::printf("[ pure v2  ] no v1 freezer; refused: %s\n", t.error().what);
+    EXPECT_TRUE(advances(pid));
+    return;
+  }
   const std::string cg = makeCgroup(v1Root_, uniqueName("v1"));
   ASSERT_FALSE(cg.empty());
   const pid_t pid = spawnBurner();

@@ -19,11 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::int64_t readInt(const std::string& path) {
-  std::string s = readFile(path);
-  return s.empty() ? -1 : std::strtoll(s.c_str(), nullptr, 10);
-}
-
 long rssKibOf(pid_t pid) {
   std::string status = readFile("/proc/" + std::to_string(pid) + "/status");
   auto pos = status.find("VmRSS:");
@@ -60,7 +55,7 @@ class VmLadder : public ::testing::Test {
     }
     ork_.stop(SIGTERM);
     for (auto& c : children_) c.stop();
-    if (!limitFile_.empty()) writeFile(limitFile_, "-1");
+    if (!limitedCgroup_.empty()) cgmem::setLimit(limitedCgroup_, -1);
     if (!dir_.empty()) {
       ::unlink(journal_.path.c_str());
       ::unlink((dir_ + "/ork.toml").c_str());
@@ -81,10 +76,10 @@ class VmLadder : public ::testing::Test {
   // ORK watches.
   void limitMemory(Libvirtd& lv, std::int64_t headroomMib) {
     std::string dir = lv.memoryCgroup();
-    std::int64_t usage = readInt(dir + "/memory.usage_in_bytes");
+    std::int64_t usage = cgmem::usageBytes(dir);  // v1 or v2
     ASSERT_GT(usage, 0) << dir;
-    limitFile_ = dir + "/memory.limit_in_bytes";
-    writeFile(limitFile_, std::to_string(usage + (headroomMib << 20)));
+    limitedCgroup_ = dir;
+    ASSERT_TRUE(cgmem::setLimit(dir, usage + (headroomMib << 20))) << dir;
   }
 
   Child& hog(Libvirtd& lv, int mib) {
@@ -100,7 +95,7 @@ class VmLadder : public ::testing::Test {
   }
 
   std::string dir_;
-  std::string limitFile_;
+  std::string limitedCgroup_;
   JournalFile journal_;
   Child ork_;
   std::deque<Child> children_;
@@ -163,7 +158,7 @@ TEST_F(VmLadder, MemoryPressureHibernatesTheGuestWhichVirshStartBringsBack) {
   // The operator brings it back.
   ork_.stop(SIGTERM);
   h.stop();
-  writeFile(limitFile_, "-1");
+  cgmem::setLimit(limitedCgroup_, -1);
   ASSERT_TRUE(g.start(&err)) << err;
   EXPECT_EQ(g.state(true), "running (restored)");
 }
@@ -244,7 +239,7 @@ TEST_F(VmLadder, BurningGuestIsSuspendedThenResumedAfterTheCoolDown) {
 }
 
 // Without libvirt (its socket unreachable), the same guest is frozen through its own
-// cgroup v1 freezer, and thawed the same way; ORK says once that libvirt is missing.
+// cgroup freezer (v1 on hybrid hosts, cgroup.freeze on v2), and thawed the same way; ORK says once that libvirt is missing.
 TEST_F(VmLadder, WithoutLibvirtTheGuestIsFrozenThroughItsCgroup) {
   ORK_REQUIRE_LIBVIRTD(lv);
   std::string err;
