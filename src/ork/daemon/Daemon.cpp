@@ -225,8 +225,11 @@ void Daemon::State::reload(TimePoint now) {
   }
   cfg = std::move(fresh);  // in place: every part holds a pointer to it
   for (auto* p : parts) p->reconfigure(now);
+  // What is in force now, as the start line says it.
   l.word("result", "ok");
+  for (auto& lad : ladders) lad->describe(l);
   journal.write(l, Priority::Notice, now);
+  for (auto& lad : ladders) lad->announce(now);
 }
 
 void Daemon::State::stop(TimePoint now, int sig) {

@@ -173,8 +173,7 @@ Nanos MemoryLadder::tableMaxAge(TimePoint now) const {
 
 void MemoryLadder::reconfigure(TimePoint now) {
   rule_ = std::make_unique<policy::MemoryRule>(*s_.cfg, s_.options->dryRun);
-  armWakeups(last_);
-  announce(now);
+  armWakeups(last_);  // warnings are said by announce(), after the reload line
   nextSampleAt_ = now;
 }
 

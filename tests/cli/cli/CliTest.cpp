@@ -2,6 +2,7 @@
 // and the daemon's own budget while it runs (RSS, open fds), as earlyoom's CLI tests do.
 #include <dirent.h>
 
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -225,6 +226,80 @@ TEST_F(CliFiles, DaemonSurvivesItsStderrReaderGoingAway) {
       << "status " << d.status << (WIFSIGNALED(d.status) ? " signal " + std::to_string(WTERMSIG(d.status)) : "");
   EXPECT_NE(j.waitFor({"event=stop", "signal=15"}, 1s), "") << readFile(journal);
   EXPECT_EQ(j.count("what=mirror_dropped"), 1) << readFile(journal);
+}
+
+// A scope that vanishes under the daemon (its cgroup removed): the failing scan is said
+// once and retried with back-off, not turned into a busy loop that floods the journal.
+TEST_F(CliFiles, DaemonBacksOffWhenItsScopeVanishes) {
+  ORK_REQUIRE(::geteuid() == 0, "needs root to make a memory cgroup");
+  MemoryCgroup cg;
+  ORK_REQUIRE(cg.create(256), "no memory cgroup controller to make a cgroup in");
+  const std::string journal = dir_ + "/journal.log";
+  // The table is due for a refresh every second: each one fails once the scope is gone.
+  const std::string config = file("ork.toml", "[scan]\nidle_interval_s = 1\n");
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal, "--cgroup", cg.path(),
+                   "--config", config});
+  JournalFile j{journal};
+  ASSERT_NE(j.waitFor({"event=start", "dry_run=1"}, 5s), "") << readFile(journal);
+  ASSERT_EQ(::rmdir(cg.path().c_str()), 0) << "rmdir " << cg.path();
+  std::this_thread::sleep_for(1s);
+  auto ticks = [&] {
+    std::string st = readFile("/proc/" + std::to_string(d.pid) + "/stat");
+    auto close = st.rfind(')');
+    std::istringstream in(st.substr(close + 2));
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> f; ++i) {
+      if (i == 14) utime = std::atol(f.c_str());
+      if (i == 15) stime = std::atol(f.c_str());
+    }
+    return utime + stime;
+  };
+  long before = ticks();
+  std::this_thread::sleep_for(3s);
+  long used = ticks() - before;
+  ASSERT_TRUE(d.alive());
+  EXPECT_LT(used, ::sysconf(_SC_CLK_TCK) / 2) << "the daemon spins: " << used << " ticks in 3 s";
+  EXPECT_GE(j.count("what=scan_failed") + j.count("what=sample_failed"), 1) << readFile(journal);
+  EXPECT_LE(j.count("what=scan_failed"), 2) << readFile(journal);
+  EXPECT_LE(j.count("what=sample_failed"), 1) << readFile(journal);
+  EXPECT_LT(readFile(journal).size(), 8000u) << "the journal is flooded";
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
+}
+
+// SIGHUP re-reads the configuration file: a good one is applied (the reload line says
+// what is now in force), a broken one is reported and the running one kept.
+TEST_F(CliFiles, SighupReloadsTheConfiguration) {
+  const std::string journal = dir_ + "/journal.log";
+  const std::string config = dir_ + "/ork.toml";
+  writeFile(config, "[memory]\nsoft_percent = 10\nhard_percent = 5\n");
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal, "--config", config});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+  ASSERT_NE(start, "") << readFile(journal);
+  writeFile(config, "[memory]\nsoft_percent = 20\nhard_percent = 7\n");
+  ::kill(d.pid, SIGHUP);
+  std::string ok = j.waitFor({"event=reload", "result=ok"}, 5s);
+  ASSERT_NE(ok, "") << readFile(journal);
+  auto field = [](const std::string& line, const std::string& key) {
+    auto p = line.find(" " + key + "=");
+    return p == std::string::npos ? std::string() : line.substr(p + key.size() + 2, line.find(' ', p + 1) - p - key.size() - 2);
+  };
+  long total = std::atol(field(start, "total_kib").c_str());
+  long soft = std::atol(field(ok, "soft_kib").c_str());
+  EXPECT_NEAR(static_cast<double>(soft), std::min(total * 0.20, 4096.0 * 1024), 2.0) << ok;
+  writeFile(config, "[memory]\nsoft_percent = 20\nhard_percent = 7\nnot_a_key = 1\n");
+  ::kill(d.pid, SIGHUP);
+  std::string bad = j.waitFor({"event=reload", "result=failed"}, 5s);
+  ASSERT_NE(bad, "") << readFile(journal);
+  EXPECT_NE(bad.find("line 4"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("kept=previous"), std::string::npos) << bad;
+  ASSERT_TRUE(d.alive());
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
 }
 
 }  // namespace
