@@ -227,7 +227,8 @@ Result<ProcStatus> parseProcStatus(std::string_view text) {
       continue;
     } else if (key == "Tgid") {
       std::string_view rest = value;
-      if (!parseInt(nextToken(rest), st.tgid)) {
+      // A thread group id is a PID: never negative (0 reads as absent).
+      if (!parseInt(nextToken(rest), st.tgid) || st.tgid < 0) {
         return Error::make(kParseErrorCode, "status: bad Tgid");
       }
       continue;

@@ -106,6 +106,9 @@ const StatusErr kErrCases[] = {
     {"RssFile junk", "Name:\tx\nRssFile:\t1 kB kB\n", "bad value for RssFile"},
     {"RssShmem NUL", "Name:\tx\nRssShmem:\t1\0 kB\n"sv, "bad value for RssShmem"},
     {"VmSize junk", "Name:\tx\nVmSize:\t?\n", "bad value for VmSize"},
+    // Found by fuzz_proc_status: a negative Tgid was taken, and the process then read as
+    // a thread of another.
+    {"Tgid negative", "Name:\tx\nTgid:\t-97\nPPid:\t0\n", "bad Tgid"},
 };
 
 TEST(ProcStatus, ErrorCases) {

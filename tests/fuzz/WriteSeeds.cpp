@@ -1,0 +1,173 @@
+// Writes the seed corpora of the fuzzers: SEEDS_DIR/<fuzzer>/<name>, one directory per
+// tests/fuzz/<Name>Fuzz.cpp (named in snake case, e.g. proc_stat_cpu). The seeds are the
+// unit tests' real samples (unit/parse/Samples.h, unit/cpu/StatSamples.h) and the
+// fixtures (tests/fixtures/: qemu command lines, libvirt's test node with nova
+// metadata), so that the fuzzers start from what the parsers really read.
+// Usage: ork_fuzz_seeds SEEDS_DIR
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "ork/parse/VirtProtocol.h"
+#include "unit/cpu/StatSamples.h"
+#include "unit/parse/Samples.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::string_view_literals;
+namespace samples = ork::parse::samples;
+
+class Seeds {
+ public:
+  explicit Seeds(fs::path root) : root_(std::move(root)) {}
+
+  void add(std::string_view fuzzer, std::string_view name, std::string_view bytes) {
+    const fs::path dir = root_ / fuzzer;
+    fs::create_directories(dir);
+    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::fprintf(stderr, "ork_fuzz_seeds: cannot write %s\n", (dir / name).c_str());
+      failed_ = true;
+    }
+  }
+  // The same seed behind a steer byte (the first byte of the fuzzers that take one).
+  void addSteered(std::string_view fuzzer, std::string_view name, char steer,
+                  std::string_view bytes) {
+    add(fuzzer, name, std::string(1, steer) + std::string(bytes));
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  fs::path root_;
+  bool failed_ = false;
+};
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A qemu fixture as /proc/PID/cmdline bytes: *.cmdline are verbatim, *.args hold one
+// argument per line.
+std::string qemuCmdline(const fs::path& path) {
+  std::string text = readFile(path);
+  if (path.extension() != ".args") return text;
+  std::string raw;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    raw += line;
+    raw += '\0';
+  }
+  return raw;
+}
+
+void parsers(Seeds& s) {
+  s.add("meminfo", "meminfo", samples::kMeminfo);
+  s.add("proc_stat", "self", samples::kSelfStat);
+  s.add("proc_stat", "kworker", samples::kKworkerStat);
+  s.add("proc_stat", "kthreadd", samples::kKthreaddStat);
+  s.add("proc_stat", "zombie", samples::kZombieStat);
+  s.add("proc_status", "self", samples::kSelfStatus);
+  s.add("proc_status", "kthreadd", samples::kKthreaddStatus);
+  s.add("proc_status", "zombie", samples::kZombieStatus);
+  s.add("proc_status", "old-kernel-user", samples::kOldKernelUserStatus);
+  s.add("proc_status", "old-kernel-kthread", samples::kOldKernelKthreadStatus);
+  s.add("proc_cgroup", "hybrid", samples::kHybridCgroup);
+  s.add("proc_cgroup", "libvirt-v1-v2",
+        "12:freezer:/machine/a\n4:cpu,cpuacct:/machine/a/emulator\n1:name=systemd:/x\n"
+        "0::/machine.slice/x:y\n"sv);
+  s.add("psi", "memory", samples::kPressureMemory);
+  s.add("psi", "cpu", samples::kPressureCpu);
+  s.add("cgroup_files", "v1-memory.stat", samples::kV1MemoryStat);
+  s.add("cgroup_files", "v1-oom_control", samples::kV1OomControl);
+  s.add("cgroup_files", "v1-limit_in_bytes", samples::kV1LimitInBytes);
+  s.add("cgroup_files", "v2-memory.stat", samples::kV2MemoryStat);
+  s.add("cgroup_files", "v2-memory.events", samples::kV2MemoryEvents);
+  s.add("cgroup_files", "v2-memory.max", "max\n"sv);
+  s.add("cgroup_files", "memory.current", "123363328\n"sv);
+  s.add("cgroup_files", "oom_score_adj", "-1000\n"sv);
+  s.add("arcstats", "arcstats", samples::kArcstats);
+  s.addSteered("passwd", "uid0", 0, samples::kPasswd);
+  s.addSteered("passwd", "uid1", 1, samples::kPasswd);
+  s.addSteered("passwd", "nobody", static_cast<char>(0xf0), samples::kPasswd);
+  s.add("proc_stat_cpu", "reading1", samples::kProcStat1);
+  s.add("proc_stat_cpu", "reading2", samples::kProcStat2);
+}
+
+void qemu(Seeds& s, const fs::path& fixtures) {
+  for (const auto& entry : fs::directory_iterator(fixtures / "qemu")) {
+    const std::string raw = qemuCmdline(entry.path());
+    const std::string name = entry.path().filename();
+    s.add("qemu_cmdline", name, raw);
+    s.addSteered("cmdline", name, 39, raw);
+  }
+  s.addSteered("cmdline", "short", 8, "sleep\0" "1000\0"sv);
+  for (std::string_view size : {"512"sv, "524288k"sv, "1.5G"sv, "0x100"sv, "2048M"sv, "8E"sv}) {
+    s.addSteered("qemu_values", "size-" + std::string(size), 1, size);
+  }
+  s.addSteered("qemu_values", "uuid", 0, "5F1C0D2E-3B4A-4C5D-8E9F-0A1B2C3D4E5F"sv);
+}
+
+void virt(Seeds& s, const fs::path& fixtures) {
+  using namespace ork::parse;
+  s.add("virt_protocol", "req-save",
+        encodeVirtRequest({7, VirtOp::Save, "6f1e3c2a-5b7d-4e8f-9a0b-1c2d3e4f5a6b", 30000}));
+  s.add("virt_protocol", "req-list", encodeVirtRequest({1, VirtOp::List, "", 2000}));
+  VirtDomain d;
+  d.uuid = "6f1e3c2a-5b7d-4e8f-9a0b-1c2d3e4f5a6b";
+  d.name = "instance-0000002a\twith a tab\nand a newline \\ \x01";
+  d.state = "running";
+  d.id = 3;
+  d.memory = ork::Bytes::mib(2048);
+  d.maxMemory = ork::Bytes::mib(4096);
+  d.vcpus = 2;
+  d.cpuNs = 123456789;
+  d.novaName = "web-1";
+  d.novaProject = "demo";
+  d.novaFlavor = "m1.small";
+  s.add("virt_protocol", "domain", encodeVirtDomain(1, d));
+  s.add("virt_protocol", "reply-ok", encodeVirtReply({1, true, 0, 12, ""}));
+  s.add("virt_protocol", "reply-err",
+        encodeVirtReply({7, false, kVirtDeadline, 30001, "deadline passed: save aborted"}));
+  s.add("nova_metadata", "libvirt-test-node", readFile(fixtures / "libvirt" / "node.xml"));
+  s.add("nova_metadata", "plain",
+        "<instance xmlns=\"http://openstack.org/xmlns/libvirt/nova/1.1\"><name>web-1</name>"
+        "<flavor name=\"m1.&lt;x&gt;\"/><owner><project uuid=\"0a1b\">d&#233;mo</project>"
+        "</owner></instance>"sv);
+}
+
+void mountinfo(Seeds& s) {
+  constexpr std::string_view kMounts =
+      "23 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+      "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+      "40 31 0:37 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n"
+      "35 31 0:32 /machine /sys/fs/cgroup/memory rw,relatime shared:5 - cgroup cgroup rw,memory\n"
+      "41 31 0:38 / /sys/fs/cgroup/unified\\040dir rw shared:3 master:1 - cgroup2 cgroup2 rw\n"
+      "42 31 0:39 / /mnt/old rw - cgroup cgroup rw,freezer\n"
+      "43 31 0:40 / /mnt/old rw - tmpfs tmpfs rw\n";
+  s.addSteered("mountinfo", "v2", 0, "/machine.slice/a\n" + std::string(kMounts));
+  s.addSteered("mountinfo", "v1-freezer", 1, "/machine/a\n" + std::string(kMounts));
+  s.addSteered("mountinfo", "v1-memory-subtree", 2, "/machine/b/c\n" + std::string(kMounts));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: ork_fuzz_seeds SEEDS_DIR\n");
+    return 2;
+  }
+  Seeds seeds(argv[1]);
+  parsers(seeds);
+  qemu(seeds, ORK_FIXTURES);
+  virt(seeds, ORK_FIXTURES);
+  mountinfo(seeds);
+  return seeds.failed() ? 1 : 0;
+}
