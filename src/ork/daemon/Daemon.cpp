@@ -252,7 +252,10 @@ void Daemon::State::stop(TimePoint now, int sig) {
   }
   Line l("stop");
   l.num("signal", sig);
-  l.num("longest_sample_gap_ms", std::chrono::duration_cast<Millis>(memory->longestGap()).count());
+  // How well the loop kept its promise: the longest time between two memory samples,
+  // and the most a sample came later than planned.
+  l.num("longest_sample_gap_us", std::chrono::duration_cast<Micros>(memory->longestGap()).count())
+      .num("latest_sample_late_us", std::chrono::duration_cast<Micros>(memory->worstLateness()).count());
   if (!fleet->settled()) l.str("detail", "some VMs ORK froze could not be resumed in time: see the thaw lines");
   journal.write(l, Priority::Notice, clock.now());
 }
