@@ -110,5 +110,30 @@ TEST_F(MemoryLadderTest, BelowHardNamesTheVictimInDryRunAndRecovers) {
   EXPECT_EQ(rig->memoryLadder->longestGap() <= Seconds{1}, true);
 }
 
+// The start line tells the truth: a PSI trigger the loop could not watch wakes nothing,
+// so it is not "wakeup=psi", and the reason is said.
+TEST_F(MemoryLadderTest, APsiTriggerTheLoopCannotWatchIsNotAWakeup) {
+  for (bool fail : {false, true}) {
+    Rig r;
+    r.tree.write("proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    r.poller.fail = fail;
+    r.start(true, false);
+    journal::Line start("start");
+    r.memoryLadder->describe(start);
+    r.memoryLadder->announce(r.clock.now());
+    std::string text(start.text());
+    if (!fail) {
+      EXPECT_NE(text.find("wakeup=psi"), std::string::npos) << text;
+      EXPECT_TRUE(r.lines("warning").empty()) << r.log();
+    } else {
+      EXPECT_NE(text.find("wakeup=none"), std::string::npos) << text;
+      auto w = r.lines("warning");
+      ASSERT_EQ(w.size(), 1u) << r.log();
+      EXPECT_NE(w[0].find("what=no_pressure_wakeup"), std::string::npos);
+      EXPECT_NE(w[0].find("epoll_ctl"), std::string::npos) << w[0];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ork::ladder::testing

@@ -125,9 +125,11 @@ class FakeLane final : public act::Lane {
 class RecordingPoller final : public sys::Poller {
  public:
   Result<void> add(int fd, std::uint32_t, std::uint64_t tag) override {
+    if (fail) return Error::make(ENOMEM, "epoll_ctl: no room (test)");
     added.emplace_back(fd, tag);
     return success();
   }
+  bool fail = false;
   Result<void> remove(int) override { return success(); }
   std::vector<std::pair<int, std::uint64_t>> added;
 };
