@@ -20,6 +20,7 @@ enum class Reason : std::uint8_t {
   LibvirtUnavailable,  // no libvirt (no helper, libvirtd down): the step is skipped
   OrkStopping,       // ORK is stopping: it resumes the VMs it froze
   OrkRestarted,      // an earlier run of ORK froze it and did not resume it
+  SaveDirUnresponsive,  // statvfs of the save directory has not answered in time
 };
 
 enum class Outcome : std::uint8_t {
@@ -46,6 +47,7 @@ constexpr const char* toString(Reason r) {
     case Reason::LibvirtUnavailable: return "libvirt_unavailable";
     case Reason::OrkStopping: return "ork_stopping";
     case Reason::OrkRestarted: return "ork_restarted";
+    case Reason::SaveDirUnresponsive: return "save_dir_unresponsive";
   }
   return "unknown";
 }

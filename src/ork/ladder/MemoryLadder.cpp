@@ -27,6 +27,10 @@ constexpr Nanos kNoCandidateRetry = Seconds{1};
 constexpr Nanos kSaveRetry = Seconds{60};
 // After a save, the next one waits this long for the memory to come back.
 constexpr Nanos kSaveSettle = Seconds{2};
+// The save directory's free space is trusted this long, and a statvfs that has not
+// answered after kProbeDeadline is said (the step waits for it, the kill never does).
+constexpr Nanos kSpaceFresh = Seconds{2};
+constexpr Nanos kProbeDeadline = Seconds{5};
 
 Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
   return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
@@ -195,6 +199,17 @@ void MemoryLadder::onReady(std::uint64_t tag, TimePoint now) {
     woke_ = true;
     fastUntil_ = now + kFastWindow;
     nextSampleAt_ = now;
+    return;
+  }
+  if (tag == kTagFsProbe) {
+    for (auto& a : probe_.take()) {
+      if (a.path != s_.cfg->saveDir) continue;
+      space_ = std::move(a.space);
+      spaceAt_ = now;
+      haveSpace_ = true;
+      probeHungLogged_ = false;
+      nextSampleAt_ = now;  // the hibernation step was waiting for it
+    }
     return;
   }
   if (tag >= kTagVictim && killer_->onExited(static_cast<int>(tag - kTagVictim))) {
@@ -470,9 +485,9 @@ void MemoryLadder::hibernateStep(const MemorySample& sample, const policy::Memor
     VmState& vm = vms[static_cast<std::size_t>(id)];
     Bytes guest = views[static_cast<std::size_t>(id)].guest;
     Bytes room = policy::saveRoomNeeded(guest, cfg);
-    // statvfs of a local directory: microseconds, but a hung network filesystem would
-    // block here for ever; the save directory is a local one by libvirt's design.
-    auto space = sys::fsSpace(cfg.saveDir);
+    const Result<sys::FsSpace>* probed = saveSpace(sample, now);
+    if (probed == nullptr) return;  // asked for; the step goes on when it answers
+    const Result<sys::FsSpace>& space = *probed;
     if (!space || !policy::saveFits(guest, space->available, cfg)) {
       Line l("hibernate_skipped");
       fleet.fields(l, vm);
@@ -509,8 +524,40 @@ void MemoryLadder::hibernateStep(const MemorySample& sample, const policy::Memor
     }
     l.word("result", "started");
     s_.journal->write(l, Priority::Warning, now);
+    haveSpace_ = false;  // the save is filling it
     return;
   }
+}
+
+const Result<sys::FsSpace>* MemoryLadder::saveSpace(const MemorySample& sample, TimePoint now) {
+  const std::string& dir = s_.cfg->saveDir;
+  if (haveSpace_ && now - spaceAt_ < kSpaceFresh) return &space_;
+  if (!probeStarted_) {
+    auto fd = probe_.start();
+    if (!fd) {
+      space_ = fd.error();
+      spaceAt_ = now;
+      haveSpace_ = true;
+      return &space_;
+    }
+    if (poller_ != nullptr) (void)poller_->add(*fd, EPOLLIN, kTagFsProbe);
+    probeStarted_ = true;
+  }
+  TimePoint since;
+  if (probe_.pending(dir, &since)) {
+    if (now - since >= kProbeDeadline && !probeHungLogged_) {
+      Line l("hibernate_skipped");
+      l.word("reason", toString(Reason::SaveDirUnresponsive))
+          .str("save_dir", dir)
+          .num("waited_ms", msBetween(since, now))
+          .kib("avail_kib", sample.available);
+      s_.journal->write(l, Priority::Warning, now);
+      probeHungLogged_ = true;
+    }
+    return nullptr;
+  }
+  (void)probe_.request(dir, now);
+  return nullptr;
 }
 
 void MemoryLadder::onSaveDone(VmState& vm, const act::VmReply& r, TimePoint now) {

@@ -16,6 +16,7 @@
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
 #include "ork/sense/MemorySensor.h"
+#include "ork/sys/FsProbe.h"
 
 namespace ork::ladder {
 
@@ -46,15 +47,20 @@ class MemoryLadder final : public Ladder, public SaveListener {
   // benchmark).
   Nanos longestGap() const { return longestGap_; }
   Nanos worstLateness() const { return worstLate_; }
+  // A statvfs of the save directory is on its way (off the loop).
+  bool probing() const { return probe_.pending(s_.cfg->saveDir); }
 
  private:
   static constexpr std::uint64_t kTagPressure = 1;
+  static constexpr std::uint64_t kTagFsProbe = 2;
   static constexpr std::uint64_t kTagVictim = 1000;  // + slot
 
   void armWakeups(const MemorySample& first);
   void tick(TimePoint now);
   void killVictim(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint seenAt);
   void hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now);
+  // The save directory's free space, when known and fresh; else asks for it.
+  const Result<sys::FsSpace>* saveSpace(const MemorySample& sample, TimePoint now);
 
   Services s_;
   sense::MemorySensor sensor_;
@@ -96,6 +102,12 @@ class MemoryLadder final : public Ladder, public SaveListener {
   MemorySample last_;
   TimePoint hibernateHoldOff_;
   bool hibernateUnavailableLogged_ = false;
+  sys::FsProbe probe_;
+  bool probeStarted_ = false;
+  bool probeHungLogged_ = false;
+  Result<sys::FsSpace> space_ = Error::make(EAGAIN, "not probed yet");
+  TimePoint spaceAt_;
+  bool haveSpace_ = false;
 };
 
 }  // namespace ork::ladder
