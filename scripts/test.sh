@@ -71,7 +71,7 @@ if [ "${ORK_SKIP_SANITIZERS:-0}" != "1" ]; then
   cmake -S . -B "$build-asan" -DORK_SANITIZE=ON -DORK_BUILD_BENCH=OFF \
     -DORK_REQUIRE_ALL=$require_all >/dev/null
   cmake --build "$build-asan" -j"$jobs" --target test_unit_parse test_unit_policy test_unit_config test_unit_journal test_unit_sense \
-    test_unit_cpu test_unit_vm test_unit_virtproto test_unit_virt
+    test_unit_cpu test_unit_vm test_unit_virtproto test_unit_virt test_unit_ladder
   run_ctest "$build-asan" -L unit --output-on-failure
 fi
 
