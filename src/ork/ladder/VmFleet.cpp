@@ -6,6 +6,7 @@
 #include "ork/config/Config.h"
 #include "ork/core/Clock.h"
 #include "ork/journal/Journal.h"
+#include "ork/parse/FrozenState.h"
 #include "ork/parse/ParseUtil.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Files.h"
@@ -631,18 +632,10 @@ void VmFleet::saveState() {
   std::string text;
   for (const auto& vm : vms_) {
     if (vm.freeze == VmState::Freeze::None) continue;
-    const char* kind = vm.freeze == VmState::Freeze::CgroupV1   ? "cgroup_v1"
-                       : vm.freeze == VmState::Freeze::CgroupV2 ? "cgroup_v2"
-                       : vm.freeze == VmState::Freeze::Freezing
-                           ? (vm.freezer.kind == sys::FreezerTarget::Kind::V1 ? "cgroup_v1" : "cgroup_v2")
-                           : "libvirt";
-    char head[96];
-    std::snprintf(head, sizeof head, "%s %d %llu ", kind, vm.pid, static_cast<unsigned long long>(vm.startTimeTicks));
-    text += head;
-    text += vm.uuid.empty() ? "-" : vm.uuid;
-    text += ' ';
-    text += vm.freezer.dir.empty() ? "-" : vm.freezer.dir;
-    text += '\n';
+    using M = parse::FrozenRecord::Method;
+    bool cgroup = vm.cgroupFrozen() || vm.freeze == VmState::Freeze::Freezing;
+    M m = !cgroup ? M::Libvirt : vm.freezer.kind == sys::FreezerTarget::Kind::V1 ? M::CgroupV1 : M::CgroupV2;
+    text += parse::formatFrozenRecord(m, vm.pid, vm.startTimeTicks, vm.uuid, cgroup ? vm.freezer.dir : std::string());
   }
   auto r = sys::replaceFile(stateDir_, kStateFile, text);
   if (!r && !stateErrorLogged_) {
@@ -662,25 +655,21 @@ void VmFleet::restore(TimePoint now) {
   parse::detail::LineReader lines(*text);
   std::string_view line;
   while (lines.next(line)) {
-    std::string_view rest = line;
-    std::string_view kind = parse::detail::nextToken(rest);
-    std::string_view pidText = parse::detail::nextToken(rest);
-    std::string_view startText = parse::detail::nextToken(rest);
-    std::string_view uuid = parse::detail::nextToken(rest);
-    std::string_view dir = parse::detail::nextToken(rest);
-    Restored r{};
-    std::uint64_t start = 0;
-    if (!parse::detail::parseInt(pidText, r.pid) || r.pid <= 0 || !parse::detail::parseInt(startText, start) ||
-        uuid.empty() || dir.empty() || (kind != "libvirt" && kind != "cgroup_v1" && kind != "cgroup_v2") ||
-        (kind != "libvirt" && dir.front() != '/')) {
+    if (parse::detail::trimBlanks(line).empty()) continue;
+    auto rec = parse::parseFrozenRecord(line);
+    if (!rec) {
       ++bad;
       continue;
     }
     ++records;
-    r.start = start;
-    r.freeze = kind == "libvirt" ? VmState::Freeze::Libvirt : kind == "cgroup_v1" ? VmState::Freeze::CgroupV1 : VmState::Freeze::CgroupV2;
-    r.uuid = uuid == "-" ? "" : std::string(uuid);
-    r.dir = dir == "-" ? "" : std::string(dir);
+    Restored r{};
+    r.pid = rec->pid;
+    r.start = rec->startTimeTicks;
+    r.freeze = rec->method == parse::FrozenRecord::Method::Libvirt    ? VmState::Freeze::Libvirt
+               : rec->method == parse::FrozenRecord::Method::CgroupV1 ? VmState::Freeze::CgroupV1
+                                                                      : VmState::Freeze::CgroupV2;
+    r.uuid = std::string(rec->uuid);
+    r.dir = std::string(rec->dir);
     auto st = s_.table->startTimeOf(r.pid);
     if (!st || *st != r.start) {
       ++gone;
