@@ -59,6 +59,9 @@ struct Daemon::State {
   ladder::RunOptions run;
   sys::MonotonicClock clock;
   sys::Epoll epoll;
+  // Declared before the parts, so destroyed after them: a lane unregisters its fds on
+  // destruction.
+  std::vector<std::unique_ptr<PartPoller>> pollers;
   sys::UniqueFd signalFd;
   sense::UserNames users;
   std::unique_ptr<sense::ProcessTable> table;
@@ -70,7 +73,6 @@ struct Daemon::State {
   std::vector<std::unique_ptr<ladder::Ladder>> ladders;
   ladder::MemoryLadder* memory = nullptr;
   std::vector<ladder::Part*> parts;  // the fleet, then the ladders
-  std::vector<std::unique_ptr<PartPoller>> pollers;
 
   // The table's refresh, and its failures (said once, retried with back-off).
   TimePoint scanRetryAt;

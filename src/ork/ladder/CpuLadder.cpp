@@ -20,6 +20,8 @@ namespace {
 // When the host is calm for this long, the CPU attribution window starts afresh.
 constexpr Nanos kBaselineReset = Seconds{3};
 constexpr Nanos kSampleEvery = Seconds{1};
+// A pass this recent tells who used the CPU over the window well enough.
+constexpr Nanos kFreshEnough = Seconds{1};
 
 Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
   return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
@@ -73,15 +75,15 @@ void CpuLadder::reconfigure(TimePoint now) {
   rule_ = std::make_unique<policy::CpuRule>(*s_.cfg);
   baseValid_ = false;
   wantBaseline_ = false;
+  actPending_ = false;
   nextAt_ = now;
 }
 
 Nanos CpuLadder::tableMaxAge(TimePoint now) const {
   (void)now;
-  if (!enabled()) return Nanos::max();
-  if (wantBaseline_) return Nanos{0};
-  // While the host is overloaded, who uses the CPU must be known when the window ends.
-  if (rule_->inEpisode() || baseValid_) return s_.cfg->millis(Key::ScanNearIntervalMs);
+  // A pass when the window opens (the baseline) and one when the action is due (who
+  // used the CPU since): two passes per action, in the loop's chunks, none in between.
+  if (enabled() && (wantBaseline_ || actPending_)) return Nanos{0};
   return Nanos::max();
 }
 
@@ -90,6 +92,11 @@ void CpuLadder::onTablePass(TimePoint now) {
   scratch_.reserve(n + 16);
   base_.reserve(n + 16);
   leaveAlone_.reserve((s_.vms != nullptr ? s_.vms->all().size() : 0) + 8);
+  if (actPending_) {
+    // The action waited for this pass: who used the CPU over the window is in it.
+    actPending_ = false;
+    act(pendingSample_, now);
+  }
   if (wantBaseline_) {
     policy::takeCpuBaseline(s_.table->entries(), base_);
     baseAt_ = now;
@@ -127,7 +134,7 @@ void CpuLadder::onTimer(TimePoint now) {
   haveLast_ = true;
   policy::CpuVerdict v = rule_->evaluate(*smp, now);
   if (v.overloaded && !baseValid_) wantBaseline_ = true;
-  if (!v.overloaded && v.calmFor >= kBaselineReset) baseValid_ = wantBaseline_ = false;
+  if (!v.overloaded && v.calmFor >= kBaselineReset) baseValid_ = wantBaseline_ = actPending_ = false;
   if (v.episodeEnded && s_.vms != nullptr) s_.vms->endDryRunFreezes();
   if (v.episodeEnded && episodeActs_ > 0) {
     Line l("cpu_recovered");
@@ -138,7 +145,17 @@ void CpuLadder::onTimer(TimePoint now) {
     s_.journal->write(l, Priority::Info, now);
     episodeActs_ = 0;
   }
-  if (v.actDue) act(*smp, now);
+  if (v.actDue) {
+    // The table's latest pass must be recent enough to tell who used the CPU over the
+    // window; else the action waits for the next pass (a fraction of a second).
+    TimePoint last = s_.table->lastPassCompleted();
+    if (s_.table->hasCompletedPass() && now - last < kFreshEnough && baseValid_ && last > baseAt_) {
+      act(*smp, now);
+    } else {
+      actPending_ = true;
+      pendingSample_ = *smp;
+    }
+  }
 
   // Thaw what has cooled down.
   if (s_.vms != nullptr) {

@@ -4,9 +4,10 @@
 // no VM to freeze, kills the process tree creating the load (step 2).
 //
 // Who uses the CPU is measured over the overload window from the candidate table's
-// own passes, which the loop does in chunks: the ladder asks for a fresh table when
-// an overload begins (the baseline) and keeps it fresh while the episode lasts, so no
-// full /proc pass ever runs at once on the loop.
+// own passes, which the loop does in chunks: the ladder asks for a pass when an
+// overload begins (the baseline) and another when the action is due (the action waits
+// for it, a fraction of a second), so no full /proc pass ever runs at once on the loop
+// and none runs in between, however long the host stays busy.
 #pragma once
 
 #include <array>
@@ -61,6 +62,8 @@ class CpuLadder final : public Ladder {
   TimePoint baseAt_;
   bool baseValid_ = false;
   bool wantBaseline_ = false;  // a table pass is asked for; it becomes the baseline
+  bool actPending_ = false;    // the action is due and waits for a fresh pass
+  CpuSample pendingSample_;
   policy::CpuScratch scratch_;
   double ticksPerSecond_ = 100;
   int episodeActs_ = 0;

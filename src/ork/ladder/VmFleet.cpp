@@ -108,21 +108,20 @@ TimePoint VmFleet::nextDue() const {
   TimePoint due{Nanos::max()};
   for (const act::Lane* l : {control_.get(), save_.get()})
     if (l != nullptr && l->outstanding() > 0) due = std::min(due, l->nextDeadline());
-  bool upkeep = !vms_.empty() || control_ || save_;
   for (const auto& vm : vms_) {
-    if (vm.freeze == VmState::Freeze::Freezing || vm.thawing) return TimePoint{vm.lastRequestAt.sinceOrigin} + kFreezePoll;
-    if (vm.thawNow) return TimePoint{};
+    if (vm.freeze == VmState::Freeze::Freezing || vm.thawing) due = std::min(due, vm.lastRequestAt + kFreezePoll);
+    if (vm.thawNow) due = std::min(due, vm.frozenAt);
   }
-  if (upkeep) due = std::min(due, (listReq_ == 0 ? std::max(listDueAt_, libvirtRetryAt_) : due));
-  if (upkeep) {
-    // The lanes' idle stop and the libvirt retry are judged at least every kUpkeep.
-    TimePoint last = std::max(lastVmSeenAt_, listDueAt_);
-    due = std::min(due, last + kUpkeep);
-  }
+  // libvirt's upkeep (the domain list, reconnection, the lanes' idle stop): a list due
+  // now (a new VM) at once, the rest at most every kUpkeep.
+  const bool wantLibvirt = s_.cfg->flag(Key::VmLibvirt) && !vms_.empty() && libvirt_ != LibvirtState::Missing && !stopping_;
+  if (wantLibvirt && listReq_ == 0) due = std::min(due, std::max(listDueAt_, libvirtRetryAt_));
+  if (!vms_.empty() || control_ || save_) due = std::min(due, upkeepAt_);
   return due;
 }
 
 void VmFleet::onTimer(TimePoint now) {
+  if (now >= upkeepAt_) upkeepAt_ = now + kUpkeep;
   for (auto* l : {control_.get(), save_.get()}) {
     if (l == nullptr || l->outstanding() == 0 || now < l->nextDeadline()) continue;
     l->checkDeadlines(now, [&](act::VmReply&& r) { deliver(std::move(r), now); });

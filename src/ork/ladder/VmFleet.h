@@ -185,6 +185,7 @@ class VmFleet final : public Part {
   TimePoint libvirtRetryAt_;
   Nanos libvirtBackoff_{0};
   TimePoint lastVmSeenAt_;
+  TimePoint upkeepAt_;
   bool stopping_ = false;
   bool stateErrorLogged_ = false;
 

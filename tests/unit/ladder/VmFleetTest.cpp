@@ -43,6 +43,27 @@ TEST_F(VmFleetTest, FindsVmsAndConnects) {
   EXPECT_NE(rig.fleet->domainOf(vm(300)), nullptr);
 }
 
+// With VMs and nothing to do, the fleet wakes the loop about once a second, not on
+// every turn (a past nextDue() would make the loop spin).
+TEST_F(VmFleetTest, IdleFleetDoesNotSpinTheLoop) {
+  upWithBoth();
+  for (int i = 0; i < 30; ++i) {
+    rig.clock.advance(Millis{100});
+    rig.turn();
+    EXPECT_GT(rig.fleet->nextDue(), rig.clock.now()) << "turn " << i;
+  }
+  Rig lonely;
+  lonely.helperMissing = true;
+  lonely.vm(300, "alpha", kUuidA, 50000);
+  lonely.start(false, false);
+  for (int i = 0; i < 30; ++i) {
+    lonely.clock.advance(Millis{100});
+    lonely.turn();
+    EXPECT_GT(lonely.fleet->nextDue(), lonely.clock.now()) << "turn " << i;
+  }
+  EXPECT_EQ(lonely.fleet->libvirt(), LibvirtState::Missing);
+}
+
 TEST_F(VmFleetTest, ListFailureBacksOffAndSaysSoOnce) {
   const auto* l = rig.control->last(act::VmOp::List);
   rig.control->answer(l->id, false, act::kVmNoConnection, "Failed to connect socket");
