@@ -366,6 +366,7 @@ void VmFleet::onSaveReply(VmState& vm, const act::VmReply& r, TimePoint now) {
 // ---- freezing -----------------------------------------------------------------------
 
 bool VmFleet::freeze(VmState& vm, Reason why, TimePoint now) {
+  vm.freezeWhy = why;
   if (s_.options->dryRun) {
     Line l("freeze");
     fields(l, vm);
@@ -392,7 +393,7 @@ bool VmFleet::freezeByCgroup(VmState& vm, TimePoint now, const act::VmReply* lib
   auto fail = [&](const char* method, const Error& e) {
     Line l("freeze");
     fields(l, vm);
-    l.num("cpu_pct", static_cast<std::int64_t>(vm.cpus * 100)).word("reason", toString(Reason::CpuOverload));
+    l.num("cpu_pct", static_cast<std::int64_t>(vm.cpus * 100)).word("reason", toString(vm.freezeWhy));
     if (libvirtFailure) l.str("libvirt_error", libvirtFailure->message);
     l.word("method", method).word("result", "failed").str("error", e.what);
     s_.journal->write(l, Priority::Warning, now);
@@ -435,7 +436,7 @@ void VmFleet::pollCgroup(VmState& vm, TimePoint now) {
     Line l("freeze");
     fields(l, vm);
     l.num("cpu_pct", static_cast<std::int64_t>(vm.cpus * 100))
-        .word("reason", toString(Reason::CpuOverload))
+        .word("reason", toString(vm.freezeWhy))
         .word("method", method)
         .str("cgroup", vm.freezer.dir);
     if (!vm.libvirtError.empty()) l.str("libvirt_error", vm.libvirtError);
@@ -495,7 +496,7 @@ void VmFleet::onFreezeReply(VmState& vm, const act::VmReply& r, TimePoint now) {
   }
   Line l("freeze");
   fields(l, vm);
-  l.num("cpu_pct", static_cast<std::int64_t>(vm.cpus * 100)).word("reason", toString(Reason::CpuOverload))
+  l.num("cpu_pct", static_cast<std::int64_t>(vm.cpus * 100)).word("reason", toString(vm.freezeWhy))
       .word("method", "libvirt");
   if (!r.ok) {
     // No answer (deadline, helper died): libvirt may have paused it or may yet. Treat

@@ -71,6 +71,7 @@ struct VmState {
   std::uint64_t freezeReq = 0;
   std::uint64_t thawReq = 0;
   bool thawing = false;        // cgroup thaw requested, not confirmed yet
+  Reason freezeWhy = Reason::CpuOverload;  // which ladder froze it, for its lines
   Reason thawWhy = Reason::CooledDown;
   TimePoint opStartedAt;       // the cgroup request in flight
   TimePoint lastRequestAt;     // ... last (re)written
