@@ -584,15 +584,23 @@ void VmFleet::thawBeforeKill(int pid, TimePoint now) {
   for (auto& vm : vms_) {
     if (vm.pid != pid || !vm.cgroupFrozen()) continue;
     // v2: a frozen task dies of SIGKILL all the same; v1: not until thawed. Either way
-    // the cgroup is given back its CPU: the request is enough, the kill goes on.
-    (void)sys::requestThaw(vm.freezer);
+    // the cgroup is given back its CPU: the request is enough, the kill goes on. A thaw
+    // that fails is not forgotten: the VM stays frozen as ORK knows it (and in the
+    // state file), and the cool-down's thaw tries again if it survives.
+    auto r = sys::requestThaw(vm.freezer);
     Line l("thaw");
     fields(l, vm);
     l.word("method", methodOf(vm.freeze)).word("reason", toString(Reason::MemoryBelowHard))
-        .num("frozen_s", secs(now - vm.frozenAt)).word("result", "requested");
-    s_.journal->write(l, Priority::Notice, now);
-    vm.thawing = false;
-    thawed(vm);
+        .num("frozen_s", secs(now - vm.frozenAt)).word("result", r ? "requested" : "failed");
+    if (!r) {
+      l.str("error", r.error().what);
+      thawFailed(vm, now, l);
+    }
+    s_.journal->write(l, r ? Priority::Notice : Priority::Error, now);
+    if (r) {
+      vm.thawing = false;
+      thawed(vm);
+    }
   }
 }
 

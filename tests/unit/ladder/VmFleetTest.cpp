@@ -248,6 +248,30 @@ TEST_F(VmFleetTest, AutoThawOffKeepsWhatAnEarlierRunFroze) {
   EXPECT_TRUE(rig.lines("thaw").empty());
 }
 
+// Before the memory killer takes a cgroup-frozen VM its thaw is requested; a thaw that
+// fails is not forgotten (the VM stays frozen as ORK knows it, and on record).
+TEST_F(VmFleetTest, ThawBeforeKillNeverForgetsAFreeze) {
+  rig.helperMissing = true;
+  for (int pid : {300, 400}) ASSERT_TRUE(rig.fleet->freeze(vm(pid), Reason::CpuOverload, rig.clock.now()));
+  rig.kernelFreezes("alpha", true);
+  rig.kernelFreezes("beta", true);
+  rig.clock.advance(Millis{5});
+  rig.turn();
+  ASSERT_EQ(vm(300).freeze, VmState::Freeze::CgroupV2);
+  ASSERT_EQ(vm(400).freeze, VmState::Freeze::CgroupV2);
+  rig.fleet->thawBeforeKill(300, rig.clock.now());
+  EXPECT_EQ(vm(300).freeze, VmState::Freeze::None);
+  EXPECT_EQ(rig.freezeRequest("alpha"), "0");
+  EXPECT_NE(rig.lines("thaw").back().find("result=requested"), std::string::npos);
+  rig.tree.remove("cg2/machine/beta/cgroup.freeze");
+  rig.fleet->thawBeforeKill(400, rig.clock.now());
+  EXPECT_EQ(vm(400).freeze, VmState::Freeze::CgroupV2);
+  EXPECT_NE(rig.lines("thaw").back().find("result=failed"), std::string::npos) << rig.log();
+  std::string state = Rig::read(rig.stateDir + "/frozen-vms");
+  EXPECT_NE(state.find("cgroup_v2 400 "), std::string::npos) << state;
+  EXPECT_EQ(state.find(" 300 "), std::string::npos) << state;
+}
+
 TEST_F(VmFleetTest, DryRunFreezesNothingAndWritesNoState) {
   Rig dry(/*dryRun=*/true);
   dry.vm(300, "alpha", kUuidA, 50000);
