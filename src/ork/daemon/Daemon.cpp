@@ -321,8 +321,7 @@ int Daemon::run() {
       if (part >= 1 && part <= s.parts.size()) s.parts[part - 1]->onReady(tag & kPartMask, now);
     }
     // The memory ladder first: its sample is the one that must never wait.
-    for (auto* p : {static_cast<ladder::Part*>(s.memory)})
-      if (s.clock.now() >= p->nextDue()) p->onTimer(s.clock.now());
+    if (s.clock.now() >= s.memory->nextDue()) s.memory->onTimer(s.clock.now());
     for (auto* p : s.parts)
       if (p != s.memory && s.clock.now() >= p->nextDue()) p->onTimer(s.clock.now());
     if (refreshDue) s.stepTable(s.clock.now());

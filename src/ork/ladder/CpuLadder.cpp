@@ -8,6 +8,7 @@
 #include "ork/config/Config.h"
 #include "ork/core/Clock.h"
 #include "ork/journal/Journal.h"
+#include "ork/ladder/Common.h"
 #include "ork/sense/ProcessTable.h"
 
 namespace ork::ladder {
@@ -23,10 +24,6 @@ constexpr Nanos kSampleEvery = Seconds{1};
 // A pass this recent tells who used the CPU over the window well enough.
 constexpr Nanos kFreshEnough = Seconds{1};
 
-Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
-  return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
-}
-std::int64_t msBetween(TimePoint a, TimePoint b) { return std::chrono::duration_cast<Millis>(b - a).count(); }
 }  // namespace
 
 CpuLadder::CpuLadder(const Services& services, sense::CpuSensor sensor) : s_(services), sensor_(std::move(sensor)) {
@@ -270,8 +267,7 @@ void CpuLadder::kill(TimePoint now) {
       .flag("dry_run", s_.options->dryRun)
       .word("result", toString(outcome.outcome));
   if (outcome.err != 0) l.num("errno", outcome.err);
-  if (root.identity) l.str("cmd", std::string_view(root.identity->cmdline).substr(0, 200));
-  if (root.identity && !root.identity->cgroup.empty()) l.str("cgroup", root.identity->cgroup);
+  commandFields(l, root);
   s_.journal->write(l, Priority::Warning, after);
 }
 

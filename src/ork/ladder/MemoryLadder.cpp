@@ -7,6 +7,7 @@
 #include "ork/config/Config.h"
 #include "ork/core/Clock.h"
 #include "ork/journal/Journal.h"
+#include "ork/ladder/Common.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Files.h"
@@ -32,10 +33,6 @@ constexpr Nanos kSaveSettle = Seconds{2};
 constexpr Nanos kSpaceFresh = Seconds{2};
 constexpr Nanos kProbeDeadline = Seconds{5};
 
-Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
-  return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
-}
-std::int64_t msBetween(TimePoint a, TimePoint b) { return std::chrono::duration_cast<Millis>(b - a).count(); }
 }  // namespace
 
 MemoryLadder::MemoryLadder(const Services& services, sense::MemorySensor sensor)
@@ -432,8 +429,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   // A death ORK cannot watch is waited for until the deadline only.
   if (unwatched > 0) l.num("unwatched", unwatched);
   l.kib("avail_kib", sample.available).kib("need_kib", v.need);
-  if (root.identity) l.str("cmd", std::string_view(root.identity->cmdline).substr(0, 200));
-  if (root.identity && !root.identity->cgroup.empty()) l.str("cgroup", root.identity->cgroup);
+  commandFields(l, root);
   s_.journal->write(l, Priority::Warning, after);
 }
 

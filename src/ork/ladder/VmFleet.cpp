@@ -6,6 +6,7 @@
 #include "ork/config/Config.h"
 #include "ork/core/Clock.h"
 #include "ork/journal/Journal.h"
+#include "ork/ladder/Common.h"
 #include "ork/parse/FrozenState.h"
 #include "ork/parse/ParseUtil.h"
 #include "ork/sense/ProcessTable.h"
@@ -36,7 +37,6 @@ constexpr Nanos kFreezeRewrite = Millis{100};
 constexpr int kVirErrOperationInvalid = 55;
 constexpr const char* kStateFile = "frozen-vms";
 
-std::int64_t msBetween(TimePoint a, TimePoint b) { return std::chrono::duration_cast<Millis>(b - a).count(); }
 std::int64_t secs(Nanos d) { return std::chrono::duration_cast<Seconds>(d).count(); }
 
 const char* methodOf(VmState::Freeze f) {
