@@ -50,7 +50,8 @@ Options:
                     it may be hibernated, frozen or killed (the CPU is still sensed
                     host-wide)
   --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
-  --proc DIR        read processes and memory from DIR instead of /proc
+  --proc DIR        read processes and memory from DIR instead of /proc (only
+                    with --dry-run: the PIDs in DIR are not this host's processes)
   --passwd FILE     user names from FILE instead of /etc/passwd
   --quiet           do not mirror journal lines on stderr
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
@@ -138,10 +139,14 @@ int missingValue(std::string_view option, const char* help) {
 int runDaemon(Args& args) {
   daemon::Options opts;
   Scope scope;
+  bool procGiven = false;
   while (args.more()) {
     std::string_view a = args.next();
     Taken t = takeScopeOption(a, args, scope);
-    if (t == Taken::Yes) continue;
+    if (t == Taken::Yes) {
+      procGiven = procGiven || a == "--proc";
+      continue;
+    }
     if (t == Taken::MissingValue) return missingValue(a, kDaemonHelp);
     if (isHelp(a)) {
       std::fputs(kDaemonHelp, stdout);
@@ -160,6 +165,12 @@ int runDaemon(Args& args) {
       return usage(m.c_str(), kDaemonHelp);
     }
   }
+  // A fixture tree's PIDs and start times can match real processes: armed, ORK would
+  // open pidfds on this host's PIDs and kill them.
+  if (procGiven && !opts.dryRun)
+    return usage("--proc needs --dry-run: the processes in DIR are not this host's, and "
+                 "their PIDs could name real processes that ORK would kill",
+                 kDaemonHelp);
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
