@@ -5,6 +5,8 @@
 // pass (exec'd a vital service, or set oom_score_adj -1000 on itself). Every process
 // here is a child of the test, killed by its PID.
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -322,6 +324,76 @@ TEST_F(RecheckTest, MemberThatSetsAdjMinAfterThePassIsNotSignalled) {
       EXPECT_TRUE(s.alive());
     }
     s.stop();
+  }
+}
+
+// The same fault where no process can get -1000 (no CAP_SYS_RESOURCE, as on the shared
+// lab machines): a child of the test, in a mount namespace of its own, runs the table's
+// pass, then bind-mounts "-1000" over the member's /proc/PID/oom_score_adj, which is
+// all the table and the Killer can see of a process that set -1000 on itself. The child
+// reports by its exit code; the root and the member are the test's own children.
+TEST_F(RecheckTest, MemberShownAdjMinAfterThePassIsNotSignalled) {
+  ORK_REQUIRE(::geteuid() == 0, "needs root (a mount namespace and a bind mount)");
+  for (bool legacy : {false, true}) {
+    SCOPED_TRACE(legacy ? "StartTimeOf constructor" : "Recheck constructor");
+    pid_t root = newSleeper();
+    pid_t member = newSleeper();
+    const std::string adjFile = dir_ + "/adj";
+    writeFile(adjFile, "-1000\n");
+    pid_t checker = ::fork();
+    if (checker == 0) {
+      // Exit codes: 0 as expected; 10+ a step that failed.
+      if (::unshare(CLONE_NEWNS) != 0) ::_exit(10);
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(11);
+      sense::ProcessTable::Options o;
+      auto t = sense::ProcessTable::open(o);
+      if (!t) ::_exit(12);
+      if (!t->refreshAll(TimePoint{Seconds{1}})) ::_exit(13);
+      const ProcessInfo* r = nullptr;
+      const ProcessInfo* m = nullptr;
+      for (const auto& e : t->entries()) {
+        if (e.pid == root) r = &e;
+        if (e.pid == member) m = &e;
+      }
+      if (r == nullptr || m == nullptr || m->oomScoreAdj != 0 || m->adjMinSeen) ::_exit(14);
+      const std::string target = "/proc/" + std::to_string(member) + "/oom_score_adj";
+      if (::mount(adjFile.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(15);
+      std::unique_ptr<act::Killer> killer;
+      if (legacy) {
+        killer = std::make_unique<act::Killer>(
+            [](void* ctx, int pid) { return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid); },
+            &*t);
+      } else {
+        killer = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, &*t);
+      }
+      sys::MonotonicClock clock;
+      const ProcessInfo* members[] = {r, m};
+      auto out = killer->kill(members, false, clock);
+      if (out.outcome != Outcome::Ok || out.signalled != 1 || out.spared != 1) ::_exit(16);
+      if (!legacy) {
+        // It gives -1000 up again: the table keeps it protected.
+        if (!m->adjMinSeen) ::_exit(17);
+        if (::umount2(target.c_str(), MNT_DETACH) != 0) ::_exit(18);
+        if (!t->refreshAll(TimePoint{Seconds{2}})) ::_exit(19);
+        for (const auto& e : t->entries())
+          if (e.pid == member) m = &e;
+        if (!m->adjMinSeen) ::_exit(20);
+        const ProcessInfo* alone[] = {m};
+        if (killer->kill(alone, false, clock).outcome != Outcome::Protected) ::_exit(21);
+      }
+      ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(checker, &status, 0), checker);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "checker failed at step " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    ASSERT_EQ(::waitpid(root, &status, 0), root);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the root was not killed";
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(::waitpid(member, nullptr, WNOHANG), 0) << "the member shown -1000 was killed";
+    ::kill(member, SIGKILL);
+    ::waitpid(member, nullptr, 0);
+    sleepers_.clear();
   }
 }
 
