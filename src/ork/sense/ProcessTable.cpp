@@ -330,6 +330,21 @@ Result<bool> ProcessTable::step(TimePoint now) {
     if (readOne(pid, previous, now, e)) next_.push_back(std::move(e));
   }
   if (cursor_ < pids_.size()) return false;
+  // Protection learnt since this pass copied an entry (reread() and recheck() write to
+  // the previous pass's entries) must not be lost: it is sticky. Both are sorted by
+  // PID: one linear merge.
+  for (std::size_t i = 0, j = 0; i < current_.size() && j < next_.size();) {
+    if (current_[i].pid < next_[j].pid) {
+      ++i;
+    } else if (next_[j].pid < current_[i].pid) {
+      ++j;
+    } else {
+      if (current_[i].adjMinSeen && current_[i].startTimeTicks == next_[j].startTimeTicks)
+        next_[j].adjMinSeen = true;
+      ++i;
+      ++j;
+    }
+  }
   std::swap(current_, next_);
   next_.clear();
   inPass_ = false;

@@ -790,6 +790,32 @@ TEST_F(ProcessTableTest, RecheckSeesAdjSetAfterThePassAndKeepsIt) {
   EXPECT_TRUE(find(t, 100)->adjMinSeen);
 }
 
+// The kill path learns of -1000 while a chunked pass is under way and has already
+// copied the entry: the completed pass keeps the protection.
+TEST_F(ProcessTableTest, ProtectionLearntDuringAPassIsKept) {
+  add({.pid = 300, .comm = "worker", .rssPages = 100, .exe = "/usr/bin/worker"});
+  ProcessTable::Options o = options();
+  o.chunk = 2;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_TRUE(t.step(t0_ + Seconds{1}).ok());  // pids 1 and 2 copied
+  ASSERT_TRUE(t.step(t0_ + Seconds{1}).ok());  // 100 and 200: the pass is not over
+  ASSERT_TRUE(t.passInProgress());
+  Proc p = proc(100);
+  p.adj = -1000;
+  add(p);
+  ASSERT_TRUE(t.recheck(*find(t, 100))->isProtected);
+  p.adj = 0;
+  add(p);
+  bool done = false;
+  while (!done) {
+    auto r = t.step(t0_ + Seconds{1});
+    ASSERT_TRUE(r.ok());
+    done = *r;
+  }
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);
+}
+
 TEST_F(ProcessTableTest, RecheckSeesAnExecIntoAVitalService) {
   ProcessTable t = open(options());
   ASSERT_TRUE(t.refreshAll(t0_).ok());
