@@ -1,7 +1,6 @@
 #include "ork/sense/ProcessTable.h"
 
 #include <fnmatch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include "ork/parse/Parsers.h"
 #include "ork/sys/Files.h"
 #include "ork/sys/ProcDir.h"
+#include "ork/sys/Sysconf.h"
 
 namespace ork::sense {
 
@@ -99,16 +99,14 @@ Result<ProcessTable> ProcessTable::open(Options options) {
   ProcessTable t;
   t.options_ = std::move(options);
   t.procFd_ = std::move(*fd);
-  long hz = ::sysconf(_SC_CLK_TCK);
-  t.ticksPerSecond_ = hz > 0 ? hz : 100;
+  t.ticksPerSecond_ = sys::clockTicksPerSecond();
   char text[32];
   auto pm = sys::readFileAt(t.procFd_.get(), "sys/kernel/pid_max", text, sizeof text - 1);
   if (pm && !pm->empty()) {
     int v = std::atoi(std::string(*pm).c_str());
     if (v > 0) t.pidMax_ = v;
   }
-  long page = ::sysconf(_SC_PAGESIZE);
-  t.pageSize_ = page > 0 ? page : 4096;
+  t.pageSize_ = sys::pageSize();
   return t;
 }
 
