@@ -297,7 +297,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   }
   if (readAdj && !out.kernelThread) {
     std::snprintf(path, sizeof path, "%d/oom_score_adj", pid);
-    auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
     if (adj) {
       auto v = parse::parseOomScoreAdj(*adj);
       if (v) out.oomScoreAdj = *v;
@@ -438,7 +438,7 @@ Result<ProcessCheck> ProcessTable::recheck(const ProcessInfo& member) {
   if (st->startTimeTicks != member.startTimeTicks) return c;  // another process now
 
   std::snprintf(path, sizeof path, "%d/oom_score_adj", member.pid);
-  auto adjText = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto adjText = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
   if (!adjText) return adjText.error();
   auto adj = parse::parseOomScoreAdj(*adjText);
   c.oomScoreAdj = adj ? *adj : member.oomScoreAdj;
@@ -496,7 +496,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
     entry.swap = ps->vmSwap;
   }
   std::snprintf(path, sizeof path, "%d/oom_score_adj", entry.pid);
-  auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
   if (!adj) return false;
   auto v = parse::parseOomScoreAdj(*adj);
   if (v) entry.oomScoreAdj = *v;
