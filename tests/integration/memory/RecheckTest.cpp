@@ -13,6 +13,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -267,82 +268,49 @@ bool canSetAdjMin() {
 
 // A worker of the chosen tree sets -1000 on itself after the table's pass (the
 // reproduced fault): it is not signalled, with either way of wiring the Killer (the
-// table's re-check, and the older start-time thunk the daemon still passes), and the
-// table keeps it protected after it gives the -1000 up.
+// table's re-check, and the older start-time thunk), and the table keeps it protected
+// after it gives the -1000 up. Where no process can get -1000 (root without
+// CAP_SYS_RESOURCE, as on the shared lab machines) the value is shown instead: the
+// checker bind-mounts "-1000" over the member's /proc/PID/oom_score_adj in a mount
+// namespace of its own, which is all the table and the Killer can see of it. The
+// checker is a child of the test (its own mount namespace) and reports by exit code;
+// the root and the member are the test's own children.
 TEST_F(RecheckTest, MemberThatSetsAdjMinAfterThePassIsNotSignalled) {
-  if (!canSetAdjMin()) {
-    GTEST_SKIP() << "this host's root cannot set oom_score_adj -1000 (no CAP_SYS_RESOURCE); "
-                    "the same re-check is tested here on a member that became vital, and "
-                    "on fixture trees in test_unit_sense";
-  }
-  for (bool legacy : {false, true}) {
-    SCOPED_TRACE(legacy ? "StartTimeOf constructor" : "Recheck constructor");
-    pid_t root = newSleeper();
-    Staged& s = stage("/bin/sh",
-                      "read x; echo -1000 > /proc/self/oom_score_adj; read y; "
-                      "echo 0 > /proc/self/oom_score_adj; exec /bin/sleep 60",
-                      "sh");
-    openTable();
-    const ProcessInfo* r = entry(root);
-    const ProcessInfo* m = entry(s.pid);
-    ASSERT_NE(r, nullptr);
-    ASSERT_NE(m, nullptr);
-    ASSERT_EQ(m->oomScoreAdj, 0);
-    s.release();
-    const std::string adjPath = "/proc/" + std::to_string(s.pid) + "/oom_score_adj";
-    for (int i = 0; i < 500 && readFile(adjPath) != "-1000\n"; ++i) std::this_thread::sleep_for(10ms);
-    ASSERT_EQ(readFile(adjPath), "-1000\n");
-
-    std::unique_ptr<act::Killer> killer;
-    if (legacy) {
-      killer = std::make_unique<act::Killer>(
-          [](void* ctx, int pid) { return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid); },
-          table_.get());
-    } else {
-      killer = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, table_.get());
-    }
-    const ProcessInfo* members[] = {r, m};
-    auto out = killer->kill(members, false, clock_);
-    EXPECT_EQ(out.outcome, Outcome::Ok);
-    EXPECT_EQ(out.signalled, 1);
-    EXPECT_EQ(out.spared, 1);
-    ASSERT_EQ(::waitpid(root, nullptr, 0), root);
-    sleepers_.clear();
-    std::this_thread::sleep_for(100ms);
-    EXPECT_TRUE(s.alive()) << "a member with oom_score_adj -1000 was killed";
-
-    if (!legacy) {
-      // It gives the protection up (and execs): the table still keeps it protected.
-      EXPECT_TRUE(entry(s.pid)->adjMinSeen);
-      s.release();
-      ASSERT_TRUE(waitComm(s.pid, "sleep"));
-      refresh();
-      EXPECT_EQ(entry(s.pid)->oomScoreAdj, 0);
-      EXPECT_TRUE(entry(s.pid)->adjMinSeen);
-      const ProcessInfo* alone[] = {entry(s.pid)};
-      EXPECT_EQ(killer->kill(alone, false, clock_).outcome, Outcome::Protected);
-      EXPECT_TRUE(s.alive());
-    }
-    s.stop();
-  }
-}
-
-// The same fault where no process can get -1000 (no CAP_SYS_RESOURCE, as on the shared
-// lab machines): a child of the test, in a mount namespace of its own, runs the table's
-// pass, then bind-mounts "-1000" over the member's /proc/PID/oom_score_adj, which is
-// all the table and the Killer can see of a process that set -1000 on itself. The child
-// reports by its exit code; the root and the member are the test's own children.
-TEST_F(RecheckTest, MemberShownAdjMinAfterThePassIsNotSignalled) {
   ORK_REQUIRE(::geteuid() == 0, "needs root (a mount namespace and a bind mount)");
+  const bool real = canSetAdjMin();
+  RecordProperty("adj_min", real ? "set by the member" : "shown by a bind mount");
   for (bool legacy : {false, true}) {
     SCOPED_TRACE(legacy ? "StartTimeOf constructor" : "Recheck constructor");
+    int go[2], ack[2];
+    ASSERT_EQ(::pipe(go), 0);
+    ASSERT_EQ(::pipe(ack), 0);
     pid_t root = newSleeper();
-    pid_t member = newSleeper();
+    // The member: at each byte on `go`, sets its oom_score_adj to the next value (when
+    // the host allows it), then acknowledges.
+    pid_t member = ::fork();
+    if (member == 0) {
+      for (const char* v : {"-1000", "0"}) {
+        char c;
+        if (::read(go[0], &c, 1) != 1) ::_exit(1);
+        if (real) {
+          int fd = ::open("/proc/self/oom_score_adj", O_WRONLY);
+          if (fd < 0 || ::write(fd, v, std::strlen(v)) < 0) ::_exit(2);
+          ::close(fd);
+        }
+        if (::write(ack[1], "k", 1) != 1) ::_exit(3);
+      }
+      for (;;) ::pause();
+    }
+    sleepers_.push_back(member);
     const std::string adjFile = dir_ + "/adj";
     writeFile(adjFile, "-1000\n");
     pid_t checker = ::fork();
     if (checker == 0) {
-      // Exit codes: 0 as expected; 10+ a step that failed.
+      // Exit codes: 0 as expected; 10+ the step that failed.
+      auto step = [&](char c) {
+        char k;
+        return ::write(go[1], &c, 1) == 1 && ::read(ack[0], &k, 1) == 1;
+      };
       if (::unshare(CLONE_NEWNS) != 0) ::_exit(10);
       if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(11);
       sense::ProcessTable::Options o;
@@ -356,8 +324,10 @@ TEST_F(RecheckTest, MemberShownAdjMinAfterThePassIsNotSignalled) {
         if (e.pid == member) m = &e;
       }
       if (r == nullptr || m == nullptr || m->oomScoreAdj != 0 || m->adjMinSeen) ::_exit(14);
+      // After the pass: -1000.
+      if (!step('1')) ::_exit(15);
       const std::string target = "/proc/" + std::to_string(member) + "/oom_score_adj";
-      if (::mount(adjFile.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(15);
+      if (!real && ::mount(adjFile.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(16);
       std::unique_ptr<act::Killer> killer;
       if (legacy) {
         killer = std::make_unique<act::Killer>(
@@ -369,28 +339,31 @@ TEST_F(RecheckTest, MemberShownAdjMinAfterThePassIsNotSignalled) {
       sys::MonotonicClock clock;
       const ProcessInfo* members[] = {r, m};
       auto out = killer->kill(members, false, clock);
-      if (out.outcome != Outcome::Ok || out.signalled != 1 || out.spared != 1) ::_exit(16);
+      if (out.outcome != Outcome::Ok || out.signalled != 1 || out.spared != 1) ::_exit(17);
       if (!legacy) {
         // It gives -1000 up again: the table keeps it protected.
-        if (!m->adjMinSeen) ::_exit(17);
-        if (::umount2(target.c_str(), MNT_DETACH) != 0) ::_exit(18);
-        if (!t->refreshAll(TimePoint{Seconds{2}})) ::_exit(19);
+        if (!m->adjMinSeen) ::_exit(18);
+        if (!step('0')) ::_exit(19);
+        if (!real && ::umount2(target.c_str(), MNT_DETACH) != 0) ::_exit(20);
+        if (!t->refreshAll(TimePoint{Seconds{2}})) ::_exit(21);
         for (const auto& e : t->entries())
           if (e.pid == member) m = &e;
-        if (!m->adjMinSeen) ::_exit(20);
+        if (!m->adjMinSeen) ::_exit(22);
         const ProcessInfo* alone[] = {m};
-        if (killer->kill(alone, false, clock).outcome != Outcome::Protected) ::_exit(21);
+        if (killer->kill(alone, false, clock).outcome != Outcome::Protected) ::_exit(23);
       }
       ::_exit(0);
     }
+    for (int fd : {go[0], go[1], ack[0], ack[1]}) ::close(fd);
     int status = 0;
     ASSERT_EQ(::waitpid(checker, &status, 0), checker);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "checker failed at step " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        << "checker failed at step " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1)
+        << (real ? " (the member set -1000)" : " (-1000 shown by a bind mount)");
     ASSERT_EQ(::waitpid(root, &status, 0), root);
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the root was not killed";
     std::this_thread::sleep_for(100ms);
-    EXPECT_EQ(::waitpid(member, nullptr, WNOHANG), 0) << "the member shown -1000 was killed";
+    EXPECT_EQ(::waitpid(member, nullptr, WNOHANG), 0) << "the member with -1000 was killed";
     ::kill(member, SIGKILL);
     ::waitpid(member, nullptr, 0);
     sleepers_.clear();
