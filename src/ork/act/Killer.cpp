@@ -26,8 +26,8 @@ Result<ProcessCheck> Killer::check(const ProcessInfo& m) const {
   auto adj = parse::parseOomScoreAdj(*text);
   if (adj) c.oomScoreAdj = *adj;
   // An unreadable value is taken as protection: not knowing is no licence to kill.
-  c.isProtected = !adj || *adj <= -1000 || m.oomScoreAdj <= -1000 || m.adjMinSeen ||
-                  m.pid == 1 || m.kernelThread || (m.identity != nullptr && m.identity->vital);
+  c.isProtected = !adj || *adj <= -1000 || m.oomScoreAdj <= -1000 || m.adjMinSeen || m.pid == 1 ||
+                  m.kernelThread || (m.identity != nullptr && m.identity->vital);
   return c;
 }
 

@@ -132,7 +132,7 @@ Result<MemInfo> parseMeminfo(std::string_view text) {
 // ---- /proc/PID/stat ------------------------------------------------------------
 
 Result<ProcStat> parseProcStat(std::string_view text) {
-  constexpr int kLastField = 24;  // rss, the last field we need
+  constexpr int kLastField = 24;        // rss, the last field we need
   constexpr int kLastLayoutField = 51;  // env_end: the layout fields are optional
   ProcStat st;
 

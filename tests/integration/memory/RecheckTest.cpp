@@ -4,13 +4,12 @@
 // wired to ProcessTable::recheckThunk signals no member that became protected after the
 // pass (exec'd a vital service, or set oom_score_adj -1000 on itself). Every process
 // here is a child of the test, killed by its PID.
-#include <signal.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstring>
@@ -327,11 +326,14 @@ TEST_F(RecheckTest, MemberThatSetsAdjMinAfterThePassIsNotSignalled) {
       // After the pass: -1000.
       if (!step('1')) ::_exit(15);
       const std::string target = "/proc/" + std::to_string(member) + "/oom_score_adj";
-      if (!real && ::mount(adjFile.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) ::_exit(16);
+      if (!real && ::mount(adjFile.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
+        ::_exit(16);
       std::unique_ptr<act::Killer> killer;
       if (legacy) {
         killer = std::make_unique<act::Killer>(
-            [](void* ctx, int pid) { return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid); },
+            [](void* ctx, int pid) {
+              return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
+            },
             &*t);
       } else {
         killer = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, &*t);

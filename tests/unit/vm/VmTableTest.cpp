@@ -88,14 +88,14 @@ class VmTableTest : public ::testing::Test {
   void add(const Proc& p) {
     const std::string d = "proc/" + std::to_string(p.pid);
     char stat[512];
-    std::snprintf(stat, sizeof stat,
-                  "%d (%s) S 1 %d %d 0 -1 %u 100 0 0 0 %llu %llu 0 0 20 0 1 0 %llu 123456789 "
-                  "%lld 18446744073709551615 1 1 %llu 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
-                  p.pid, p.comm.c_str(), p.pid, p.pid, p.flags,
-                  static_cast<unsigned long long>(p.utime),
-                  static_cast<unsigned long long>(p.stime),
-                  static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
-                  static_cast<long long>(p.rssPages), static_cast<unsigned long long>(p.startStack));
+    std::snprintf(
+        stat, sizeof stat,
+        "%d (%s) S 1 %d %d 0 -1 %u 100 0 0 0 %llu %llu 0 0 20 0 1 0 %llu 123456789 "
+        "%lld 18446744073709551615 1 1 %llu 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
+        p.pid, p.comm.c_str(), p.pid, p.pid, p.flags, static_cast<unsigned long long>(p.utime),
+        static_cast<unsigned long long>(p.stime),
+        static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
+        static_cast<long long>(p.rssPages), static_cast<unsigned long long>(p.startStack));
     tree_.write(d + "/stat", stat);
     std::string status = "Name:\t" + p.comm + "\nTgid:\t" + std::to_string(p.pid) +
                          "\nUid:\t64055\t64055\t64055\t64055\n";
