@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "common/BenchEnv.h"
@@ -149,17 +150,22 @@ void BM_Signal0_Pidfd(benchmark::State& state) {
 }
 BENCHMARK(BM_Signal0_Pidfd)->Unit(benchmark::kMicrosecond);
 
-// The real thing on a throwaway child: act::Killer::kill (pidfd_open, start-time check,
-// pidfd_send_signal(SIGKILL), process_mrelease). Spawning and reaping are not timed.
+// The real thing on a throwaway child: act::Killer::kill (pidfd_open, the re-check of
+// ProcessTable::recheck: stat and oom_score_adj, pidfd_send_signal(SIGKILL),
+// process_mrelease). Spawning and reaping are not timed.
 void BM_KillSIGKILL_Throwaway(benchmark::State& state) {
   sense::ProcessTable::Options o;
   auto table = sense::ProcessTable::open(o);
-  auto thunk = +[](void* ctx, int pid) -> Result<std::uint64_t> {
-    return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
-  };
-  act::Killer killer(thunk, &*table);
+  act::Killer killer(&sense::ProcessTable::recheckThunk, &*table);
   sys::MonotonicClock clock;
   bench::Throwaway child;
+  // The child is a fork: our comm. A victim as the table has it (a victim without its
+  // comm would look exec'd and have its identity read again at the re-check).
+  char comm[17] = {};
+  if (FILE* f = std::fopen("/proc/self/comm", "r")) {
+    if (std::fgets(comm, sizeof comm, f) != nullptr) comm[std::strcspn(comm, "\n")] = '\0';
+    std::fclose(f);
+  }
   int ok = 0, released = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -169,6 +175,7 @@ void BM_KillSIGKILL_Throwaway(benchmark::State& state) {
     }
     ProcessInfo victim;
     victim.pid = child.pid();
+    std::memcpy(victim.comm, comm, sizeof victim.comm);
     auto st = table->startTimeOf(child.pid());
     victim.startTimeTicks = st ? *st : 0;
     const ProcessInfo* members[1] = {&victim};

@@ -140,10 +140,6 @@ BENCHMARK(BM_Baseline_ReadFileAt_Stat)->Unit(benchmark::kMillisecond)->MinTime(3
 
 // --- the kill-time decision ------------------------------------------------------------
 
-Result<std::uint64_t> startTimeThunk(void* ctx, int pid) {
-  return static_cast<sense::ProcessTable*>(ctx)->startTimeOf(pid);
-}
-
 struct Decision {
   config::Config cfg;
   sys::MonotonicClock clock;
@@ -231,7 +227,7 @@ BENCHMARK(BM_KillDecision_NoSignal)->Unit(benchmark::kMicrosecond);
 // throwaway child (the chosen process is never signalled). Fork and reap not timed.
 void BM_KillDecision_SIGKILL(benchmark::State& state) {
   std::unique_ptr<Decision> d(Decision::make());
-  act::Killer killer(&startTimeThunk, &d->table);
+  act::Killer killer(&sense::ProcessTable::recheckThunk, &d->table);
   bench::Throwaway child;
   int ok = 0;
   for (auto _ : state) {

@@ -1,10 +1,35 @@
 #include "ork/act/Killer.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
+#include <cstdio>
+
+#include "ork/parse/Parsers.h"
+#include "ork/sys/Files.h"
 #include "ork/sys/Pidfd.h"
 
 namespace ork::act {
+
+Result<ProcessCheck> Killer::check(const ProcessInfo& m) const {
+  if (recheck_ != nullptr) return recheck_(ctx_, m);
+  auto start = startTimeOf_(ctx_, m.pid);
+  if (!start) return start.error();
+  ProcessCheck c;
+  c.startTimeTicks = *start;
+  c.oomScoreAdj = m.oomScoreAdj;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/oom_score_adj", m.pid);
+  char buf[32];
+  auto text = sys::readFileAt(AT_FDCWD, path, buf, sizeof buf);
+  if (!text) return text.error();
+  auto adj = parse::parseOomScoreAdj(*text);
+  if (adj) c.oomScoreAdj = *adj;
+  // An unreadable value is taken as protection: not knowing is no licence to kill.
+  c.isProtected = !adj || *adj <= -1000 || m.oomScoreAdj <= -1000 || m.adjMinSeen || m.pid == 1 ||
+                  m.kernelThread || (m.identity != nullptr && m.identity->vital);
+  return c;
+}
 
 Killer::KillOutcome Killer::kill(std::span<const ProcessInfo* const> members, bool dryRun,
                                  const Clock& clock) {
@@ -30,13 +55,23 @@ Killer::KillOutcome Killer::kill(std::span<const ProcessInfo* const> members, bo
       out.outcome = out.err == ESRCH ? Outcome::Vanished : Outcome::Failed;
       return out;
     }
-    // The pidfd now pins one process; make sure it is the one that was chosen.
-    auto start = startTimeOf_(ctx_, m.pid);
-    if (!start || *start != m.startTimeTicks) {
+    // The pidfd now pins one process; make sure it is the one that was chosen, and
+    // that it may still be killed: its oom_score_adj may have become -1000, or it may
+    // have exec'd a vital service, since the table looked.
+    auto c = check(m);
+    if (!c || c->startTimeTicks != m.startTimeTicks) {
       if (root) {
-        out.outcome = start ? Outcome::Changed : Outcome::Vanished;
+        out.outcome = c ? Outcome::Changed : Outcome::Vanished;
         return out;
       }
+      continue;
+    }
+    if (c->isProtected) {
+      if (root) {
+        out.outcome = Outcome::Protected;
+        return out;
+      }
+      ++out.spared;
       continue;
     }
     auto sent = sys::pidfdSendSignal(fd->get(), SIGKILL);

@@ -1,8 +1,11 @@
-// Kills a victim (one process, or a tree of them) without ever hitting a recycled PID:
-// pidfd_open, confirm the start time still matches what was chosen, pidfd_send_signal
-// SIGKILL, then process_mrelease so that the memory returns at once rather than when
-// the exit path gets to it. The pidfds are kept so the loop can wait for the deaths.
-// Nothing here allocates or forks.
+// Kills a victim (one process, or a tree of them) without ever hitting a recycled PID
+// nor a protected process: for each member, pidfd_open, then re-check it (same start
+// time as chosen? oom_score_adj -1000 now or before? a vital service?), then
+// pidfd_send_signal SIGKILL, then process_mrelease so that the memory returns at once
+// rather than when the exit path gets to it. A member found protected is not
+// signalled; a root found protected stops the kill before anything is signalled
+// (Outcome::Protected). The pidfds are kept so the loop can wait for the deaths.
+// Nothing here allocates or forks (the re-check may, see ProcessTable::recheck).
 #pragma once
 
 #include <array>
@@ -21,19 +24,31 @@ class Killer {
  public:
   static constexpr int kMaxMembers = 64;
 
-  // Returns the start time of a live PID (identity check), or an error if it is gone.
-  using StartTimeOf = Result<std::uint64_t> (*)(void* ctx, int pid);
+  // Re-reads a live member just before its signal: start time, oom_score_adj, and
+  // whether it is protected (sense::ProcessTable::recheckThunk, which knows the
+  // rules and keeps what it learns). An error means the process is gone.
+  using Recheck = Result<ProcessCheck> (*)(void* ctx, const ProcessInfo& member);
+  Killer(Recheck recheck, void* ctx) : recheck_(recheck), ctx_(ctx) {}
 
+  // Older form: returns the start time of a live PID, or an error if it is gone.
+  // With it the Killer re-reads /proc/PID/oom_score_adj itself and takes a member as
+  // protected when that is -1000, or when its entry says -1000 (now or before) or
+  // vital; it cannot see an exec since the table's last look. Prefer Recheck.
+  using StartTimeOf = Result<std::uint64_t> (*)(void* ctx, int pid);
   Killer(StartTimeOf startTimeOf, void* ctx) : startTimeOf_(startTimeOf), ctx_(ctx) {}
 
   struct KillOutcome : ActionOutcome {
     int signalled = 0;      // members that were sent SIGKILL
+    int spared = 0;         // members found protected at the re-check: not signalled
     bool released = false;  // process_mrelease succeeded on the root
     int releaseErr = 0;
   };
 
-  // members[0] is the root. In dry-run nothing is opened or sent. Victims still being
-  // waited for from an earlier kill are forgotten first.
+  // members[0] is the root. In dry-run nothing is opened, read or sent. Victims still
+  // being waited for from an earlier kill are forgotten first. Outcome: Ok (the root
+  // was signalled; members that changed, vanished or were found protected were
+  // skipped), Protected (the root is protected now: nothing signalled; the caller
+  // should choose again), Changed, Vanished, Failed (nothing signalled), DryRun.
   KillOutcome kill(std::span<const ProcessInfo* const> members, bool dryRun, const Clock& clock);
 
   // The pidfds of the victims not yet dead (valid entries only).
@@ -51,7 +66,10 @@ class Killer {
   void forget();
 
  private:
-  StartTimeOf startTimeOf_;
+  Result<ProcessCheck> check(const ProcessInfo& m) const;
+
+  Recheck recheck_ = nullptr;
+  StartTimeOf startTimeOf_ = nullptr;
   void* ctx_;
   std::array<sys::UniqueFd, kMaxMembers> fds_;
   int waiting_ = 0;

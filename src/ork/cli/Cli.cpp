@@ -54,7 +54,8 @@ Options:
   --state-dir DIR   where ORK keeps what must outlive it: the VMs it froze, resumed
                     by its next run if it dies (default /var/lib/ork; not written
                     in dry-run)
-  --proc DIR        read processes and memory from DIR instead of /proc
+  --proc DIR        read processes and memory from DIR instead of /proc (only
+                    with --dry-run: the PIDs in DIR are not this host's processes)
   --passwd FILE     user names from FILE instead of /etc/passwd
   --quiet           do not mirror journal lines on stderr (a mirror that cannot
                     be written, e.g. a pipe whose reader exited, is dropped and
@@ -153,10 +154,14 @@ int runDaemon(Args& args) {
     std::fprintf(stderr, "ork: cannot ignore SIGPIPE, ignoring: %s\n", r.error().what);
   daemon::Options opts;
   Scope scope;
+  bool procGiven = false;
   while (args.more()) {
     std::string_view a = args.next();
     Taken t = takeScopeOption(a, args, scope);
-    if (t == Taken::Yes) continue;
+    if (t == Taken::Yes) {
+      procGiven = procGiven || a == "--proc";
+      continue;
+    }
     if (t == Taken::MissingValue) return missingValue(a, kDaemonHelp);
     if (isHelp(a)) {
       std::fputs(kDaemonHelp, stdout);
@@ -179,6 +184,12 @@ int runDaemon(Args& args) {
       return usage(m.c_str(), kDaemonHelp);
     }
   }
+  // A fixture tree's PIDs and start times can match real processes: armed, ORK would
+  // open pidfds on this host's PIDs and kill them.
+  if (procGiven && !opts.dryRun)
+    return usage("--proc needs --dry-run: the processes in DIR are not this host's, and "
+                 "their PIDs could name real processes that ORK would kill",
+                 kDaemonHelp);
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;

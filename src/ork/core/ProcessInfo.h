@@ -9,8 +9,9 @@
 
 namespace ork {
 
-// What does not change over a process's life (or is read once, at first sight):
-// shared between successive passes of the table, never copied.
+// What does not change while a process runs one program: read at first sight and again
+// after each exec the table notices (ProcessTable.h); shared between successive passes
+// of the table, never copied.
 struct ProcessIdentity {
   std::string cmdline;  // argv joined by spaces, control bytes as '?'
   std::string exe;      // /proc/PID/exe target ("" when unreadable)
@@ -31,6 +32,11 @@ struct ProcessInfo {
   char state = '?';
   bool kernelThread = false;
   int oomScoreAdj = 0;
+  // oom_score_adj was -1000 at some look since ORK first saw this (pid, start time):
+  // sticky, so a process that protected itself for a while is never killed.
+  bool adjMinSeen = false;
+  std::uint64_t layoutKey = 0;  // parse::ProcStat::layoutKey at the last look (0: unknown)
+  std::uint32_t execs = 0;      // execs ORK noticed since it first saw the process
   Bytes rss;
   Bytes swap;
   Bytes growth;   // memory ORK saw it gain within the growth window (all of it for a
@@ -50,6 +56,15 @@ struct ProcessInfo {
   TimePoint lastGrewAt;
 
   Bytes memory() const { return rss + swap; }
+};
+
+// What is read again of a process just before it is signalled (act::Killer).
+struct ProcessCheck {
+  std::uint64_t startTimeTicks = 0;  // differs from the chosen one: another process
+  int oomScoreAdj = 0;
+  // Must not be killed: oom_score_adj -1000 now or at any earlier look, a vital service
+  // or protect pattern (for the program it runs now), PID 1, a kernel thread.
+  bool isProtected = false;
 };
 
 }  // namespace ork

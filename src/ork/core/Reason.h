@@ -29,6 +29,7 @@ enum class Outcome : std::uint8_t {
   Vanished,    // the process exited before the signal
   Changed,     // the PID now belongs to another process: not signalled
   Failed,      // the kernel refused (errno in the line)
+  Protected,   // found protected at the re-check just before the signal: not signalled
 };
 
 constexpr const char* toString(Reason r) {
@@ -59,6 +60,7 @@ constexpr const char* toString(Outcome o) {
     case Outcome::Vanished: return "vanished";
     case Outcome::Changed: return "pid_reused";
     case Outcome::Failed: return "failed";
+    case Outcome::Protected: return "protected";
   }
   return "unknown";
 }

@@ -1,5 +1,5 @@
-// Small pieces every ladder uses: durations for journal lines, the killer's identity
-// check through the candidate table, and the fields that name a killed process.
+// Small pieces every ladder uses: durations for journal lines and the fields that name
+// a killed process.
 #pragma once
 
 #include <chrono>
@@ -15,11 +15,6 @@ namespace ork::ladder {
 
 inline std::int64_t msBetween(TimePoint a, TimePoint b) {
   return std::chrono::duration_cast<Millis>(b - a).count();
-}
-
-// act::Killer's identity check: the start time of a live PID, read by the table.
-inline Result<std::uint64_t> startTimeThunk(void* table, int pid) {
-  return static_cast<sense::ProcessTable*>(table)->startTimeOf(pid);
 }
 
 // A kill line's tail: the victim's command line (first 200 bytes) and cgroup.

@@ -28,7 +28,7 @@ constexpr Nanos kFreshEnough = Seconds{1};
 
 CpuLadder::CpuLadder(const Services& services, sense::CpuSensor sensor) : s_(services), sensor_(std::move(sensor)) {
   rule_ = std::make_unique<policy::CpuRule>(*s_.cfg);
-  killer_ = std::make_unique<act::Killer>(&startTimeThunk, s_.table);
+  killer_ = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, s_.table);
   long tck = ::sysconf(_SC_CLK_TCK);
   ticksPerSecond_ = tck > 0 ? static_cast<double>(tck) : 100.0;
 }
@@ -263,6 +263,7 @@ void CpuLadder::kill(TimePoint now) {
       .num("members", choice.members)
       .num("cpu_pct", static_cast<std::int64_t>(choice.cpus * 100))
       .num("signalled", outcome.signalled)
+      .num("spared", outcome.spared)
       .word("reason", toString(Reason::CpuOverload))
       .flag("dry_run", s_.options->dryRun)
       .word("result", toString(outcome.outcome));

@@ -24,6 +24,8 @@ namespace {
 constexpr Nanos kFastWindow = Seconds{1};
 // When nothing can be killed, look again no sooner than this.
 constexpr Nanos kNoCandidateRetry = Seconds{1};
+// Victims found protected at the last moment before the kill gives up until the next sample.
+constexpr int kProtectedRetries = 4;
 // A VM whose save failed or was skipped is not tried again before this.
 constexpr Nanos kSaveRetry = Seconds{60};
 // After a save, the next one waits this long for the memory to come back.
@@ -38,7 +40,7 @@ constexpr Nanos kProbeDeadline = Seconds{5};
 MemoryLadder::MemoryLadder(const Services& services, sense::MemorySensor sensor)
     : s_(services), sensor_(std::move(sensor)) {
   rule_ = std::make_unique<policy::MemoryRule>(*s_.cfg, s_.options->dryRun);
-  killer_ = std::make_unique<act::Killer>(&startTimeThunk, s_.table);
+  killer_ = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, s_.table);
   if (s_.vms != nullptr) s_.vms->setSaveListener(this);
 }
 
@@ -346,8 +348,48 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     changed = true;
   }
   if (changed) policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
-  int choice = policy::chooseVictim(candidates_, cfg);
-  if (choice < 0) {
+  // The victim and every member are re-checked by the Killer just before the signal: a
+  // root found protected (oom_score_adj -1000 set since the table's look, an exec into
+  // a vital service) is not signalled, and the next best is chosen at once (the table
+  // now knows it is protected). A few tries at most: each costs a ranking.
+  act::Killer::KillOutcome outcome;
+  int count = 0;
+  int choice = -1;
+  TimePoint after;
+  for (int attempt = 0; attempt < kProtectedRetries; ++attempt) {
+    if (attempt > 0) policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+    choice = policy::chooseVictim(candidates_, cfg);
+    if (choice < 0) break;
+    const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];
+    if (attempt == 0) {
+      // Re-check memory just before killing: abort if it recovered meanwhile.
+      auto again = sensor_.sample(s_.clock->now());
+      if (again && policy::classify(*again, v.thresholds, cfg) != policy::MemoryLevel::Hard) {
+        if (!abortLogged_) {
+          Line l("abort");
+          l.word("reason", toString(Reason::RecoveredBeforeKill)).kib("avail_kib", again->available).kib("hard_kib", v.thresholds.hard);
+          s_.journal->write(l, Priority::Info, now);
+          abortLogged_ = true;
+        }
+        return;
+      }
+    }
+    count = policy::treeMembers(entries, c, memberIdx_.data(), static_cast<int>(memberIdx_.size()));
+    for (int i = 0; i < count; ++i) {
+      members_[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])];
+      if (s_.vms != nullptr && !s_.options->dryRun) s_.vms->thawBeforeKill(members_[static_cast<std::size_t>(i)]->pid, now);
+    }
+    outcome = killer_->kill({members_.data(), static_cast<std::size_t>(count)}, s_.options->dryRun, *s_.clock);
+    after = s_.clock->now();
+    if (outcome.outcome != Outcome::Protected) break;
+    const ProcessInfo& spared = entries[static_cast<std::size_t>(c.index)];
+    Line p("spared");
+    p.num("pid", spared.pid).str("name", spared.comm).num("adj", spared.oomScoreAdj)
+        .word("reason", toString(Reason::MemoryBelowHard)).word("result", toString(outcome.outcome));
+    s_.journal->write(p, Priority::Notice, after);
+    entries[static_cast<std::size_t>(c.index)].state = 'X';  // not again before the next pass
+  }
+  if (choice < 0 || outcome.outcome == Outcome::Protected) {
     if (!noCandidateLogged_) {
       Line l("no_candidate");
       l.word("reason", toString(Reason::NoCandidate))
@@ -360,26 +402,6 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     return;
   }
   const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];
-
-  // Re-check memory just before killing: abort if it recovered meanwhile.
-  auto again = sensor_.sample(s_.clock->now());
-  if (again && policy::classify(*again, v.thresholds, cfg) != policy::MemoryLevel::Hard) {
-    if (!abortLogged_) {
-      Line l("abort");
-      l.word("reason", toString(Reason::RecoveredBeforeKill)).kib("avail_kib", again->available).kib("hard_kib", v.thresholds.hard);
-      s_.journal->write(l, Priority::Info, now);
-      abortLogged_ = true;
-    }
-    return;
-  }
-
-  int count = policy::treeMembers(entries, c, memberIdx_.data(), static_cast<int>(memberIdx_.size()));
-  for (int i = 0; i < count; ++i) {
-    members_[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])];
-    if (s_.vms != nullptr && !s_.options->dryRun) s_.vms->thawBeforeKill(members_[static_cast<std::size_t>(i)]->pid, now);
-  }
-  auto outcome = killer_->kill({members_.data(), static_cast<std::size_t>(count)}, s_.options->dryRun, *s_.clock);
-  TimePoint after = s_.clock->now();
   const ProcessInfo& root = entries[static_cast<std::size_t>(c.index)];
 
   int unwatched = 0;
@@ -412,6 +434,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
       .str("user", user)
       .num("uid", root.uid)
       .num("members", c.members)
+      .num("spared", outcome.spared)
       .kib("freed_kib", c.freed)
       .kib("growth_kib", c.growth)
       .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))

@@ -645,6 +645,12 @@ void VmFleet::saveState() {
     M m = !cgroup ? M::Libvirt : vm.freezer.kind == sys::FreezerTarget::Kind::V1 ? M::CgroupV1 : M::CgroupV2;
     text += parse::formatFrozenRecord(m, vm.pid, vm.startTimeTicks, vm.uuid, cgroup ? vm.freezer.dir : std::string());
   }
+  // An earlier run's records not matched to a VM yet stay on record until they are.
+  for (const auto& r : restored_) {
+    using M = parse::FrozenRecord::Method;
+    M m = r.freeze == VmState::Freeze::Libvirt ? M::Libvirt : r.freeze == VmState::Freeze::CgroupV1 ? M::CgroupV1 : M::CgroupV2;
+    text += parse::formatFrozenRecord(m, r.pid, r.start, r.uuid, r.dir);
+  }
   auto r = sys::replaceFile(stateDir_, kStateFile, text);
   if (!r && !stateErrorLogged_) {
     Line w("warning");
@@ -686,6 +692,7 @@ void VmFleet::restore(TimePoint now) {
     restored_.push_back(std::move(r));
   }
   if (records == 0 && bad == 0) return;
+  saveState();  // what is gone or unreadable is dropped from the record
   Line l("frozen_state");
   l.str("file", stateDir_ + "/" + kStateFile).num("records", records).num("still_there", records - gone);
   if (bad > 0) l.num("unreadable", bad);

@@ -132,7 +132,8 @@ Result<MemInfo> parseMeminfo(std::string_view text) {
 // ---- /proc/PID/stat ------------------------------------------------------------
 
 Result<ProcStat> parseProcStat(std::string_view text) {
-  constexpr int kLastField = 24;  // rss, the last field we need
+  constexpr int kLastField = 24;        // rss, the last field we need
+  constexpr int kLastLayoutField = 51;  // env_end: the layout fields are optional
   ProcStat st;
 
   // "PID (comm) S ...": comm runs from the FIRST '(' to the LAST ')' so that a name
@@ -156,9 +157,9 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   if (rest.empty() || rest.front() != ' ') {
     return Error::make(kParseErrorCode, "stat: truncated after comm");
   }
-  std::string_view field[kLastField + 1];
+  std::string_view field[kLastLayoutField + 1];
   int count = 2;  // pid and comm
-  while (count < kLastField) {
+  while (count < kLastLayoutField) {
     const std::string_view token = nextToken(rest);
     if (token.empty()) break;
     field[++count] = token;
@@ -193,6 +194,25 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   }
   if (!parseInt(field[24], st.rssPages)) {
     return Error::make(kParseErrorCode, "stat: bad rss (field 24)");
+  }
+  // The layout fields: optional, and any garbage there only makes the key unknown.
+  if (count >= 28) {
+    std::uint64_t v[7] = {};
+    const int which[7] = {26, 27, 28, 48, 49, 50, 51};
+    bool ok = true;
+    for (int i = 0; i < 7 && ok; ++i) {
+      if (which[i] > count) break;  // a kernel without fields 45-51: code and stack only
+      ok = parseInt(field[which[i]], v[i]);
+    }
+    // Hidden or absent: no stack start and no argv address.
+    if (ok && (v[2] != 0 || v[3] != 0)) {
+      std::uint64_t h = 1469598103934665603ULL;
+      for (std::uint64_t x : v) {
+        h ^= x;
+        h *= 1099511628211ULL;
+      }
+      st.layoutKey = h == 0 ? 1 : h;
+    }
   }
   return st;
 }

@@ -40,6 +40,13 @@ struct ProcStat {
   std::int64_t numThreads = 0;   // field 20
   std::uint64_t startTimeTicks = 0;  // field 22, clock ticks since boot
   std::int64_t rssPages = 0;     // field 24
+  // A hash of the address space that exec lays out: start/end of code and start of
+  // stack (fields 26-28), where argv and the environment sit (fields 48-51). Every
+  // exec changes it (ASLR moves the stack; another binary moves the code), nothing
+  // else does short of prctl(PR_SET_MM). 0 when unknown: the fields are missing
+  // (old kernel, truncated line), zero (kernel thread, zombie) or hidden (a reader
+  // without ptrace access to the process sees 1, 1, 0 and zeros).
+  std::uint64_t layoutKey = 0;
 };
 inline constexpr std::uint32_t kPfKthread = 0x00200000;
 Result<ProcStat> parseProcStat(std::string_view text);

@@ -25,7 +25,7 @@ Exclusion exclusionOf(const ProcessInfo& p) {
   if (p.pid == 1) return Exclusion::Init;
   if (p.kernelThread) return Exclusion::KernelThread;
   if (p.identity != nullptr && p.identity->vital) return Exclusion::Vital;
-  if (p.oomScoreAdj <= -1000) return Exclusion::OomScoreAdjMin;
+  if (p.oomScoreAdj <= -1000 || p.adjMinSeen) return Exclusion::OomScoreAdjMin;
   if (p.state == 'Z' || p.state == 'X') return Exclusion::Zombie;
   if (p.leaveAlone) return Exclusion::BeingActedOn;
   if (p.memory() <= Bytes{0}) return Exclusion::NoMemory;

@@ -1,9 +1,6 @@
 #include "ork/sense/ProcessTable.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +10,7 @@
 #include "ork/parse/Parsers.h"
 #include "ork/sys/Files.h"
 #include "ork/sys/ProcDir.h"
+#include "ork/sys/Sysconf.h"
 
 namespace ork::sense {
 
@@ -85,6 +83,14 @@ bool isVitalName(std::string_view name) {
   return false;
 }
 
+// Did the process exec since `before` was read? comm is the name of the binary exec'd
+// (or set by prctl, which costs only a needless re-read); the layout catches an exec of
+// a binary with the same comm when both looks could see it.
+bool execedSince(const ProcessInfo& before, const char* comm, std::uint64_t layoutKey) {
+  if (std::strncmp(before.comm, comm, sizeof before.comm) != 0) return true;
+  return before.layoutKey != 0 && layoutKey != 0 && before.layoutKey != layoutKey;
+}
+
 }  // namespace
 
 Result<ProcessTable> ProcessTable::open(Options options) {
@@ -93,16 +99,14 @@ Result<ProcessTable> ProcessTable::open(Options options) {
   ProcessTable t;
   t.options_ = std::move(options);
   t.procFd_ = std::move(*fd);
-  long hz = ::sysconf(_SC_CLK_TCK);
-  t.ticksPerSecond_ = hz > 0 ? hz : 100;
+  t.ticksPerSecond_ = sys::clockTicksPerSecond();
   char text[32];
   auto pm = sys::readFileAt(t.procFd_.get(), "sys/kernel/pid_max", text, sizeof text - 1);
   if (pm && !pm->empty()) {
     int v = std::atoi(std::string(*pm).c_str());
     if (v > 0) t.pidMax_ = v;
   }
-  long page = ::sysconf(_SC_PAGESIZE);
-  t.pageSize_ = page > 0 ? page : 4096;
+  t.pageSize_ = sys::pageSize();
   return t;
 }
 
@@ -123,14 +127,10 @@ Result<void> ProcessTable::listCgroupPids(const std::string& dir, std::vector<in
     while (p < end && (*p < '0' || *p > '9')) ++p;
   }
   if (depth >= 32) return success();
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return success();
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-    // A child cgroup that vanishes meanwhile is normal.
-    (void)listCgroupPids(dir + "/" + e->d_name, out, depth + 1);
-  }
-  ::closedir(d);
+  std::vector<std::string> children;
+  if (!sys::listSubdirectories(dir, children)) return success();
+  // A child cgroup that vanishes meanwhile is normal.
+  for (const auto& child : children) (void)listCgroupPids(dir + "/" + child, out, depth + 1);
   return success();
 }
 
@@ -216,8 +216,8 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
       id->cmdline.assign(formatted, n);
     }
     std::snprintf(path, sizeof path, "%d/exe", pid);
-    ssize_t n = ::readlinkat(procFd_.get(), path, buf_, sizeof buf_ - 1);
-    if (n > 0) id->exe.assign(buf_, static_cast<std::size_t>(n));
+    auto exe = sys::readLinkAt(procFd_.get(), path, buf_, sizeof buf_);
+    if (exe) id->exe.assign(*exe);
     std::snprintf(path, sizeof path, "%d/cgroup", pid);
     auto cg = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
     if (cg) id->cgroup.assign(parse::cgroupPathFromProc(*cg));
@@ -256,16 +256,24 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   out.rss = Bytes{st->rssPages * pageSize_};
   out.cpuTicks = st->utimeTicks + st->stimeTicks;
   out.age = ageOf(st->startTimeTicks);
+  out.layoutKey = st->layoutKey;
 
   bool known = previous != nullptr && previous->startTimeTicks == st->startTimeTicks &&
                previous->identity != nullptr;
-  bool readDetails = !known || options_.readSwap || previous->memory() >= kWatchedSize ||
-                     out.rss >= kWatchedSize;
+  // Another program since the last look: read everything again but the growth.
+  bool execed = known && execedSince(*previous, st->comm, st->layoutKey);
+  bool readDetails = !known || execed || options_.readSwap ||
+                     previous->memory() >= kWatchedSize || out.rss >= kWatchedSize;
+  // Small processes: oom_score_adj alone, in rotation (see ProcessTable.h).
+  bool readAdj = readDetails ||
+                 (static_cast<std::uint64_t>(pid) + passes_) % kSmallAdjEvery == 0;
   if (known) {
     out.uid = previous->uid;
     out.oomScoreAdj = previous->oomScoreAdj;
+    out.adjMinSeen = previous->adjMinSeen;
+    out.execs = previous->execs + (execed ? 1 : 0);
     out.swap = previous->swap;
-    out.identity = previous->identity;
+    if (!execed) out.identity = previous->identity;
     out.baseAt = previous->baseAt;
     out.baseMem = previous->baseMem;
     out.midAt = previous->midAt;
@@ -286,15 +294,18 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
       out.swap = ps->vmSwap;
       if (ps->kernelThread) out.kernelThread = true;
     }
+  }
+  if (readAdj && !out.kernelThread) {
     std::snprintf(path, sizeof path, "%d/oom_score_adj", pid);
-    auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
     if (adj) {
       auto v = parse::parseOomScoreAdj(*adj);
       if (v) out.oomScoreAdj = *v;
     }
   }
+  if (out.oomScoreAdj <= -1000) out.adjMinSeen = true;
+  if (!known || execed) out.identity = readIdentity(pid, out);
   if (!known) {
-    out.identity = readIdentity(pid, out);
     out.baseAt = out.midAt = now;
     out.baseMem = out.midMem = out.memory();
   }
@@ -317,6 +328,21 @@ Result<bool> ProcessTable::step(TimePoint now) {
     if (readOne(pid, previous, now, e)) next_.push_back(std::move(e));
   }
   if (cursor_ < pids_.size()) return false;
+  // Protection learnt since this pass copied an entry (reread() and recheck() write to
+  // the previous pass's entries) must not be lost: it is sticky. Both are sorted by
+  // PID: one linear merge.
+  for (std::size_t i = 0, j = 0; i < current_.size() && j < next_.size();) {
+    if (current_[i].pid < next_[j].pid) {
+      ++i;
+    } else if (next_[j].pid < current_[i].pid) {
+      ++j;
+    } else {
+      if (current_[i].adjMinSeen && current_[i].startTimeTicks == next_[j].startTimeTicks)
+        next_[j].adjMinSeen = true;
+      ++i;
+      ++j;
+    }
+  }
   std::swap(current_, next_);
   next_.clear();
   inPass_ = false;
@@ -393,6 +419,57 @@ Result<std::uint64_t> ProcessTable::startTimeOf(int pid) {
   return st->startTimeTicks;
 }
 
+ProcessInfo* ProcessTable::entryOf(int pid, std::uint64_t startTicks) {
+  auto it = std::lower_bound(current_.begin(), current_.end(), pid,
+                             [](const ProcessInfo& e, int p) { return e.pid < p; });
+  if (it == current_.end() || it->pid != pid || it->startTimeTicks != startTicks) return nullptr;
+  return &*it;
+}
+
+Result<ProcessCheck> ProcessTable::recheck(const ProcessInfo& member) {
+  char path[64];
+  std::snprintf(path, sizeof path, "%d/stat", member.pid);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  if (!text) return text.error();
+  auto st = parse::parseProcStat(*text);
+  if (!st) return st.error();
+  ProcessCheck c;
+  c.startTimeTicks = st->startTimeTicks;
+  if (st->startTimeTicks != member.startTimeTicks) return c;  // another process now
+
+  std::snprintf(path, sizeof path, "%d/oom_score_adj", member.pid);
+  auto adjText = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  if (!adjText) return adjText.error();
+  auto adj = parse::parseOomScoreAdj(*adjText);
+  c.oomScoreAdj = adj ? *adj : member.oomScoreAdj;
+
+  // The table's own entry (member usually is it) learns what this look saw.
+  ProcessInfo* entry = entryOf(member.pid, member.startTimeTicks);
+  const ProcessInfo& known = entry != nullptr ? *entry : member;
+  std::shared_ptr<const ProcessIdentity> identity = known.identity;
+  const bool kernel = (st->flags & parse::kPfKthread) != 0 || known.kernelThread;
+  if (execedSince(known, st->comm, st->layoutKey) && !kernel) {
+    // Another program since the last look: classify what runs now (allocates, rarely).
+    ProcessInfo now = known;
+    std::memcpy(now.comm, st->comm, sizeof now.comm);
+    identity = readIdentity(member.pid, now);
+    if (entry != nullptr) {
+      std::memcpy(entry->comm, st->comm, sizeof entry->comm);
+      entry->layoutKey = st->layoutKey;
+      entry->identity = identity;
+      ++entry->execs;
+    }
+  }
+  const bool adjMin = !adj || *adj <= -1000 || known.adjMinSeen || member.adjMinSeen ||
+                      known.oomScoreAdj <= -1000 || member.oomScoreAdj <= -1000;
+  if (entry != nullptr) {
+    entry->oomScoreAdj = c.oomScoreAdj;
+    if (adjMin) entry->adjMinSeen = true;
+  }
+  c.isProtected = adjMin || member.pid == 1 || kernel || (identity != nullptr && identity->vital);
+  return c;
+}
+
 bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", entry.pid);
@@ -400,6 +477,12 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   if (!text) return false;
   auto st = parse::parseProcStat(*text);
   if (!st || st->startTimeTicks != entry.startTimeTicks) return false;
+  const bool execed = execedSince(entry, st->comm, st->layoutKey);
+  if (execed) {
+    std::memcpy(entry.comm, st->comm, sizeof entry.comm);
+    ++entry.execs;
+  }
+  entry.layoutKey = st->layoutKey;
   entry.rss = Bytes{st->rssPages * pageSize_};
   entry.cpuTicks = st->utimeTicks + st->stimeTicks;
   entry.state = st->state;
@@ -413,10 +496,12 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
     entry.swap = ps->vmSwap;
   }
   std::snprintf(path, sizeof path, "%d/oom_score_adj", entry.pid);
-  auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
   if (!adj) return false;
   auto v = parse::parseOomScoreAdj(*adj);
   if (v) entry.oomScoreAdj = *v;
+  if (entry.oomScoreAdj <= -1000) entry.adjMinSeen = true;
+  if (execed && !entry.kernelThread) entry.identity = readIdentity(entry.pid, entry);
   double elapsed = std::chrono::duration<double>(now - uptimeReadAt_).count();
   double started = static_cast<double>(entry.startTimeTicks) / static_cast<double>(ticksPerSecond_);
   double age = uptimeSeconds_ + elapsed - started;

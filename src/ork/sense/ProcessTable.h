@@ -6,8 +6,24 @@
 // (scan.chunk), rarely when memory is plentiful and every scan.near_interval_ms as
 // it approaches the threshold. A refresh reads one file per known process
 // (/proc/PID/stat: memory, parent, start time); a process seen for the first time
-// also has its status, oom_score_adj, cmdline, exe and cgroup read once. At kill time
-// only the best few candidates are re-read (reread()).
+// also has its status, oom_score_adj, cmdline, exe and cgroup read. At kill time
+// only the best few candidates are re-read (reread()), and every member of the chosen
+// victim is re-checked by act::Killer through recheck() just before its signal.
+//
+// Identity follows exec. The same (pid, start time) runs another program after an
+// exec (a libvirtd child becomes qemu): the table notices from /proc/PID/stat alone,
+// at no extra read, when comm or the layout of the address space (start of code and
+// stack, argv: parse::ProcStat::layoutKey) differs from the last look, and then reads
+// status, oom_score_adj, cmdline, exe and cgroup again and classifies anew (vital,
+// prefer, avoid, protect). An exec of a binary with the same comm is seen by the
+// layout alone, which needs ptrace access (ORK runs as root); without it, such an
+// exec goes unnoticed until the process ends.
+//
+// oom_score_adj -1000 is sticky: once seen for a (pid, start time), across exec (the
+// kernel keeps the value across exec too), the entry stays excluded
+// (ProcessInfo::adjMinSeen). Processes of 64 MiB and more have oom_score_adj read on
+// every pass; smaller ones one pass in kSmallAdjEvery, in rotation (the re-check
+// before the signal is what guarantees that no -1000 process is killed).
 #pragma once
 
 #include <memory>
@@ -55,10 +71,28 @@ class ProcessTable {
   std::span<const ProcessInfo> entries() const { return current_; }
   std::span<ProcessInfo> mutableEntries() { return current_; }
 
+  // Processes under 64 MiB have oom_score_adj re-read one pass in this many.
+  static constexpr std::uint64_t kSmallAdjEvery = 16;
+
   // Re-reads stat, status and oom_score_adj of one entry in place. Returns false when
   // the process is gone or its PID now belongs to another process (start time
-  // differs). Never allocates.
+  // differs). Allocates only when the process exec'd since the last look (its
+  // identity is read again).
   bool reread(ProcessInfo& entry, TimePoint now);
+
+  // Just before member is signalled (act::Killer): reads its stat and oom_score_adj
+  // and says whether it may still be killed. startTimeTicks differs from member's when
+  // the PID now belongs to another process (nothing else is then checked). Protected:
+  // oom_score_adj -1000 now, or at any earlier look at this (pid, start time), or
+  // identity vital (re-read if it exec'd since the last look), PID 1, a kernel thread;
+  // an oom_score_adj that cannot be parsed counts as protected. What it learns is kept
+  // in the table's entry for that process (adj, sticky protection, new identity).
+  // Error: the process is gone. Allocates only after an exec.
+  Result<ProcessCheck> recheck(const ProcessInfo& member);
+  // recheck() for act::Killer: ctx is the ProcessTable.
+  static Result<ProcessCheck> recheckThunk(void* ctx, const ProcessInfo& member) {
+    return static_cast<ProcessTable*>(ctx)->recheck(member);
+  }
 
   // Adds the processes that the last pass did not see (a process that started since,
   // e.g. a fast hog), reading them in full. Called at kill time only. Host-wide, it
@@ -84,6 +118,7 @@ class ProcessTable {
   Result<void> listCgroupPids(const std::string& dir, std::vector<int>& out, int depth);
   void updateGrowth(ProcessInfo& e, TimePoint now) const;
   Nanos ageOf(std::uint64_t startTicks) const;
+  ProcessInfo* entryOf(int pid, std::uint64_t startTicks);
 
   Options options_;
   sys::UniqueFd procFd_;

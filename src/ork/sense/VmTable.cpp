@@ -1,8 +1,5 @@
 #include "ork/sense/VmTable.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -25,9 +22,8 @@ bool VmTable::isQemu(const ProcessInfo& e) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/exe", e.pid);
   char target[4096];
-  const ssize_t n = ::readlinkat(procFd_.get(), path, target, sizeof target);
-  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target) return false;
-  return parse::isQemuProgramPath(std::string_view(target, static_cast<std::size_t>(n)));
+  auto link = sys::readLinkAt(procFd_.get(), path, target, sizeof target);
+  return link && !link->empty() && parse::isQemuProgramPath(*link);
 }
 
 namespace {
@@ -76,10 +72,11 @@ void VmTable::update(std::span<const ProcessInfo> entries) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const ProcessInfo& e = entries[i];
     if (!isQemu(e)) continue;
-    const Key key{e.pid, e.startTimeTicks};
+    const Key key{e.pid, e.startTimeTicks, e.execs};
     std::shared_ptr<const QemuCommand> cmd;
     const auto prev = std::lower_bound(vms_.begin(), vms_.end(), e.pid, byPidLess);
-    if (prev != vms_.end() && prev->pid == e.pid && prev->startTimeTicks == e.startTimeTicks) {
+    if (prev != vms_.end() && prev->pid == e.pid && prev->startTimeTicks == e.startTimeTicks &&
+        prev->execs == e.execs) {
       cmd = prev->cmd;
     } else if (std::binary_search(rejected_.begin(), rejected_.end(), key)) {
       nextRejected_.push_back(key);
@@ -97,6 +94,7 @@ void VmTable::update(std::span<const ProcessInfo> entries) {
     Vm vm;
     vm.pid = e.pid;
     vm.startTimeTicks = e.startTimeTicks;
+    vm.execs = e.execs;
     vm.cmd = std::move(cmd);
     vm.memory = e.memory();
     vm.cpuTicks = e.cpuTicks;

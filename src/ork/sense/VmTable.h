@@ -2,8 +2,9 @@
 // VMs, and what their command lines say (name, UUID, memory, vCPUs).
 //
 // A qemu command line is many KiB (libvirt's JSON -object/-blockdev/-device values),
-// so it is read and parsed once per process, keyed by (pid, start time), and never on
-// the kill path. What changes (memory, CPU time) comes from the table's entries.
+// so it is read and parsed once per program a process runs, keyed by (pid, start
+// time, execs: the execs ProcessTable noticed), and never on the kill path. What
+// changes (memory, CPU time) comes from the table's entries.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,8 @@ namespace ork::sense {
 struct Vm {
   int pid = 0;
   std::uint64_t startTimeTicks = 0;
-  std::shared_ptr<const QemuCommand> cmd;  // read once per process (pid + start time)
+  std::uint32_t execs = 0;                 // ProcessInfo::execs when cmd was read
+  std::shared_ptr<const QemuCommand> cmd;  // read once per program (pid, start time, execs)
   Bytes memory;                            // rss + swap of the qemu process, from the table entry
   std::uint64_t cpuTicks = 0;  // utime+stime of the qemu process (all threads), from the entry
   int index = -1;              // index into the entries passed to the last update()
@@ -40,15 +42,14 @@ class VmTable {
   // Finds the qemu processes among entries (ProcessTable's entries, sorted by pid):
   // kernel threads never, otherwise parse::isQemuProgram on comm and identity->exe;
   // libvirt's capability probes (-machine none) are no VMs.
-  // For a process seen for the first time reads its whole /proc/PID/cmdline and parses
-  // it; caches by (pid, start time); forgets the gone. Allocates (never on a kill
-  // path). A process whose cmdline cannot be read or parsed is skipped silently
-  // (vanished is normal).
+  // For a process seen for the first time, or since its last exec, reads its whole
+  // /proc/PID/cmdline and parses it; caches by (pid, start time, execs); forgets the
+  // gone. Allocates (never on a kill path). A process whose cmdline cannot be read or
+  // parsed is skipped silently (vanished is normal).
   //
-  // The table reads a process's exe once, at first sight: a libvirt child seen
-  // between its fork and its exec of qemu keeps libvirtd's exe in its identity. So a
-  // process whose comm says qemu while its recorded exe does not has its exe read
-  // afresh here (comm changes at exec, and exe with it).
+  // The table re-reads identity when it notices an exec, but entries may come from a
+  // look older than the exec (comm updated by reread(), identity not yet): a process
+  // whose comm says qemu while its recorded exe does not has its exe read afresh here.
   void update(std::span<const ProcessInfo> entries);
 
   std::span<const Vm> vms() const { return vms_; }
@@ -65,6 +66,7 @@ class VmTable {
   struct Key {
     int pid;
     std::uint64_t start;
+    std::uint32_t execs;
     auto operator<=>(const Key&) const = default;
   };
   bool isQemu(const ProcessInfo& e);

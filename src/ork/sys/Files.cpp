@@ -1,5 +1,6 @@
 #include "ork/sys/Files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -54,6 +55,29 @@ Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, s
   }
   ::close(fd);
   return std::string_view(buf, total);
+}
+
+Result<std::string_view> readLinkAt(int dirfd, const char* relpath, char* buf, std::size_t cap) {
+  ssize_t n = ::readlinkat(dirfd, relpath, buf, cap);
+  if (n < 0) return Error::sys(errno, relpath);
+  if (static_cast<std::size_t>(n) >= cap) return Error::sys(ENAMETOOLONG, relpath);
+  return std::string_view(buf, static_cast<std::size_t>(n));
+}
+
+Result<void> listSubdirectories(const std::string& dir, std::vector<std::string>& out) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Error::sys(errno, dir);
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    bool isDir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st {};
+      isDir = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (isDir) out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  return success();
 }
 
 Result<std::string> readWholeFile(const std::string& path, std::size_t limit) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ork/core/Result.h"
 #include "ork/core/Units.h"
@@ -41,6 +42,14 @@ class KeptOpenFile {
 // read that would only confirm the end of file.
 Result<std::string_view> readFileAt(int dirfd, const char* relpath, char* buf, std::size_t cap,
                                     bool oneRead = false);
+
+// Reads the target of the symbolic link dirfd/relpath (/proc/PID/exe) into buf.
+// Never allocates. A target that fills cap bytes is reported as ENAMETOOLONG, not cut.
+Result<std::string_view> readLinkAt(int dirfd, const char* relpath, char* buf, std::size_t cap);
+
+// Appends the names of the subdirectories of dir (cgroup children; "." and ".." and
+// hidden entries excluded) to out. Allocates; not for the hot path.
+Result<void> listSubdirectories(const std::string& dir, std::vector<std::string>& out);
 
 // Reads a whole small file (configuration, passwd) into a string. Allocates; not for
 // the hot path.

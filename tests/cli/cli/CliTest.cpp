@@ -122,6 +122,23 @@ TEST_F(CliFiles, DaemonSaysWhatIsWrongWithABadScope) {
   EXPECT_NE(out.find("cannot start"), std::string::npos) << out;
 }
 
+// A fixture /proc holds PIDs and start times that may match real processes: armed, the
+// daemon would kill them. Only a dry run may read another /proc.
+TEST_F(CliFiles, DaemonRefusesAnotherProcWithoutDryRun) {
+  // A missing tree: should the refusal ever break, the daemon fails to start on it
+  // (exit 1) rather than run armed. Never point this test at the real /proc.
+  const std::string proc = dir_ + "/nothing";
+  std::string out;
+  EXPECT_EQ(ork({"daemon", "--proc", proc, "--kmsg", dir_ + "/j.log", "--no-protect"}, &out), 2);
+  EXPECT_NE(out.find("--proc needs --dry-run"), std::string::npos) << out;
+  // The order of the options does not matter.
+  EXPECT_EQ(ork({"daemon", "--kmsg", dir_ + "/j.log", "--proc", proc}, &out), 2);
+  EXPECT_NE(out.find("--proc needs --dry-run"), std::string::npos) << out;
+  // With --dry-run the option is accepted (and the daemon then fails on the missing tree).
+  EXPECT_EQ(ork({"daemon", "--proc", proc, "--kmsg", dir_ + "/j.log", "--dry-run"}, &out), 1);
+  EXPECT_EQ(out.find("--proc needs --dry-run"), std::string::npos) << out;
+}
+
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
   std::string out;
   ASSERT_EQ(ork({"top", "-n", "5", "--all"}, &out), 0) << out;

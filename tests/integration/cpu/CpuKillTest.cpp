@@ -37,7 +37,7 @@ class CpuKill : public ::testing::Test {
     journal_.path = dir_ + "/journal.log";
     writeFile(dir_ + "/ork.toml", kConfig);
     ork_ = spawn({ORK_BINARY, "daemon", "--cgroup", cgroup_.path(), "--config", dir_ + "/ork.toml", "--kmsg",
-                  journal_.path, "--quiet"});
+                  journal_.path, "--quiet", "--state-dir", dir_ + "/state"});
     ASSERT_NE(journal_.waitFor({"event=start"}, 5s), "") << "ORK did not start";
     ASSERT_NE(journal_.waitFor({"event=start", "cpu=1"}, 100ms), "") << "ORK's CPU ladder is off";
     // Let the host settle and ORK's CPU history fill with calm seconds.

@@ -42,7 +42,7 @@ class MemoryKill : public ::testing::Test {
   void startOrk(const std::string& toml = "", bool dryRun = false,
                 std::pair<std::string, std::string> bindOver = {}) {
     std::vector<std::string> argv = {ORK_BINARY, "daemon", "--cgroup", cgroup_.path(),
-                                     "--kmsg", journal_.path, "--quiet"};
+                                     "--kmsg", journal_.path, "--quiet", "--state-dir", dir_ + "/state"};
     if (dryRun) argv.push_back("--dry-run");
     if (!toml.empty()) {
       writeFile(dir_ + "/ork.toml", toml);

@@ -68,7 +68,7 @@ class VmLadder : public ::testing::Test {
     journal_.path = dir_ + "/journal.log";
     writeFile(dir_ + "/ork.toml", toml);
     ork_ = spawn({ORK_BINARY, "daemon", "--cgroup", lv.memoryCgroup(), "--config", dir_ + "/ork.toml", "--kmsg",
-                  journal_.path, "--quiet"});
+                  journal_.path, "--quiet", "--state-dir", dir_ + "/state"});
     ASSERT_NE(journal_.waitFor({"event=start"}, 5s), "") << "ORK did not start";
   }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 
 #include "Samples.h"
 #include "TestUtil.h"
@@ -95,6 +96,47 @@ TEST(ProcStat, KthreadFlag) {
   EXPECT_TRUE(parseProcStat(samples::kKthreaddStat)->flags & kPfKthread);
   EXPECT_TRUE(parseProcStat(samples::kKworkerStat)->flags & kPfKthread);
   EXPECT_FALSE(parseProcStat(samples::kSelfStat)->flags & kPfKthread);
+}
+
+// The layout key: known for a process whose layout the reader may see, 0 for kernel
+// threads, zombies, hidden layouts (1 1 0 and zeros) and lines that stop at rsslim;
+// any change in code, stack or argv addresses (an exec) changes it.
+TEST(ProcStat, LayoutKey) {
+  const auto self = parseProcStat(samples::kSelfStat);
+  ASSERT_TRUE(self.ok());
+  EXPECT_NE(self->layoutKey, 0u);
+  EXPECT_EQ(parseProcStat(samples::kKthreaddStat)->layoutKey, 0u);
+  EXPECT_EQ(parseProcStat(samples::kKworkerStat)->layoutKey, 0u);
+  EXPECT_EQ(parseProcStat(samples::kZombieStat)->layoutKey, 0u);
+  EXPECT_EQ(parseProcStat("42 (foo) " TAIL ""sv)->layoutKey, 0u);  // stops at field 25
+  const auto hidden = parseProcStat(
+      "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1000000 2500 "
+      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n"sv);
+  ASSERT_TRUE(hidden.ok());
+  EXPECT_EQ(hidden->layoutKey, 0u);
+
+  // The same process after an exec: another stack (ASLR), same everything else.
+  std::string after(samples::kSelfStat);
+  const auto at = after.find("140728882908224");
+  ASSERT_NE(at, std::string::npos);
+  after.replace(at, 15, "140728882912320");
+  const auto execed = parseProcStat(after);
+  ASSERT_TRUE(execed.ok());
+  EXPECT_NE(execed->layoutKey, 0u);
+  EXPECT_NE(execed->layoutKey, self->layoutKey);
+  EXPECT_EQ(execed->startTimeTicks, self->startTimeTicks);
+  // Only code and stack (a kernel without fields 45-51): still known.
+  const auto old = parseProcStat(
+      "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1000000 2500 "
+      "18446744073709551615 4194304 4200000 140728882908224\n"sv);
+  ASSERT_TRUE(old.ok());
+  EXPECT_NE(old->layoutKey, 0u);
+  // Garbage in the optional fields: unknown, never an error.
+  const auto garbage = parseProcStat(
+      "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1000000 2500 "
+      "18446744073709551615 x y z\n"sv);
+  ASSERT_TRUE(garbage.ok());
+  EXPECT_EQ(garbage->layoutKey, 0u);
 }
 
 TEST(ProcStat, EmbeddedNulInName) {

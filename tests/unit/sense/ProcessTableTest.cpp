@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -37,16 +38,17 @@ struct Proc {
   std::string cgroup = "0::/user.slice/x\n";
   std::string exe = {};  // symlink target, "" for none
   bool kernel = false;  // status without VmSize
+  std::uint64_t startStack = 0;  // stat field 28: what an exec moves (0: hidden)
 };
 
 std::string statLine(const Proc& p) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "%d (%s) %c %d %d %d 0 -1 %u 100 0 0 0 12 34 0 0 20 0 1 0 %llu 123456789 %lld "
-                "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
+                "18446744073709551615 1 1 %llu 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
                 p.pid, p.comm.c_str(), p.state, p.ppid, p.pid, p.pid, p.flags,
                 static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
-                static_cast<long long>(p.rssPages));
+                static_cast<long long>(p.rssPages), static_cast<unsigned long long>(p.startStack));
   return buf;
 }
 
@@ -614,6 +616,245 @@ TEST_F(NewcomersTest, ListsAgainWithoutNsLastPid) {
   ASSERT_TRUE(added.ok());
   EXPECT_EQ(*added, 1);
   EXPECT_NE(find(t, 150), nullptr);
+}
+
+}  // namespace
+}  // namespace ork::sense
+
+namespace ork::sense {
+namespace {
+
+// ---- exec: identity follows the program a process runs ------------------------------
+
+// A libvirtd child seen between its fork and its exec of qemu: vital while it runs
+// libvirtd, a plain candidate (and a VM) once it runs qemu.
+TEST_F(ProcessTableTest, IdentityFollowsExec) {
+  add({.pid = 300, .comm = "libvirtd", .ppid = 250, .rssPages = 100, .uid = 0,
+       .cmdline = std::string("/usr/sbin/libvirtd\0--daemon\0", 28),
+       .cgroup = "0::/system.slice/libvirtd.service\n", .exe = "/usr/sbin/libvirtd"});
+  const std::vector<config::Pattern> prefer = {pattern("name:qemu-system-*")};
+  ProcessTable::Options o = options();
+  o.prefer = &prefer;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo* e = find(t, 300);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->identity->vital);
+  EXPECT_FALSE(e->identity->prefer);
+  EXPECT_EQ(e->execs, 0u);
+
+  // The exec: same PID, same start time, another program (and its cgroup moved).
+  add({.pid = 300, .comm = "qemu-system-x86", .ppid = 250, .rssPages = 100, .uid = 64055,
+       .cmdline = std::string("/usr/bin/qemu-system-x86_64\0-name\0guest=vm1\0", 44),
+       .cgroup = "0::/machine/qemu-1-vm1.libvirt-qemu\n", .exe = "/usr/bin/qemu-system-x86_64"});
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  e = find(t, 300);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->identity->exe, "/usr/bin/qemu-system-x86_64");
+  EXPECT_EQ(e->identity->cmdline, "/usr/bin/qemu-system-x86_64 -name guest=vm1");
+  EXPECT_EQ(e->identity->cgroup, "/machine/qemu-1-vm1.libvirt-qemu");
+  EXPECT_STREQ(e->comm, "qemu-system-x86");
+  EXPECT_EQ(e->uid, 64055u);
+  EXPECT_FALSE(e->identity->vital);
+  EXPECT_TRUE(e->identity->prefer);
+  EXPECT_FALSE(e->identity->systemService);
+  EXPECT_EQ(e->execs, 1u);
+
+  // No exec since: the identity is shared, not read again.
+  auto before = e->identity;
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{2}).ok());
+  EXPECT_EQ(find(t, 300)->identity, before);
+  EXPECT_EQ(find(t, 300)->execs, 1u);
+}
+
+// An exec of a binary with the same comm (15 characters in common, or the same name in
+// another directory): stat's layout fields tell it.
+TEST_F(ProcessTableTest, ExecWithTheSameCommIsSeenByTheLayout) {
+  add({.pid = 300, .comm = "sshd", .rssPages = 100, .uid = 0,
+       .cmdline = std::string("sshd: alice\0", 12), .exe = "/usr/sbin/sshd", .startStack = 0x7ffd1000});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_TRUE(find(t, 300)->identity->vital);
+  add({.pid = 300, .comm = "sshd", .rssPages = 100, .uid = 1000,
+       .cmdline = std::string("/home/alice/bin/sshd\0", 21), .exe = "/home/alice/bin/sshd.real",
+       .startStack = 0x7ffe2000});
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  const ProcessInfo* e = find(t, 300);
+  EXPECT_EQ(e->identity->exe, "/home/alice/bin/sshd.real");
+  EXPECT_FALSE(e->identity->vital);
+  EXPECT_EQ(e->execs, 1u);
+}
+
+// Without the layout (hidden, or all zeros as here) and with the same comm an exec is
+// not seen: the documented limit.
+TEST_F(ProcessTableTest, SameCommWithoutLayoutIsNotAnExec) {
+  add({.pid = 300, .comm = "worker", .rssPages = 100, .exe = "/usr/bin/worker"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  auto before = find(t, 300)->identity;
+  add({.pid = 300, .comm = "worker", .rssPages = 100, .exe = "/usr/bin/worker2"});
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_EQ(find(t, 300)->identity, before);
+  EXPECT_EQ(find(t, 300)->execs, 0u);
+}
+
+TEST_F(ProcessTableTest, RereadFollowsExec) {
+  add({.pid = 300, .comm = "sshd", .rssPages = 100, .exe = "/usr/sbin/sshd"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  add({.pid = 300, .comm = "hog", .rssPages = 100, .exe = "/usr/bin/hog"});
+  auto entries = t.mutableEntries();
+  auto it = std::find_if(entries.begin(), entries.end(), [](const ProcessInfo& x) { return x.pid == 300; });
+  ASSERT_NE(it, entries.end());
+  ProcessInfo& e = *it;
+  ASSERT_TRUE(e.identity->vital);
+  ASSERT_TRUE(t.reread(e, t0_ + Seconds{1}));
+  EXPECT_STREQ(e.comm, "hog");
+  EXPECT_EQ(e.identity->exe, "/usr/bin/hog");
+  EXPECT_FALSE(e.identity->vital);
+  EXPECT_EQ(e.execs, 1u);
+}
+
+// ---- oom_score_adj: small processes, stickiness ---------------------------------------
+
+TEST_F(ProcessTableTest, SmallProcessAdjIsRereadInRotation) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  Proc p = proc(100);  // 10 MiB: small
+  p.adj = 700;
+  add(p);
+  int passes = 0;
+  while (find(t, 100)->oomScoreAdj != 700 && passes < 100) {
+    ++passes;
+    ASSERT_TRUE(t.refreshAll(t0_ + Seconds{passes}).ok());
+  }
+  EXPECT_EQ(find(t, 100)->oomScoreAdj, 700);
+  EXPECT_LE(passes, static_cast<int>(ProcessTable::kSmallAdjEvery));
+}
+
+TEST_F(ProcessTableTest, AdjMinusThousandIsStickyUntilThePidIsReused) {
+  Proc p = proc(100);
+  p.adj = -1000;
+  add(p);
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);
+  // It gives the protection up: still protected, whatever the later passes read.
+  p.adj = 500;
+  add(p);
+  for (int i = 1; i <= 2 * static_cast<int>(ProcessTable::kSmallAdjEvery); ++i)
+    ASSERT_TRUE(t.refreshAll(t0_ + Seconds{i}).ok());
+  EXPECT_EQ(find(t, 100)->oomScoreAdj, 500);
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);
+  // ... and across an exec.
+  p.comm = "other";
+  p.exe = "/usr/bin/other";
+  add(p);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{100}).ok());
+  EXPECT_EQ(find(t, 100)->execs, 1u);
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);
+  // A new process on the same PID starts unprotected.
+  p.startSeconds += 100;
+  add(p);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{101}).ok());
+  EXPECT_FALSE(find(t, 100)->adjMinSeen);
+}
+
+// ---- recheck(): what act::Killer asks just before the signal ------------------------
+
+TEST_F(ProcessTableTest, RecheckSeesAdjSetAfterThePassAndKeepsIt) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo member = *find(t, 100);  // a copy, as the kill path's would be
+  auto c = t.recheck(member);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->startTimeTicks, member.startTimeTicks);
+  EXPECT_EQ(c->oomScoreAdj, 300);
+  EXPECT_FALSE(c->isProtected);
+
+  Proc p = proc(100);
+  p.adj = -1000;
+  add(p);
+  c = t.recheck(member);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->oomScoreAdj, -1000);
+  EXPECT_TRUE(c->isProtected);
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);  // the table's entry learnt it
+  // Back to 0 right after: still protected, now and in later passes.
+  p.adj = 0;
+  add(p);
+  c = t.recheck(member);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->isProtected);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);
+}
+
+// The kill path learns of -1000 while a chunked pass is under way and has already
+// copied the entry: the completed pass keeps the protection.
+TEST_F(ProcessTableTest, ProtectionLearntDuringAPassIsKept) {
+  add({.pid = 300, .comm = "worker", .rssPages = 100, .exe = "/usr/bin/worker"});
+  ProcessTable::Options o = options();
+  o.chunk = 2;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  ASSERT_TRUE(t.step(t0_ + Seconds{1}).ok());  // pids 1 and 2 copied
+  ASSERT_TRUE(t.step(t0_ + Seconds{1}).ok());  // 100 and 200: the pass is not over
+  ASSERT_TRUE(t.passInProgress());
+  Proc p = proc(100);
+  p.adj = -1000;
+  add(p);
+  ASSERT_TRUE(t.recheck(*find(t, 100))->isProtected);
+  p.adj = 0;
+  add(p);
+  bool done = false;
+  while (!done) {
+    auto r = t.step(t0_ + Seconds{1});
+    ASSERT_TRUE(r.ok());
+    done = *r;
+  }
+  EXPECT_TRUE(find(t, 100)->adjMinSeen);
+}
+
+TEST_F(ProcessTableTest, RecheckSeesAnExecIntoAVitalService) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo member = *find(t, 100);
+  ASSERT_FALSE(member.identity->vital);
+  Proc p = proc(100);
+  p.comm = "sshd";
+  p.exe = "/usr/sbin/sshd";
+  add(p);
+  auto c = t.recheck(member);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->isProtected);
+  EXPECT_TRUE(find(t, 100)->identity->vital);
+  EXPECT_EQ(find(t, 100)->execs, 1u);
+}
+
+TEST_F(ProcessTableTest, RecheckOfReusedGoneAndUnreadable) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  const ProcessInfo member = *find(t, 100);
+  Proc p = proc(100);
+  p.adj = 0;
+  // Garbage in oom_score_adj: protected (not knowing is no licence to kill).
+  tree_.write("proc/100/oom_score_adj", "garbage\n");
+  auto c = t.recheck(member);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->isProtected);
+  // Another process on the PID: the start time says so.
+  p.startSeconds += 1;
+  add(p);
+  c = t.recheck(member);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(c->startTimeTicks, member.startTimeTicks);
+  // Gone.
+  tree_.remove("proc/100");
+  EXPECT_FALSE(t.recheck(member).ok());
+  // PID 1 and kernel threads are always protected.
+  EXPECT_TRUE(t.recheck(*find(t, 1))->isProtected);
+  EXPECT_TRUE(t.recheck(*find(t, 2))->isProtected);
 }
 
 }  // namespace

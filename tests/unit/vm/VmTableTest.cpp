@@ -1,8 +1,8 @@
 // VmTable on a fixture /proc tree, with its entries made by sense::ProcessTable over the
 // same tree (as the daemon does): two qemu processes (one through Debian's kvm
 // symlink), one non-qemu process whose command line looks like qemu's, one that
-// vanished between the table's pass and the VmTable's update, a comm spoofer, and a
-// libvirt child first seen before its exec of qemu.
+// vanished between the table's pass and the VmTable's update, a comm spoofer, a
+// libvirt child first seen before its exec of qemu, and a qemu that exec'd again.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -50,6 +50,7 @@ struct Proc {
   std::uint64_t stime = 0;
   std::uint32_t flags = 0x00400100;
   bool kernel = false;
+  std::uint64_t startStack = 0;  // stat field 28: what an exec moves (0: hidden)
 };
 
 class VmTableTest : public ::testing::Test {
@@ -87,14 +88,14 @@ class VmTableTest : public ::testing::Test {
   void add(const Proc& p) {
     const std::string d = "proc/" + std::to_string(p.pid);
     char stat[512];
-    std::snprintf(stat, sizeof stat,
-                  "%d (%s) S 1 %d %d 0 -1 %u 100 0 0 0 %llu %llu 0 0 20 0 1 0 %llu 123456789 "
-                  "%lld 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
-                  p.pid, p.comm.c_str(), p.pid, p.pid, p.flags,
-                  static_cast<unsigned long long>(p.utime),
-                  static_cast<unsigned long long>(p.stime),
-                  static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
-                  static_cast<long long>(p.rssPages));
+    std::snprintf(
+        stat, sizeof stat,
+        "%d (%s) S 1 %d %d 0 -1 %u 100 0 0 0 %llu %llu 0 0 20 0 1 0 %llu 123456789 "
+        "%lld 18446744073709551615 1 1 %llu 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
+        p.pid, p.comm.c_str(), p.pid, p.pid, p.flags, static_cast<unsigned long long>(p.utime),
+        static_cast<unsigned long long>(p.stime),
+        static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
+        static_cast<long long>(p.rssPages), static_cast<unsigned long long>(p.startStack));
     tree_.write(d + "/stat", stat);
     std::string status = "Name:\t" + p.comm + "\nTgid:\t" + std::to_string(p.pid) +
                          "\nUid:\t64055\t64055\t64055\t64055\n";
@@ -248,30 +249,69 @@ TEST_F(VmTableTest, CommSpooferIsNoVm) {
 
 TEST_F(VmTableTest, ChildSeenBeforeItsExecOfQemu) {
   // libvirt forks, then the child waits for its parent's go-ahead before exec'ing
-  // qemu: the table may meet it then and keep libvirtd's exe as its identity.
+  // qemu: the table may meet it then, as libvirtd (a vital service).
   add({.pid = 800,
        .comm = "rpc-libvirtd",
        .exe = "/usr/sbin/libvirtd",
        .cmdline = argv({"/usr/sbin/libvirtd", "--daemon"})});
   VmTable vms(tree_.path("proc"));
-  vms.update(pass());
+  auto entries = pass();
+  vms.update(entries);
   EXPECT_EQ(vms.byPid(800), nullptr);
+  const ProcessInfo* e = nullptr;
+  for (const auto& x : entries)
+    if (x.pid == 800) e = &x;
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->identity->vital);
 
   add({.pid = 800,
        .comm = "qemu-system-x86",
        .exe = "/usr/bin/qemu-system-x86_64",
        .cmdline = fixture("real-nova-i440fx.cmdline")});
-  auto entries = pass();
-  const ProcessInfo* e = nullptr;
+  entries = pass();
+  e = nullptr;
   for (const auto& x : entries)
     if (x.pid == 800) e = &x;
   ASSERT_NE(e, nullptr);
-  ASSERT_EQ(e->identity->exe, "/usr/sbin/libvirtd");  // the premise: identity is stale
+  // The table followed the exec: a VM, no longer a vital service.
+  EXPECT_EQ(e->identity->exe, "/usr/bin/qemu-system-x86_64");
+  EXPECT_FALSE(e->identity->vital);
+  EXPECT_EQ(e->execs, 1u);
   vms.update(entries);
   const Vm* vm = vms.byPid(800);
   ASSERT_NE(vm, nullptr);
   EXPECT_EQ(vm->cmd->name, "instance-00000105");
   EXPECT_EQ(vms.byUuid("0b0ad1c3-8d0f-4f7b-9f1e-2a3b4c5d6e7f"), vm);
+}
+
+// The same (pid, start time) runs another qemu command line after an exec with the same
+// comm (a wrapper that re-execs qemu, here a capability probe turned guest): the
+// command line is read again, not taken from the cache of that pid and start time.
+TEST_F(VmTableTest, CommandLineIsReadAgainAfterAnExec) {
+  add({.pid = 950,
+       .comm = "qemu-system-x86",
+       .exe = "/usr/bin/qemu-system-x86_64",
+       .cmdline = fixture("real-libvirt9-capability-probe.cmdline"),
+       .startStack = 0x7ffc0000});
+  VmTable vms(tree_.path("proc"));
+  vms.update(pass());
+  EXPECT_EQ(vms.byPid(950), nullptr);  // a probe: remembered as no VM
+  const auto reads = vms.cmdlineReads();
+
+  add({.pid = 950,
+       .comm = "qemu-system-x86",
+       .exe = "/usr/bin/qemu-system-x86_64",
+       .cmdline = fixture("real-nova-i440fx.cmdline"),
+       .startStack = 0x7ffd8000});
+  vms.update(pass());
+  EXPECT_EQ(vms.cmdlineReads(), reads + 1);
+  const Vm* vm = vms.byPid(950);
+  ASSERT_NE(vm, nullptr);
+  EXPECT_EQ(vm->cmd->name, "instance-00000105");
+  EXPECT_EQ(vm->execs, 1u);
+  // And cached again from then on.
+  vms.update(pass());
+  EXPECT_EQ(vms.cmdlineReads(), reads + 1);
 }
 
 TEST_F(VmTableTest, TwoProcessesClaimingOneUuidAreAmbiguous) {

@@ -1,0 +1,12 @@
+// What the kernel tells every process at start (the auxiliary vector, via sysconf):
+// the clock-tick rate of /proc times and the page size of /proc memory counts.
+#pragma once
+
+namespace ork::sys {
+
+// USER_HZ: the unit of utime, stime and starttime in /proc/PID/stat (100 when unknown).
+long clockTicksPerSecond();
+// The unit of rss in /proc/PID/stat (4096 when unknown).
+long pageSize();
+
+}  // namespace ork::sys
