@@ -39,12 +39,29 @@ Killer::KillOutcome Killer::kill(std::span<const ProcessInfo* const> members, bo
     out.outcome = Outcome::Vanished;
     return out;
   }
+  std::size_t n = std::min<std::size_t>(members.size(), kMaxMembers);
   if (dryRun) {
+    // Nothing is opened or sent, but the re-check is made as for real, so that a dry
+    // run names the victim an armed run would kill, and spares whom it would spare.
+    for (std::size_t i = 0; i < n; ++i) {
+      auto c = check(*members[i]);
+      bool gone = !c || c->startTimeTicks != members[i]->startTimeTicks;
+      if (i == 0 && gone) {
+        out.outcome = c ? Outcome::Changed : Outcome::Vanished;
+        return out;
+      }
+      if (!gone && c->isProtected) {
+        if (i == 0) {
+          out.outcome = Outcome::Protected;
+          return out;
+        }
+        ++out.spared;
+      }
+    }
     out.outcome = Outcome::DryRun;
     out.doneAt = clock.now();
     return out;
   }
-  std::size_t n = std::min<std::size_t>(members.size(), kMaxMembers);
   for (std::size_t i = 0; i < n; ++i) {
     const ProcessInfo& m = *members[i];
     bool root = i == 0;

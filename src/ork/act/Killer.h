@@ -44,7 +44,8 @@ class Killer {
     int releaseErr = 0;
   };
 
-  // members[0] is the root. In dry-run nothing is opened, read or sent. Victims still
+  // members[0] is the root. In dry-run nothing is opened or sent, but every member is
+  // re-checked as for real (outcome Protected, spared). Victims still
   // being waited for from an earlier kill are forgotten first. Outcome: Ok (the root
   // was signalled; members that changed, vanished or were found protected were
   // skipped), Protected (the root is protected now: nothing signalled; the caller

@@ -110,6 +110,29 @@ TEST_F(MemoryLadderTest, BelowHardNamesTheVictimInDryRunAndRecovers) {
   EXPECT_EQ(rig->memoryLadder->longestGap() <= Seconds{1}, true);
 }
 
+// A victim set to oom_score_adj -1000 after the table's last look is found protected
+// at the re-check before the signal: it is spared and the next best chosen at once.
+TEST_F(MemoryLadderTest, AVictimProtectedAtTheLastMomentIsSparedAndAnotherChosen) {
+  rig = std::make_unique<Rig>(/*dryRun=*/true);
+  rig->cfg.set(config::Key::ScanRecheckTop, 1);  // only the best is re-read before the choice
+  rig->process({.pid = 400, .comm = "biggest", .exe = "/usr/bin/biggest", .cmdline = argv({"biggest"}), .rssPages = 990000});
+  rig->process({.pid = 500, .comm = "leaker", .exe = "/usr/bin/leaker", .cmdline = argv({"leaker"}), .rssPages = 900000});
+  rig->process({.pid = 600, .comm = "other", .exe = "/usr/bin/other", .cmdline = argv({"other"}), .rssPages = 300000});
+  rig->start(true, false);
+  rig->turn();
+  rig->tree.remove("proc/400");  // the best exits: the second best is chosen without a re-read
+  rig->tree.write("proc/500/oom_score_adj", "-1000\n");
+  rig->setMemory(kTotal, Bytes::mib(600));
+  rig->runFor(Millis{1100}, Millis{10});
+  auto spared = rig->lines("spared");
+  ASSERT_EQ(spared.size(), 1u) << rig->log();
+  EXPECT_NE(spared[0].find("pid=500 "), std::string::npos);
+  EXPECT_NE(spared[0].find("result=protected"), std::string::npos);
+  auto kills = rig->lines("kill");
+  ASSERT_EQ(kills.size(), 1u) << rig->log();
+  EXPECT_NE(kills[0].find("pid=600 "), std::string::npos) << kills[0];
+}
+
 // The start line tells the truth: a PSI trigger the loop could not watch wakes nothing,
 // so it is not "wakeup=psi", and the reason is said.
 TEST_F(MemoryLadderTest, APsiTriggerTheLoopCannotWatchIsNotAWakeup) {
