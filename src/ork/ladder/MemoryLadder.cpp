@@ -480,8 +480,8 @@ void MemoryLadder::hibernateStep(const MemorySample& sample, const policy::Memor
     }
     return;
   }
-  std::vector<policy::SaveCandidate> views;
-  views.reserve(vms.size());
+  std::vector<policy::SaveCandidate>& views = saveViews_;
+  views.clear();
   for (std::size_t i = 0; i < vms.size(); ++i) {
     const VmState& vm = vms[i];
     const auto* d = fleet.domainOf(vm);

@@ -15,6 +15,7 @@
 #include "ork/ladder/VmFleet.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
+#include "ork/policy/VmChoice.h"
 #include "ork/sense/MemorySensor.h"
 #include "ork/sys/FsProbe.h"
 
@@ -80,6 +81,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
   std::array<int, act::Killer::kMaxMembers> memberIdx_{};
   std::array<const ProcessInfo*, act::Killer::kMaxMembers> members_{};
   std::vector<int> hibernateOrder_;
+  std::vector<policy::SaveCandidate> saveViews_;
 
   TimePoint nextSampleAt_;
   TimePoint plannedAt_;
