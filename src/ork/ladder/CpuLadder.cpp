@@ -1,7 +1,5 @@
 #include "ork/ladder/CpuLadder.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -10,6 +8,7 @@
 #include "ork/journal/Journal.h"
 #include "ork/ladder/Common.h"
 #include "ork/sense/ProcessTable.h"
+#include "ork/sys/Sysconf.h"
 
 namespace ork::ladder {
 
@@ -29,8 +28,7 @@ constexpr Nanos kFreshEnough = Seconds{1};
 CpuLadder::CpuLadder(const Services& services, sense::CpuSensor sensor) : s_(services), sensor_(std::move(sensor)) {
   rule_ = std::make_unique<policy::CpuRule>(*s_.cfg);
   killer_ = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, s_.table);
-  long tck = ::sysconf(_SC_CLK_TCK);
-  ticksPerSecond_ = tck > 0 ? static_cast<double>(tck) : 100.0;
+  ticksPerSecond_ = static_cast<double>(sys::clockTicksPerSecond());
 }
 
 CpuLadder::~CpuLadder() = default;
