@@ -67,6 +67,8 @@ Signals: SIGTERM/SIGINT stop (the VMs ORK froze are resumed first); SIGHUP reloa
 the configuration file (checked first: a bad file is reported and the running
 configuration kept).
 
+Every path must be absolute (an empty or relative one is a usage error).
+
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or config.
 )";
 
@@ -126,7 +128,7 @@ struct Scope {
   std::string passwdPath = "/etc/passwd";
 };
 
-enum class Taken { Yes, No, MissingValue };
+enum class Taken { Yes, No, MissingValue, NotAbsolute };
 
 // Takes one of --config, --cgroup, --proc, --passwd and its value.
 Taken takeScopeOption(std::string_view a, Args& args, Scope& scope) {
@@ -138,7 +140,15 @@ Taken takeScopeOption(std::string_view a, Args& args, Scope& scope) {
   if (dst == nullptr) return Taken::No;
   if (!args.more()) return Taken::MissingValue;
   *dst = std::string(args.next());
+  // An empty value ("--cgroup $UNSET") must never widen the scope to the whole host,
+  // and a relative one depends on where ORK was started: both are refused.
+  if (dst->empty() || dst->front() != '/') return Taken::NotAbsolute;
   return Taken::Yes;
+}
+
+int notAbsolute(std::string_view option, const char* help) {
+  std::string m = std::string(option) + " needs an absolute path (it was empty or relative)";
+  return usage(m.c_str(), help);
 }
 
 int missingValue(std::string_view option, const char* help) {
@@ -163,6 +173,7 @@ int runDaemon(Args& args) {
       continue;
     }
     if (t == Taken::MissingValue) return missingValue(a, kDaemonHelp);
+    if (t == Taken::NotAbsolute) return notAbsolute(a, kDaemonHelp);
     if (isHelp(a)) {
       std::fputs(kDaemonHelp, stdout);
       return 0;
@@ -175,10 +186,11 @@ int runDaemon(Args& args) {
     } else if (a == "--kmsg") {
       if (!args.more()) return missingValue(a, kDaemonHelp);
       opts.kmsgPath = std::string(args.next());
+      if (opts.kmsgPath.empty() || opts.kmsgPath.front() != '/') return notAbsolute(a, kDaemonHelp);
     } else if (a == "--state-dir") {
       if (!args.more()) return missingValue(a, kDaemonHelp);
       opts.stateDir = std::string(args.next());
-      if (opts.stateDir.empty() || opts.stateDir.front() != '/') return usage("--state-dir needs an absolute path", kDaemonHelp);
+      if (opts.stateDir.empty() || opts.stateDir.front() != '/') return notAbsolute(a, kDaemonHelp);
     } else {
       std::string m = "unknown option for daemon: " + std::string(a);
       return usage(m.c_str(), kDaemonHelp);
@@ -212,6 +224,7 @@ int runTop(Args& args) {
     Taken t = takeScopeOption(a, args, scope);
     if (t == Taken::Yes) continue;
     if (t == Taken::MissingValue) return missingValue(a, kTopHelp);
+    if (t == Taken::NotAbsolute) return notAbsolute(a, kTopHelp);
     if (isHelp(a)) {
       std::fputs(kTopHelp, stdout);
       return 0;

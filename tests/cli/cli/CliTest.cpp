@@ -62,6 +62,19 @@ class CliFiles : public ::testing::Test {
   std::string dir_;
 };
 
+// "--cgroup $UNSET" must not turn a scoped daemon into a host-wide one: an empty or
+// relative path option is a usage error, for every path option.
+TEST_F(CliFiles, EmptyOrRelativePathsAreRefused) {
+  std::string out;
+  for (const char* opt : {"--cgroup", "--config", "--proc", "--passwd", "--kmsg", "--state-dir"}) {
+    for (const char* value : {"", "relative/dir"}) {
+      EXPECT_EQ(ork({"daemon", "--dry-run", opt, value}, &out), 2) << opt << " '" << value << "'";
+      EXPECT_NE(out.find("needs an absolute path"), std::string::npos) << out;
+    }
+  }
+  EXPECT_EQ(ork({"top", "--cgroup", ""}, &out), 2);
+}
+
 TEST_F(CliFiles, CheckConfigAcceptsAValidFile) {
   std::string path = file("good.toml",
                           "[memory]\nhard_percent = 4\nsoft_percent = 8.5\n"
