@@ -86,9 +86,12 @@ TEST_F(VmFleetTest, RepliesAreMatchedByOperationIdAndUuid) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->uuid, kUuidA);
   EXPECT_EQ(vm(300).freeze, VmState::Freeze::Pending);
-  // A resume reply with the suspend's id, and a suspend reply for the other VM, are not it.
-  rig.control->sent.push_back({s->id, act::VmOp::Resume, kUuidA, rig.clock.now() + Seconds{5}});
-  rig.control->answer(s->id, true);  // answers both entries with that id
+  // A resume reply with the suspend's id, and a suspend reply with that id for the
+  // other VM, are not it.
+  const std::uint64_t id = s->id;
+  rig.control->sent.push_back({id, act::VmOp::Resume, kUuidA, rig.clock.now() + Seconds{5}});
+  rig.control->sent.push_back({id, act::VmOp::Suspend, kUuidB, rig.clock.now() + Seconds{5}});
+  rig.control->answer(id, true);  // answers the three entries with that id
   rig.turn();
   EXPECT_EQ(vm(300).freeze, VmState::Freeze::Libvirt);
   EXPECT_EQ(vm(400).freeze, VmState::Freeze::None);
