@@ -6,7 +6,7 @@
 #
 #   bench/scripts/loop_gap.sh [--build DIR] [--procs N] [--runs R] [--burners K]
 #                             [--limit-mib M] [--tolerance-us T] [--keep-journals DIR]
-#                             [--protect]
+#                             [--protect] [--control S]
 #
 # What it sets up (all its own, all removed at the end, also on failure):
 # - a memory cgroup SCOPE: v1 /sys/fs/cgroup/memory/ork-loopgap-PID on a hybrid host,
@@ -32,6 +32,10 @@
 # --protect runs ORK without --no-protect (mlockall, nice -20, oom_score_adj): the way
 # it runs in production; without it ORK competes for the CPU at nice 0 like the burners.
 #
+# --control S: the same set-up, but no burners: each run lets ORK sample for S seconds
+# without the CPU ladder acting (its longest gap with nothing else going on), then stops
+# it. The target check is the same.
+#
 # Besides ORK's own figures it prints, from /proc/ORK/schedstat, the time ORK spent
 # runnable but waiting for a CPU over its run (run_delay) and its number of time slices:
 # their ratio is the mean scheduling delay per wake-up (a lateness ORK cannot help).
@@ -50,6 +54,7 @@ limit_mib=1024
 tolerance_us=0
 keep=""
 protect=--no-protect
+control=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -60,6 +65,7 @@ while [[ $# -gt 0 ]]; do
     --tolerance-us) tolerance_us=$2; shift 2 ;;
     --keep-journals) keep=$2; shift 2 ;;
     --protect) protect=""; shift ;;
+    --control) control=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -204,6 +210,7 @@ for r in $(seq "$runs"); do
   "$ork" daemon --cgroup "$scope" --kmsg "$journal" $protect --quiet --config "$tmp/ork.toml" \
     --state-dir "$state" </dev/null 2>"$tmp/ork-$r.err" &
   ork_pid=$!
+  t_start=$(date +%s.%N)
   start=$(wait_line "$journal" 'event=start' 30) || { echo "run $r: ORK did not start: $(cat "$tmp/ork-$r.err")" >&2; exit 2; }
   avail=$(field "$start" avail_kib); hard=$(field "$start" hard_kib); soft=$(field "$start" soft_kib)
   # (available - hard) / 1 GiB/s, clamped to [2 ms, 1 s], in µs.
@@ -215,17 +222,23 @@ for r in $(seq "$runs"); do
   wait_line "$journal" "event=vm_found" 30 >/dev/null || { echo "run $r: ORK did not find the VM" >&2; cat "$journal" >&2; exit 2; }
   sleep 2
 
-  "$cpuburn" --cgroup "$work" --children "$burners" </dev/null >"$tmp/burn.out" 2>&1 &
-  burn_pid=$!
   t0=$(date +%s.%N)
-  freeze=$(wait_line "$journal" "event=freeze .*result=" 90) || { echo "run $r: no freeze line in 90 s" >&2; cat "$journal" >&2; exit 2; }
-  t1=$(date +%s.%N)
-  stop_pid "$burn_pid" KILL; burn_pid=""
-  [[ $(field "$freeze" result) == ok ]] || { echo "run $r: freeze failed: $freeze" >&2; cat "$journal" >&2; exit 2; }
-  thaw=$(wait_line "$journal" "event=thaw .*result=" 600) || { echo "run $r: no thaw line in 600 s" >&2; cat "$journal" >&2; exit 2; }
-  [[ $(field "$thaw" result) == ok ]] || { echo "run $r: thaw failed: $thaw" >&2; cat "$journal" >&2; exit 2; }
+  if (( control > 0 )); then
+    sleep "$control"
+    t1=$t0 freeze="" thaw=""
+  else
+    "$cpuburn" --cgroup "$work" --children "$burners" </dev/null >"$tmp/burn.out" 2>&1 &
+    burn_pid=$!
+    freeze=$(wait_line "$journal" "event=freeze .*result=" 90) || { echo "run $r: no freeze line in 90 s" >&2; cat "$journal" >&2; exit 2; }
+    t1=$(date +%s.%N)
+    stop_pid "$burn_pid" KILL; burn_pid=""
+    [[ $(field "$freeze" result) == ok ]] || { echo "run $r: freeze failed: $freeze" >&2; cat "$journal" >&2; exit 2; }
+    thaw=$(wait_line "$journal" "event=thaw .*result=" 600) || { echo "run $r: no thaw line in 600 s" >&2; cat "$journal" >&2; exit 2; }
+    [[ $(field "$thaw" result) == ok ]] || { echo "run $r: thaw failed: $thaw" >&2; cat "$journal" >&2; exit 2; }
+  fi
   t2=$(date +%s.%N)
-  read -r _ delay slices <"/proc/$ork_pid/schedstat"
+  read -r oncpu delay slices <"/proc/$ork_pid/schedstat"
+  t_ork=$(awk -v a="$t_start" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')
   stop_pid "$ork_pid"; ork_pid=""
   stopl=$(grep -m1 'event=stop' "$journal" || true)
   [[ -n "$stopl" ]] || { echo "run $r: no stop line" >&2; cat "$journal" >&2; exit 2; }
@@ -233,19 +246,19 @@ for r in $(seq "$runs"); do
   over=$(( gap - planned ))
   verdict=met
   if (( gap > planned + tolerance_us )); then verdict="NOT met"; fail=1; fi
-  rows+=("$(printf '%3d | %8d | %8d | %+9d | %8d | %6s | %6s | %6s | %6s | %8.1f | %8.0f | %s' "$r" "$planned" "$gap" \
+  rows+=("$(printf '%3d | %8d | %8d | %+9d | %8d | %6s | %6s | %6s | %6s | %8.1f | %8.0f | %7.1f / %6s | %s' "$r" "$planned" "$gap" \
     "$over" "$late" "$(field "$freeze" took_ms)" "$(field "$thaw" took_ms)" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" \
     "$(awk -v d="$delay" 'BEGIN { print d / 1e6 }')" "$(awk -v d="$delay" -v n="$slices" 'BEGIN { print (n > 0 ? d / n / 1e3 : 0) }')" \
-    "$verdict")")
-  echo "   run $r: $freeze"
-  echo "   run $r: $thaw"
+    "$(awk -v d="$oncpu" 'BEGIN { print d / 1e9 }')" "$t_ork" "$verdict")")
+  [[ -n "$freeze" ]] && echo "   run $r: $freeze"
+  [[ -n "$thaw" ]] && echo "   run $r: $thaw"
   echo "   run $r: $stopl"
   (( gap > worst )) && worst=$gap
 done
 
 echo
-echo "run | planned µs | longest gap µs | gap - planned µs | worst late µs | freeze took_ms | thaw took_ms | s to freeze | s to thaw | ORK run_delay ms | µs per slice | target"
+echo "run | planned µs | longest gap µs | gap - planned µs | worst late µs | freeze took_ms | thaw took_ms | s to freeze | s to thaw | ORK run_delay ms | µs per slice | ORK CPU s / run s | target"
 for row in "${rows[@]}"; do echo "$row"; done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit "$fail"
