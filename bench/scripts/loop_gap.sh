@@ -32,9 +32,9 @@
 # --protect runs ORK without --no-protect (mlockall, nice -20, oom_score_adj): the way
 # it runs in production; without it ORK competes for the CPU at nice 0 like the burners.
 #
-# --control S: the same set-up, but no burners: each run lets ORK sample for S seconds
-# without the CPU ladder acting (its longest gap with nothing else going on), then stops
-# it. The target check is the same.
+# --control S: the same set-up, but no burners and the CPU ladder off ([cpu] enabled =
+# false; the host's own load could overload it): each run lets ORK sample for S seconds
+# with only the memory ladder and the table at work, then stops it. Same target check.
 #
 # Besides ORK's own figures it prints, from /proc/ORK/schedstat, the time ORK spent
 # runnable but waiting for a CPU over its run (run_delay) and its number of time slices:
@@ -197,6 +197,7 @@ vm_min_percent = 5
 [vm]
 libvirt = false
 EOF
+if (( control > 0 )); then sed -i 's/^\[cpu\]$/[cpu]\nenabled = false/' "$tmp/ork.toml"; fi
 
 declare -a rows=()
 worst=0
