@@ -6,7 +6,7 @@
 #
 #   bench/scripts/loop_gap.sh [--build DIR] [--procs N] [--runs R] [--burners K]
 #                             [--limit-mib M] [--tolerance-us T] [--keep-journals DIR]
-#                             [--protect] [--control S]
+#                             [--protect] [--control S] [--extra-config FILE]
 #
 # What it sets up (all its own, all removed at the end, also on failure):
 # - a memory cgroup SCOPE: v1 /sys/fs/cgroup/memory/ork-loopgap-PID on a hybrid host,
@@ -36,6 +36,8 @@
 # false; the host's own load could overload it): each run lets ORK sample for S seconds
 # with only the memory ladder and the table at work, then stops it. Same target check.
 #
+# --extra-config FILE: appended to ORK's configuration (e.g. "[scan]\nchunk = 32").
+#
 # Besides ORK's own figures it prints, from /proc/ORK/schedstat, the time ORK spent
 # runnable but waiting for a CPU over its run (run_delay) and its number of time slices:
 # their ratio is the mean scheduling delay per wake-up (a lateness ORK cannot help).
@@ -55,6 +57,7 @@ tolerance_us=0
 keep=""
 protect=--no-protect
 control=0
+extra=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -66,6 +69,7 @@ while [[ $# -gt 0 ]]; do
     --keep-journals) keep=$2; shift 2 ;;
     --protect) protect=""; shift ;;
     --control) control=$2; shift 2 ;;
+    --extra-config) extra=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -197,6 +201,7 @@ vm_min_percent = 5
 [vm]
 libvirt = false
 EOF
+if [[ -n "$extra" ]]; then cat "$extra" >>"$tmp/ork.toml"; fi
 if (( control > 0 )); then sed -i 's/^\[cpu\]$/[cpu]\nenabled = false/' "$tmp/ork.toml"; fi
 
 declare -a rows=()
