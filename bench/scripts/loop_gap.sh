@@ -214,7 +214,7 @@ for r in $(seq "$runs"); do
   : >"$journal"
   # shellcheck disable=SC2086
   "$ork" daemon --cgroup "$scope" --kmsg "$journal" $protect --quiet --config "$tmp/ork.toml" \
-    --state-dir "$state" </dev/null 2>"$tmp/ork-$r.err" &
+    --state-dir "$state" </dev/null 2>"${ORK_LOOPGAP_STDERR:-$tmp/ork-$r.err}" &
   ork_pid=$!
   t_start=$(date +%s.%N)
   start=$(wait_line "$journal" 'event=start' 30) || { echo "run $r: ORK did not start: $(cat "$tmp/ork-$r.err")" >&2; exit 2; }

@@ -31,6 +31,11 @@ namespace {
 // A table refresh that fails is retried after this, doubling up to kScanRetryMax.
 constexpr Nanos kScanRetry = Millis{100};
 constexpr Nanos kScanRetryMax = Seconds{10};
+// A table pass's listing cannot be cut (one read of cgroup.procs, ~15 ms for 10,000
+// processes): a memory sample due within this is taken before a step.
+constexpr Nanos kStepBudget = Millis{25};
+// The longest the rest of a step may run before the loop looks at its fds again.
+constexpr Nanos kStepSlice = Millis{5};
 // How long a stop waits for the VMs ORK froze to be resumed, beyond libvirt's deadline.
 constexpr Nanos kStopGrace = Seconds{3};
 // Epoll tags: the part's index + 1 in the top 16 bits, the part's own tag below.
@@ -181,7 +186,10 @@ bool Daemon::State::refreshDue(TimePoint now) const {
 }
 
 void Daemon::State::stepTable(TimePoint now) {
-  auto done = table->step(now);
+  // A step ends by the next memory sample, and within kStepSlice in any case, so that
+  // the loop comes back to its fds and timers.
+  TimePoint until = std::min(memory->nextDue(), now + kStepSlice);
+  auto done = table->step(now, &clock, until);
   if (!done) {
     // Said once (and again when it changes), then retried with back-off: a scope that
     // vanished must not turn the loop into a busy one, nor flood the kernel log.
@@ -324,7 +332,14 @@ int Daemon::run() {
     if (s.clock.now() >= s.memory->nextDue()) s.memory->onTimer(s.clock.now());
     for (auto* p : s.parts)
       if (p != s.memory && s.clock.now() >= p->nextDue()) p->onTimer(s.clock.now());
-    if (refreshDue) s.stepTable(s.clock.now());
+    if (refreshDue) {
+      // A step may take a while (a pass's listing of a 10,000-process cgroup reads
+      // cgroup.procs for ~15 ms): a memory sample due before it would end is taken
+      // first, early rather than late.
+      TimePoint t = s.clock.now();
+      if (s.memory->nextDue() - t < kStepBudget) s.memory->onTimer(t);
+      s.stepTable(s.clock.now());
+    }
     // Counts of lines the journal's bound dropped, once it lets them be said.
     s.journal.flush(s.clock.now());
   }

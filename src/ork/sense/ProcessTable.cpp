@@ -313,13 +313,16 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   return true;
 }
 
-Result<bool> ProcessTable::step(TimePoint now) {
+Result<bool> ProcessTable::step(TimePoint now, const Clock* clock, TimePoint until) {
   if (!inPass_) {
     auto r = beginPass(now);
     if (!r) return r.error();
+    // The listing may have taken the time: the first chunk waits for the next turn.
+    if (clock != nullptr && clock->now() >= until) return false;
   }
   std::size_t end = std::min(pids_.size(), cursor_ + options_.chunk);
-  for (; cursor_ < end; ++cursor_) {
+  for (std::size_t n = 0; cursor_ < end; ++cursor_, ++n) {
+    if (clock != nullptr && n > 0 && n % 16 == 0 && clock->now() >= until) break;
     int pid = pids_[cursor_];
     auto it = std::lower_bound(current_.begin(), current_.end(), pid,
                                [](const ProcessInfo& e, int p) { return e.pid < p; });

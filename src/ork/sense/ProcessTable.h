@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "ork/config/Config.h"
+#include "ork/core/Clock.h"
 #include "ork/core/ProcessInfo.h"
 #include "ork/core/Result.h"
 #include "ork/sys/Fd.h"
@@ -57,10 +58,12 @@ class ProcessTable {
 
   static Result<ProcessTable> open(Options options);
 
-  // Does one chunk of a refresh pass, starting a pass if none is running. Returns true
-  // when this call completed a pass (entries() then shows it). Allocates (it is never
-  // on the kill path).
-  Result<bool> step(TimePoint now);
+  // Does one chunk of a refresh pass (at most scan.chunk processes), starting a pass if
+  // none is running. Returns true when this call completed a pass (entries() then shows
+  // it). With a clock, the chunk also ends once clock->now() reaches `until` (looked at
+  // every 16 processes), so that a slow chunk (first sight of many processes, a loaded
+  // host) never delays what the loop must do next. Allocates (never on the kill path).
+  Result<bool> step(TimePoint now, const Clock* clock = nullptr, TimePoint until = TimePoint{Nanos::max()});
   // Runs a whole pass at once (for `ork top` and tests).
   Result<void> refreshAll(TimePoint now);
   bool passInProgress() const { return inPass_; }
