@@ -54,6 +54,12 @@ def build_initramfs(build, modules_dir, tests, out):
     if not os.path.exists(busybox):
         raise lab.LabUnavailable("busybox-static is not installed")
     lab.copy_with_libs(busybox, root, "/bin/busybox")
+    # Real programs the tests exec under other names (RecheckTest copies them as
+    # "libvirtd", "sshd"...): busybox's applets would not answer to those names. The
+    # init's `busybox --install -s` leaves existing files alone.
+    for prog in ["/bin/dash", "/bin/sleep"]:
+        if os.path.exists(prog):
+            lab.copy_with_libs(os.path.realpath(prog), root, prog)
     for rel in TOOLS + [t[1] for t in tests]:
         path = os.path.abspath(os.path.join(build, rel))
         lab.copy_with_libs(path, root, path)  # where the tests look for it

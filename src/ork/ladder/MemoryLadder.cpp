@@ -245,6 +245,17 @@ void MemoryLadder::tick(TimePoint now) {
       s_.journal->write(w, Priority::Warning, now);
       sampleErrorLogged_ = true;
     }
+    // A domain that cannot be read (its cgroup removed) leaves its PSI trigger
+    // reporting an error for ever: watched, it would wake the loop on every turn.
+    if (!pressureFds_.empty()) {
+      for (auto& fd : pressureFds_)
+        if (poller_ != nullptr) (void)poller_->remove(fd.get());
+      pressureFds_.clear();
+      pressureMode_ = "none";
+      Line w("warning");
+      w.word("what", "pressure_wakeup_lost").str("detail", sample.error().what).word("fallback", "adaptive_polling");
+      s_.journal->write(w, Priority::Warning, now);
+    }
     nextSampleAt_ = now + cfg.millis(Key::SamplingMaxIntervalMs);
     return;
   }
