@@ -143,6 +143,35 @@ def is_dynamic(path):
     return "=>" in out or "ld-linux" in out
 
 
+
+def start_qemu(cmd, cg, errpath):
+    """Starts QEMU inside the memory cgroup cg, in a session of its own (it is stopped
+    by its PID, never by name)."""
+    procs_file = os.path.join(cg.path, "cgroup.procs")
+
+    def join_cgroup():
+        with open(procs_file, "w") as f:
+            f.write(str(os.getpid()))
+
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=open(errpath, "w"), preexec_fn=join_cgroup, start_new_session=True)
+
+
+def wait_qemu(p, timeout):
+    """Waits for our QEMU; SIGKILLs it (by its PID) at the timeout or on any exception.
+    Returns whether it timed out."""
+    try:
+        p.wait(timeout=timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        return True
+    except BaseException:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        raise
+
 def copy_with_libs(src, root, dest):
     """Copies an executable to root/dest, with the shared libraries it needs."""
     target = os.path.join(root, dest.lstrip("/"))
@@ -288,28 +317,10 @@ def run_guest(args, cg, kernel, initrd, disk, scenario, defender, threshold, run
            "-serial", f"file:{console}", "-serial", f"file:{result}",
            "-drive", f"file={disk},format=raw,if=virtio,readonly=on,cache=unsafe",
            "-drive", f"file={outdisk},format=raw,if=virtio"]
-    procs_file = os.path.join(cg.path, "cgroup.procs")
-
-    def join_cgroup():
-        with open(procs_file, "w") as f:
-            f.write(str(os.getpid()))
-
     cg.reset_peak()
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=open(os.path.join(rundir, "qemu.err"), "w"), preexec_fn=join_cgroup,
-                         start_new_session=True)  # we stop it ourselves, by its PID
-    timed_out = False
-    try:
-        p.wait(timeout=args.guest_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.kill(p.pid, signal.SIGKILL)  # our own qemu, by its pid
-        p.wait()
-    except BaseException:
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-        raise
+    p = start_qemu(cmd, cg, os.path.join(rundir, "qemu.err"))
+    timed_out = wait_qemu(p, args.guest_timeout)
     wall = time.monotonic() - t0
     serial = open(result, errors="replace").read() if os.path.exists(result) else ""
     text = open(outdisk, "rb").read().rstrip(b"\0").decode(errors="replace")

@@ -20,8 +20,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import time
 
@@ -106,27 +104,9 @@ def run_guest(args, cg, kernel, initrd, rundir):
            "-kernel", kernel, "-initrd", initrd, "-append", append,
            "-serial", f"file:{console}", "-serial", f"file:{serial}",
            "-drive", f"file={outdisk},format=raw,if=virtio"]
-    procs = os.path.join(cg.path, "cgroup.procs")
-
-    def join_cgroup():
-        with open(procs, "w") as f:
-            f.write(str(os.getpid()))
-
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=open(os.path.join(rundir, "qemu.err"), "w"), preexec_fn=join_cgroup,
-                         start_new_session=True)
-    timed_out = False
-    try:
-        p.wait(timeout=args.guest_timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.kill(p.pid, signal.SIGKILL)  # our own qemu, by its pid
-        p.wait()
-    except BaseException:
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-        raise
+    p = lab.start_qemu(cmd, cg, os.path.join(rundir, "qemu.err"))
+    timed_out = lab.wait_qemu(p, args.guest_timeout)
     wall = time.monotonic() - t0
     text = open(outdisk, "rb").read().rstrip(b"\0").decode(errors="replace")
     source = "disk"

@@ -154,32 +154,41 @@ inline int runCommand(const std::vector<std::string>& argv, std::string* output 
 // (pure v2 hosts: /sys/fs/cgroup; hybrid ones: /sys/fs/cgroup/unified) and the v1
 // mounts by controller (/sys/fs/cgroup/memory, /sys/fs/cgroup/freezer...). Tests that
 // need a controller take v2 where the controller is available there, else v1.
+// Calls fn(type, mountPoint, superOptions) for every cgroup ("cgroup" or "cgroup2")
+// mount in /proc/self/mountinfo.
+template <class F>
+void forEachCgroupMount(F&& fn) {
+  std::istringstream in(readFile("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
+    std::string f[5], type, source, opts;
+    for (auto& x : f) left >> x;
+    right >> type >> source >> opts;
+    if (type == "cgroup" || type == "cgroup2") fn(type, f[4], opts);
+  }
+}
+
 struct CgroupMounts {
   std::string v2;                                        // "" when cgroup2 is not mounted
   std::vector<std::pair<std::string, std::string>> v1;  // {controller, mount point}
 
   static CgroupMounts detect() {
     CgroupMounts m;
-    std::istringstream in(readFile("/proc/self/mountinfo"));
-    std::string line;
-    while (std::getline(in, line)) {
-      auto dash = line.find(" - ");
-      if (dash == std::string::npos) continue;
-      std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
-      std::string f[5], type, source, opts;
-      for (auto& x : f) left >> x;
-      right >> type >> source >> opts;
+    forEachCgroupMount([&](const std::string& type, const std::string& mountPoint, const std::string& opts) {
       if (type == "cgroup2") {
-        if (m.v2.empty() || f[4] == "/sys/fs/cgroup") m.v2 = f[4];
-      } else if (type == "cgroup") {
+        if (m.v2.empty() || mountPoint == "/sys/fs/cgroup") m.v2 = mountPoint;
+      } else {
         std::istringstream o(opts);
         std::string opt;
         while (std::getline(o, opt, ','))
           if (opt == "memory" || opt == "freezer" || opt == "cpu" || opt == "cpuacct" || opt == "blkio" ||
               opt == "pids" || opt == "cpuset" || opt == "devices")
-            m.v1.push_back({opt, f[4]});
+            m.v1.push_back({opt, mountPoint});
       }
-    }
+    });
     return m;
   }
   // The v1 hierarchy holding controller ("" if none).

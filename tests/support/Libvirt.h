@@ -394,23 +394,14 @@ struct Hierarchy {
 };
 inline std::vector<Hierarchy> cgroupHierarchies() {
   std::vector<Hierarchy> out;
-  std::istringstream in(readFile("/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(in, line)) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
-    std::string f[5], type, source, opts;
-    for (auto& x : f) left >> x;
-    right >> type >> source >> opts;
-    const std::string& mp = f[4];
-    if (mp.rfind("/sys/fs/cgroup", 0) != 0) continue;
+  forEachCgroupMount([&](const std::string& type, const std::string& mp, const std::string& opts) {
+    if (mp.rfind("/sys/fs/cgroup", 0) != 0) return;
     if (type == "cgroup2") {
       out.push_back({"unified", mp});
-    } else if (type == "cgroup" && opts.find("name=") == std::string::npos) {
+    } else if (opts.find("name=") == std::string::npos) {
       out.push_back({mp.substr(mp.rfind('/') + 1), mp});
     }
-  }
+  });
   return out;
 }
 

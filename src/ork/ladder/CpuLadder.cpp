@@ -220,7 +220,6 @@ void CpuLadder::act(const CpuSample& smp, TimePoint now) {
   // The next window starts with the next pass.
   baseValid_ = false;
   wantBaseline_ = true;
-  (void)window;
 }
 
 void CpuLadder::kill(TimePoint now) {

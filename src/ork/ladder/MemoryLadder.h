@@ -42,7 +42,6 @@ class MemoryLadder final : public Ladder, public SaveListener {
 
   void onSaveDone(VmState& vm, const act::VmReply& reply, TimePoint now) override;
 
-  const MemorySample& last() const { return last_; }
   // The longest time between two samples, and by how much a sample was late against
   // the interval planned for it (the loop's responsiveness, for the stop line and the
   // benchmark).

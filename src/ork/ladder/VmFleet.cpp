@@ -48,17 +48,6 @@ const char* methodOf(VmState::Freeze f) {
 }
 }  // namespace
 
-const char* toString(LibvirtState s) {
-  switch (s) {
-    case LibvirtState::Off: return "off";
-    case LibvirtState::Starting: return "starting";
-    case LibvirtState::Up: return "up";
-    case LibvirtState::Down: return "down";
-    case LibvirtState::Missing: return "missing";
-  }
-  return "unknown";
-}
-
 VmFleet::LaneFactory VmFleet::virtLanes(const config::Config& cfg, bool readOnly) {
   return [&cfg, readOnly](LaneKind kind, sys::Poller* poller, std::uint64_t tag) -> std::unique_ptr<act::Lane> {
     std::string helper = act::findVirtHelper();

@@ -35,7 +35,6 @@ enum class LibvirtState {
   Down,      // unreachable: retried with back-off
   Missing,   // no ork-virt helper installed
 };
-const char* toString(LibvirtState s);
 
 // A VM as the ladders act on it: what ORK did to it, and when.
 struct VmState {
@@ -127,7 +126,6 @@ class VmFleet final : public Part {
   std::vector<VmState>& all() { return vms_; }
   const std::vector<VmState>& all() const { return vms_; }
   LibvirtState libvirt() const { return libvirt_; }
-  std::size_t domainCount() const { return domains_.size(); }
   // The libvirt domain of a VM, when ORK may act on it through libvirt.
   const parse::VirtDomain* domainOf(const VmState& vm) const;
   // vm=, uuid=, pid=, and the OpenStack instance and project when known.
