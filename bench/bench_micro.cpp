@@ -85,12 +85,12 @@ struct Ranking {
   config::Config cfg;
   policy::ScoreContext ctx;
   std::vector<policy::Candidate> out;
-  std::vector<int> scratch;
+  policy::RankScratch scratch;
   explicit Ranking(int n) : table(bench::syntheticTable(n)) {
     ctx.domainTotal = Bytes::gib(24);
     ctx.need = Bytes::mib(1200);
     ctx.cfg = &cfg;
-    out.reserve(2 * table.size() + 16);
+    out.reserve(3 * table.size() + 16);
     scratch.reserve(table.size() + 16);
   }
 };
@@ -115,7 +115,7 @@ void BM_Decide_Synthetic(benchmark::State& state) {
     policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, policy::kKillPathSortedPrefix);
     int choice = policy::chooseVictim(r.out, r.cfg);
     int n = choice < 0 ? 0
-                       : policy::treeMembers(r.table, r.out[static_cast<std::size_t>(choice)], members.data(),
+                       : policy::treeMembers(r.table, r.scratch, r.out[static_cast<std::size_t>(choice)], members.data(),
                                              static_cast<int>(members.size()));
     benchmark::DoNotOptimize(n);
   }

@@ -146,7 +146,7 @@ struct Decision {
   sense::ProcessTable table;
   sense::MemorySensor memory;
   std::vector<policy::Candidate> candidates;
-  std::vector<int> scratch;
+  policy::RankScratch scratch;
   std::array<int, act::Killer::kMaxMembers> memberIdx{};
 
   static Decision* make() {
@@ -157,7 +157,7 @@ struct Decision {
     (void)d->table.refreshAll(d->clock.now());
     (void)d->table.refreshAll(d->clock.now());  // steady: the daemon keeps it fresh
     std::size_t n = d->table.entries().size();
-    d->candidates.reserve(2 * n + 16);
+    d->candidates.reserve(3 * n + 16);
     d->scratch.reserve(n + 16);
     return d;
   }
@@ -180,7 +180,7 @@ struct Decision {
     if (choice < 0) return 0;
     auto again = memory.sample(clock.now());
     benchmark::DoNotOptimize(again);
-    return policy::treeMembers(entries, candidates[static_cast<std::size_t>(choice)], memberIdx.data(),
+    return policy::treeMembers(entries, scratch, candidates[static_cast<std::size_t>(choice)], memberIdx.data(),
                                static_cast<int>(memberIdx.size()));
   }
 };

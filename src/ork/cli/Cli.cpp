@@ -86,6 +86,8 @@ Options:
   --proc DIR        as for 'ork daemon'
   --passwd FILE     as for 'ork daemon'
   -n N              show the best N candidates (default 20)
+  --interval S      look at the processes twice, S seconds apart, to see what grows
+                    (default 1; 0: one look, no growth seen)
   --all             also list processes that are never candidates, and why
   -h, --help        this text
 )";
@@ -230,6 +232,14 @@ int runTop(Args& args) {
       return 0;
     } else if (a == "--all") {
       opts.all = true;
+    } else if (a == "--interval") {
+      if (!args.more()) return missingValue(a, kTopHelp);
+      std::string n(args.next());
+      char* end = nullptr;
+      double v = std::strtod(n.c_str(), &end);
+      if (end == n.c_str() || *end != '\0' || !(v >= 0 && v <= 60))
+        return usage("--interval needs a number of seconds from 0 to 60", kTopHelp);
+      opts.interval = Millis{static_cast<long long>(v * 1000)};
     } else if (a == "-n") {
       if (!args.more()) return missingValue(a, kTopHelp);
       std::string n(args.next());

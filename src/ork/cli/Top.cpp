@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "ork/act/Killer.h"
 #include "ork/act/VmLane.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
@@ -215,6 +216,15 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
     std::fprintf(stderr, "ork: %s\n", r.error().what);
     return 1;
   }
+  // A second look: what grew in between, and what was born, counts as growth, as in
+  // the daemon (which looks over scan.growth_window_s).
+  if (opts.interval > Nanos{0}) {
+    std::this_thread::sleep_for(opts.interval);
+    if (auto r = table->refreshAll(clock.now()); !r) {
+      std::fprintf(stderr, "ork: %s\n", r.error().what);
+      return 1;
+    }
+  }
   auto t = policy::memoryThresholds(sample->total, cfg);
   auto level = policy::classify(*sample, t, cfg);
   // What a kill would have to free: to get back above soft, as at the hard threshold
@@ -239,13 +249,23 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
 
   auto entries = table->entries();
   std::vector<policy::Candidate> ranked;
-  std::vector<int> scratch;
+  policy::RankScratch scratch;
   policy::rankCandidates(entries, {sample->total, need, &cfg, clock.now()}, ranked, scratch);
   int choice = policy::chooseVictim(ranked, cfg);
 
-  std::printf("%-2s %4s %7s %-10s %4s %9s %9s %6s %5s %5s %5s %9s %-6s %s\n", "", "rank", "pid", "user",
-              "memb", "mem_MiB", "grow_MiB", "adj", "owner", "patt", "youth", "score", "enough", "command");
+  if (opts.interval > Nanos{0})
+    std::printf("growth: what ORK saw grow over %.1f s (the daemon looks over %lld s, so its growth and scores can be"
+                " larger)\n",
+                std::chrono::duration<double>(opts.interval).count(),
+                static_cast<long long>(std::chrono::duration_cast<Seconds>(cfg.seconds(config::Key::ScanGrowthWindowS)).count()));
+  else
+    std::printf("growth: not seen (--interval 0: one look); the daemon looks over %lld s\n",
+                static_cast<long long>(std::chrono::duration_cast<Seconds>(cfg.seconds(config::Key::ScanGrowthWindowS)).count()));
+  std::printf("%-2s %4s %7s %-10s %-7s %4s %9s %9s %-4s %6s %5s %5s %5s %9s %-6s %s\n", "", "rank", "pid", "user",
+              "kills", "memb", "mem_MiB", "grow_MiB", "grew", "adj", "owner", "patt", "youth", "score", "enough",
+              "command");
   int shown = 0;
+  std::vector<int> members(act::Killer::kMaxMembers);
   for (std::size_t i = 0; i < ranked.size() && shown < opts.limit; ++i, ++shown) {
     const auto& c = ranked[i];
     const ProcessInfo& p = entries[static_cast<std::size_t>(c.index)];
@@ -254,15 +274,47 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
     if (user.empty()) std::snprintf(userText, sizeof userText, "%u", p.uid);
     else std::snprintf(userText, sizeof userText, "%.*s", static_cast<int>(std::min<std::size_t>(user.size(), 10)), user.data());
     const char* cmd = p.identity && !p.identity->cmdline.empty() ? p.identity->cmdline.c_str() : p.comm;
-    std::printf("%-2s %4zu %7d %-10s %4d %9.1f %9.1f %6d %5.2f %5.2f %5.2f %9.1f %-6s %.60s%s\n",
-                static_cast<int>(i) == choice ? "->" : "", i + 1, p.pid, userText, c.members, mib(c.freed),
-                mib(c.growth), p.oomScoreAdj, c.ownerFactor, c.patternFactor, c.youthFactor,
-                c.score / (1024.0 * 1024.0), c.sufficient ? "yes" : "no", cmd,
-                c.members > 1 ? " (and its same-program children)" : "");
+    // What the row kills: the process, a pool (the process and its same-program
+    // descendants), a tree (the process and its descendants), or a tree's descendants
+    // without the process heading it.
+    const char* kind = c.group == policy::Group::Process ? "process"
+                       : c.group == policy::Group::Pool  ? "pool"
+                       : c.headIncluded                  ? "tree"
+                                                         : "children";
+    std::printf("%-2s %4zu %7d %-10s %-7s %4d %9.1f %9.1f %-4s %6d %5.2f %5.2f %5.2f %9.1f %-6s %s%.60s\n",
+                static_cast<int>(i) == choice ? "->" : "", i + 1, p.pid, userText, kind, c.members, mib(c.freed),
+                mib(c.growth), c.grew ? "yes" : "no", p.oomScoreAdj, c.ownerFactor, c.patternFactor, c.youthFactor,
+                c.score / (1024.0 * 1024.0), c.sufficient ? "yes" : "no", c.headIncluded ? "" : "children of: ", cmd);
+    if (c.group != policy::Group::Process) {
+      int n = policy::treeMembers(entries, scratch, c, members.data(), static_cast<int>(members.size()));
+      std::printf("%20s members:", "");
+      int listed = 0;
+      for (int k = 0; k < n && listed < 8; ++k, ++listed) {
+        const ProcessInfo& m = entries[static_cast<std::size_t>(members[static_cast<std::size_t>(k)])];
+        std::printf(" %d %s%s", m.pid, m.comm, k + 1 < n && listed + 1 < 8 ? "," : "");
+      }
+      if (c.members > listed) std::printf(" (+%d more)", c.members - listed);
+      std::printf("\n");
+    }
   }
   if (ranked.empty()) std::printf("no candidate: nothing in this domain may be killed\n");
-  std::printf("\nscore = (mem + growth_weight*growth + adj/1000*total) * owner * pattern * youth, in MiB;"
-              " '->' marks the process ORK would kill (docs/scoring.md)\n");
+  std::printf(
+      "\nkills: process (one), pool (a process and its same-program descendants), tree (a process and its\n"
+      "descendants), children (a process's descendants, without it); memb: how many die; grew: a culprit\n"
+      "(it grew, or was born, enough to matter: culprits come before whatever did not grow, whatever its size).\n"
+      "score, in MiB: a culprit's (growth_weight*growth + adj/1000*total), anything else's (mem + growth_weight*growth\n"
+      "+ adj/1000*total), times owner * pattern * youth (of each member, for a tree). docs/scoring.md\n");
+  if (choice >= 0) {
+    const auto& c = ranked[static_cast<std::size_t>(choice)];
+    const char* why = policy::whyChosen(ranked, choice);
+    const char* text = std::string_view(why) == "grew_most"    ? "it grew the most"
+                       : std::string_view(why) == "largest"    ? "nothing grew: the largest"
+                       : std::string_view(why) == "fewer_kills" ? "as guilty as the best, with fewer kills"
+                       : std::string_view(why) == "frees_enough" ? "as guilty as the best, which does not free enough, it does"
+                                                                 : "as guilty as the best, it frees enough with less memory lost";
+    std::printf("'->' is what ORK would kill at the hard threshold (rank %d, %s %d): %s (why=%s)\n", choice + 1,
+                policy::toString(c.group), entries[static_cast<std::size_t>(c.index)].pid, text, why);
+  }
   if (opts.all) {
     std::printf("\nnever candidates:\n");
     for (const auto& p : entries) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ork/config/Config.h"
+#include "ork/core/Units.h"
 
 namespace ork::cli {
 
@@ -13,6 +14,8 @@ struct TopOptions {
   std::string passwdPath = "/etc/passwd";
   int limit = 20;
   bool all = false;
+  // Two looks at the processes this far apart, so that growth is seen (0: one look).
+  Millis interval{1000};
 };
 
 int runTopCommand(const TopOptions& opts, const config::Config& cfg);

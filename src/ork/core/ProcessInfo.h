@@ -26,6 +26,8 @@ struct ProcessIdentity {
 struct ProcessInfo {
   int pid = 0;
   int ppid = 0;
+  int session = 0;  // session ID: == pid for a session leader (a login shell, a daemon)
+  int tty = 0;      // controlling terminal (0: none; a login shell has one, a daemon not)
   std::uint32_t uid = 0;
   std::uint64_t startTimeTicks = 0;  // identity: a recycled PID has another start time
   char comm[17] = {};

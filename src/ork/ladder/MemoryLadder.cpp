@@ -186,7 +186,7 @@ void MemoryLadder::onTablePass(TimePoint now) {
   (void)now;
   // Capacity for the kill path, so that deciding never allocates.
   std::size_t n = s_.table->entries().size();
-  candidates_.reserve(2 * n + 16);
+  candidates_.reserve(3 * n + 16);
   scratch_.reserve(n + 16);
   leaveAlone_.reserve((s_.vms != nullptr ? s_.vms->all().size() : 0) + 8);
   Bytes swapUsed = last_.swapTotal - last_.swapFree;
@@ -392,7 +392,8 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
         return;
       }
     }
-    count = policy::treeMembers(entries, c, memberIdx_.data(), static_cast<int>(memberIdx_.size()));
+    count = policy::treeMembers(entries, scratch_, c, memberIdx_.data(), static_cast<int>(memberIdx_.size()));
+    if (count == 0) break;
     for (int i = 0; i < count; ++i) {
       members_[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])];
       if (s_.vms != nullptr && !s_.options->dryRun) s_.vms->thawBeforeKill(members_[static_cast<std::size_t>(i)]->pid, now);
@@ -400,14 +401,15 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     outcome = killer_->kill({members_.data(), static_cast<std::size_t>(count)}, s_.options->dryRun, *s_.clock);
     after = s_.clock->now();
     if (outcome.outcome != Outcome::Protected) break;
-    const ProcessInfo& spared = entries[static_cast<std::size_t>(c.index)];
+    // The first member (the head when it goes with the group) was found protected.
+    const ProcessInfo& spared = entries[static_cast<std::size_t>(memberIdx_[0])];
     Line p("spared");
     p.num("pid", spared.pid).str("name", spared.comm).num("adj", spared.oomScoreAdj)
         .word("reason", toString(Reason::MemoryBelowHard)).word("result", toString(outcome.outcome));
     s_.journal->write(p, Priority::Notice, after);
-    entries[static_cast<std::size_t>(c.index)].state = 'X';  // not again before the next pass
+    entries[static_cast<std::size_t>(memberIdx_[0])].state = 'X';  // not again before the next pass
   }
-  if (choice < 0 || outcome.outcome == Outcome::Protected) {
+  if (choice < 0 || count == 0 || outcome.outcome == Outcome::Protected) {
     if (!noCandidateLogged_) {
       Line l("no_candidate");
       l.word("reason", toString(Reason::NoCandidate))
@@ -420,7 +422,10 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     return;
   }
   const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];
-  const ProcessInfo& root = entries[static_cast<std::size_t>(c.index)];
+  // The first member: the head, or for a tree without its head the member of lowest
+  // PID; the line then names the head (children_of) too.
+  const ProcessInfo& root = entries[static_cast<std::size_t>(memberIdx_[0])];
+  const ProcessInfo& head = entries[static_cast<std::size_t>(c.index)];
 
   int unwatched = 0;
   if (outcome.outcome == Outcome::Ok || outcome.outcome == Outcome::DryRun) {
@@ -440,7 +445,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     // Nothing to wait for. Vanished or reused: choose again at the next sample. Refused
     // by the kernel (EPERM...): not this one again before the next pass, and pause, so
     // that a victim ORK cannot kill neither floods the journal nor blocks the others.
-    entries[static_cast<std::size_t>(c.index)].state = 'X';
+    entries[static_cast<std::size_t>(memberIdx_[0])].state = 'X';
     rule_->onVictimGone();
     if (outcome.outcome == Outcome::Failed) rule_->holdOff(after + kNoCandidateRetry);
   }
@@ -451,15 +456,19 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
       .str("name", root.comm)
       .str("user", user)
       .num("uid", root.uid)
-      .num("members", c.members)
+      .word("group", policy::toString(c.group))
+      .num("members", count)
       .num("spared", outcome.spared)
       .kib("freed_kib", c.freed)
       .kib("growth_kib", c.growth)
       .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))
       .num("adj", root.oomScoreAdj)
       .word("reason", toString(Reason::MemoryBelowHard))
+      .word("why", policy::whyChosen(candidates_, choice))
       .flag("dry_run", s_.options->dryRun)
       .word("result", toString(outcome.outcome));
+  if (!c.headIncluded) l.num("children_of", head.pid).str("parent_name", head.comm);
+  if (c.members > count) l.num("beyond_cap", c.members - count);  // the largest were taken
   if (outcome.err != 0) l.num("errno", outcome.err);
   if (outcome.outcome == Outcome::Ok || outcome.outcome == Outcome::DryRun)
     l.num("latency_us", std::chrono::duration_cast<Micros>(outcome.doneAt - seenAt).count());

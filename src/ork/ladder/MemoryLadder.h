@@ -75,7 +75,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
 
   // Preallocated for the kill path.
   std::vector<policy::Candidate> candidates_;
-  std::vector<int> scratch_;
+  policy::RankScratch scratch_;
   std::vector<int> leaveAlone_;
   std::array<int, act::Killer::kMaxMembers> memberIdx_{};
   std::array<const ProcessInfo*, act::Killer::kMaxMembers> members_{};

@@ -177,6 +177,12 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   if (!parseInt(field[4], st.ppid) || st.ppid < 0) {
     return Error::make(kParseErrorCode, "stat: bad ppid (field 4)");
   }
+  if (!parseInt(field[6], st.session) || st.session < 0) {
+    return Error::make(kParseErrorCode, "stat: bad session (field 6)");
+  }
+  if (!parseInt(field[7], st.ttyNr)) {
+    return Error::make(kParseErrorCode, "stat: bad tty_nr (field 7)");
+  }
   if (!parseInt(field[9], st.flags)) {
     return Error::make(kParseErrorCode, "stat: bad flags (field 9)");
   }

@@ -34,6 +34,8 @@ struct ProcStat {
   char comm[17] = {};  // NUL-terminated, at most 16 bytes kept
   char state = '?';
   int ppid = 0;
+  int session = 0;               // field 6: the session ID (== pid for a session leader)
+  int ttyNr = 0;                 // field 7: the controlling terminal (0: none)
   std::uint32_t flags = 0;       // field 9; PF_KTHREAD = 0x00200000
   std::uint64_t utimeTicks = 0;  // field 14
   std::uint64_t stimeTicks = 0;  // field 15

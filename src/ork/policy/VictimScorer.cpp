@@ -21,6 +21,15 @@ const char* toString(Exclusion e) {
   return "?";
 }
 
+const char* toString(Group g) {
+  switch (g) {
+    case Group::Process: return "process";
+    case Group::Pool: return "pool";
+    case Group::Tree: return "tree";
+  }
+  return "?";
+}
+
 Exclusion exclusionOf(const ProcessInfo& p) {
   if (p.pid == 1) return Exclusion::Init;
   if (p.kernelThread) return Exclusion::KernelThread;
@@ -43,20 +52,24 @@ int indexOf(std::span<const ProcessInfo> entries, int pid) {
 
 std::uint64_t exeKey(const ProcessInfo& p) { return p.identity ? p.identity->exeKey : 0; }
 
-// The top of the chain of same-program ancestors that are candidates themselves.
-int treeRoot(std::span<const ProcessInfo> entries, int i) {
-  int root = i;
-  for (int depth = 0; depth < 64; ++depth) {
-    int parent = indexOf(entries, entries[static_cast<std::size_t>(root)].ppid);
-    if (parent < 0 || parent == root) break;
-    const ProcessInfo& pe = entries[static_cast<std::size_t>(parent)];
-    Exclusion why = exclusionOf(pe);
-    if (why != Exclusion::None && why != Exclusion::NoMemory) break;
-    if (exeKey(pe) == 0 || exeKey(pe) != exeKey(entries[static_cast<std::size_t>(i)])) break;
-    root = parent;
-  }
-  return root;
+// Whether the edge from a candidate child to its candidate parent is cut: the child
+// starts a session (a login shell, an sshd session, a daemon), or was put in a cgroup
+// of its own (a service, a scope, a container), or the "parent" started after it (its
+// PID was reused). The other boundaries (parent PID 1, protected or outside the
+// domain) are parents that are not candidates.
+bool boundary(const ProcessInfo& child, const ProcessInfo& parent) {
+  if (child.session == child.pid) return true;
+  if (parent.startTimeTicks > child.startTimeTicks) return true;
+  if (child.identity != nullptr && parent.identity != nullptr &&
+      child.identity->cgroup != parent.identity->cgroup)
+    return true;
+  return false;
 }
+
+// A session leader with a controlling terminal: a login shell, an interactive ssh
+// session. Never killed as part of a group (pool or tree): that would end the session
+// for the fault of what runs in it.
+bool interactiveSession(const ProcessInfo& p) { return p.session == p.pid && p.tty != 0; }
 
 // log10(1 + one week in seconds): the age at which the youth bonus reaches 0.
 constexpr double kLogWeek = 5.781612500572057;
@@ -67,22 +80,25 @@ double youth(Nanos age, double bonus) {
   return 1 + bonus * (1 - oldness);
 }
 
-void score(Candidate& c, const ProcessInfo& root, const ScoreContext& ctx) {
-  const config::Config& cfg = *ctx.cfg;
-  c.sizePoints = static_cast<double>(c.freed.value);
-  c.growthPoints = cfg.get(Key::ScoreGrowthWeight) * static_cast<double>(c.growth.value);
-  c.adjPoints = root.oomScoreAdj / 1000.0 * static_cast<double>(ctx.domainTotal.value);
-  bool system = root.identity != nullptr && root.identity->systemService;
-  c.ownerFactor = root.uid == 0 ? cfg.get(Key::ScoreRootFactor) : system ? cfg.get(Key::ScoreSystemFactor) : 1.0;
-  bool prefer = root.identity != nullptr && root.identity->prefer;
-  bool avoid = root.identity != nullptr && root.identity->avoid;
-  c.patternFactor = prefer && !avoid ? cfg.get(Key::ScorePreferFactor) : avoid && !prefer ? cfg.get(Key::ScoreAvoidFactor) : 1.0;
-  c.youthFactor = youth(root.age, cfg.get(Key::ScoreYouthBonus));
-  double raw = std::max(1.0, c.sizePoints + c.growthPoints + c.adjPoints);
-  c.score = raw * c.ownerFactor * c.patternFactor * c.youthFactor;
-  c.sufficient = c.freed >= ctx.need;
+struct Factors {
+  double owner = 1, pattern = 1, youth = 1;
+  double product() const { return owner * pattern * youth; }
+};
+
+Factors factorsOf(const ProcessInfo& p, const config::Config& cfg) {
+  Factors f;
+  bool system = p.identity != nullptr && p.identity->systemService;
+  f.owner = p.uid == 0 ? cfg.get(Key::ScoreRootFactor) : system ? cfg.get(Key::ScoreSystemFactor) : 1.0;
+  bool prefer = p.identity != nullptr && p.identity->prefer;
+  bool avoid = p.identity != nullptr && p.identity->avoid;
+  f.pattern = prefer && !avoid ? cfg.get(Key::ScorePreferFactor) : avoid && !prefer ? cfg.get(Key::ScoreAvoidFactor) : 1.0;
+  f.youth = youth(p.age, cfg.get(Key::ScoreYouthBonus));
+  return f;
 }
 
+double adjPointsOf(const ProcessInfo& p, const ScoreContext& ctx) {
+  return p.oomScoreAdj / 1000.0 * static_cast<double>(ctx.domainTotal.value);
+}
 
 // Growth that stopped counts less: halved for every half-life without growth.
 Bytes recentGrowth(const ProcessInfo& e, const ScoreContext& ctx) {
@@ -92,47 +108,162 @@ Bytes recentGrowth(const ProcessInfo& e, const ScoreContext& ctx) {
   return e.growth.scaled(std::exp2(-still / halfLife));
 }
 
+// A candidate of one program (a process, a pool): its head's factors on the sums.
+Candidate headed(Group g, int index, int members, Bytes freed, Bytes growth, const ProcessInfo& head,
+                 const ScoreContext& ctx) {
+  Candidate c;
+  c.index = index;
+  c.group = g;
+  c.members = members;
+  c.freed = freed;
+  c.growth = growth;
+  c.sizePoints = static_cast<double>(freed.value);
+  c.growthPoints = ctx.cfg->get(Key::ScoreGrowthWeight) * static_cast<double>(growth.value);
+  c.adjPoints = adjPointsOf(head, ctx);
+  Factors f = factorsOf(head, *ctx.cfg);
+  c.ownerFactor = f.owner;
+  c.patternFactor = f.pattern;
+  c.youthFactor = f.youth;
+  c.weightedSize = c.sizePoints * f.product();
+  c.weightedGrowth = c.growthPoints * f.product();
+  c.weightedAdj = c.adjPoints * f.product();
+  return c;
+}
+
 }  // namespace
 
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
-                    std::vector<Candidate>& out, std::vector<int>& scratch, std::size_t sortedPrefix) {
+                    std::vector<Candidate>& out, RankScratch& scratch, std::size_t sortedPrefix) {
+  const config::Config& cfg = *ctx.cfg;
+  const double growthWeight = cfg.get(Key::ScoreGrowthWeight);
+  const std::size_t n = entries.size();
   out.clear();
-  // scratch[i]: index of the candidate that is entry i's tree, or -1.
-  scratch.assign(entries.size(), -1);
-  for (std::size_t i = 0; i < entries.size(); ++i) {
+  auto& nodes = scratch.nodes;
+  auto& order = scratch.order;
+  nodes.assign(n, RankScratch::Node{});
+  order.clear();
+
+  // The edges: each candidate to its parent, unless a boundary cuts it.
+  for (std::size_t i = 0; i < n; ++i) {
     const ProcessInfo& e = entries[i];
     if (exclusionOf(e) != Exclusion::None) continue;
-    Candidate single;
-    single.index = static_cast<int>(i);
-    single.freed = e.memory();
-    single.growth = recentGrowth(e, ctx);
-    out.push_back(single);
-  }
-  std::size_t singles = out.size();
-  for (std::size_t k = 0; k < singles; ++k) {
-    int i = out[k].index;
-    int root = treeRoot(entries, i);
-    if (root == i) continue;
-    int& slot = scratch[static_cast<std::size_t>(root)];
-    if (slot < 0) {
-      Candidate tree;
-      tree.index = root;
-      tree.members = 1;
-      tree.freed = entries[static_cast<std::size_t>(root)].memory();
-      tree.growth = recentGrowth(entries[static_cast<std::size_t>(root)], ctx);
-      slot = static_cast<int>(out.size());
-      out.push_back(tree);
+    int p = indexOf(entries, e.ppid);
+    if (p < 0 || static_cast<std::size_t>(p) == i) continue;
+    const ProcessInfo& pe = entries[static_cast<std::size_t>(p)];
+    if (exclusionOf(pe) != Exclusion::None || boundary(e, pe)) continue;
+    RankScratch::Node& nd = nodes[i];
+    RankScratch::Node& pn = nodes[static_cast<std::size_t>(p)];
+    nd.parent = p;
+    pn.children += 1;
+    pn.lastChild = static_cast<int>(i);
+    if (exeKey(e) != 0 && exeKey(e) == exeKey(pe) && !interactiveSession(pe)) {
+      nd.poolEdge = true;
+      pn.hasPoolChild = true;
     }
-    Candidate& t = out[static_cast<std::size_t>(slot)];
-    t.members += 1;
-    t.freed += out[k].freed;
-    t.growth += out[k].growth;
   }
-  for (auto& c : out) score(c, entries[static_cast<std::size_t>(c.index)], ctx);
+  // Bottom-up (children before parents, Kahn's order): each process adds its subtree's
+  // sums to its parent's. One pass, whatever the depth.
+  for (std::size_t i = 0; i < n; ++i) {
+    nodes[i].pending = nodes[i].children;
+    if (nodes[i].children == 0 && exclusionOf(entries[i]) == Exclusion::None) order.push_back(static_cast<int>(i));
+  }
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::size_t i = static_cast<std::size_t>(order[k]);
+    const ProcessInfo& e = entries[i];
+    RankScratch::Node& nd = nodes[i];
+    const Bytes freed = e.memory();
+    const Bytes growth = recentGrowth(e, ctx);
+    const double f = factorsOf(e, cfg).product();
+    const double sizeF = static_cast<double>(freed.value) * f;
+    const double growthF = growthWeight * static_cast<double>(growth.value) * f;
+    const double adjF = adjPointsOf(e, ctx) * f;
+
+    out.push_back(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ctx));
+    if (nd.hasPoolChild && !nd.poolEdge) {
+      out.push_back(headed(Group::Pool, static_cast<int>(i), nd.poolMembers + 1, nd.poolFreed + freed,
+                           nd.poolGrowth + growth, e, ctx));
+    }
+    if (nd.children > 0) {
+      // The head goes with its descendants when it is part of the group: it runs one
+      // of its children's program (a pool's head, as the pool), or it grew (or was born
+      // since ORK's previous look) and is not a boundary (a boundary has no tree edge to
+      // its parent). Never an interactive session's leader.
+      const bool withHead = !interactiveSession(e) && (nd.hasPoolChild || (nd.parent >= 0 && e.growth >= kCulpritFloor));
+      nd.headIncluded = withHead;
+      Candidate t;
+      t.index = static_cast<int>(i);
+      t.group = Group::Tree;
+      t.headIncluded = withHead;
+      t.members = nd.members + (withHead ? 1 : 0);
+      t.freed = nd.freed + (withHead ? freed : Bytes{0});
+      t.growth = nd.growth + (withHead ? growth : Bytes{0});
+      t.sizePoints = static_cast<double>(t.freed.value);
+      t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
+      t.adjPoints = nd.adjSum + (withHead ? adjPointsOf(e, ctx) : 0);
+      Factors hf = factorsOf(e, cfg);
+      t.ownerFactor = hf.owner;
+      t.patternFactor = hf.pattern;
+      t.youthFactor = hf.youth;
+      t.weightedSize = nd.sizeF + (withHead ? sizeF : 0);
+      t.weightedGrowth = nd.growthF + (withHead ? growthF : 0);
+      t.weightedAdj = nd.adjF + (withHead ? adjF : 0);
+      // Not a new set: a single process, the pool headed here, or (without its head,
+      // one child) that child's own tree with its head.
+      bool duplicate = t.members < 2 || (withHead && nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members);
+      if (!withHead && nd.children == 1) {
+        const RankScratch::Node& only = nodes[static_cast<std::size_t>(nd.lastChild)];
+        duplicate = duplicate || only.children == 0 || only.headIncluded;
+      }
+      if (!duplicate) out.push_back(t);
+    }
+
+    nd.members += 1;
+    nd.freed += freed;
+    nd.growth += growth;
+    nd.sizeF += sizeF;
+    nd.growthF += growthF;
+    nd.adjF += adjF;
+    nd.adjSum += adjPointsOf(e, ctx);
+    nd.poolMembers += 1;
+    nd.poolFreed += freed;
+    nd.poolGrowth += growth;
+    if (nd.parent >= 0) {
+      RankScratch::Node& pn = nodes[static_cast<std::size_t>(nd.parent)];
+      pn.members += nd.members;
+      pn.freed += nd.freed;
+      pn.growth += nd.growth;
+      pn.sizeF += nd.sizeF;
+      pn.growthF += nd.growthF;
+      pn.adjF += nd.adjF;
+      pn.adjSum += nd.adjSum;
+      if (nd.poolEdge) {
+        pn.poolMembers += nd.poolMembers;
+        pn.poolFreed += nd.poolFreed;
+        pn.poolGrowth += nd.poolGrowth;
+      }
+      if (--pn.pending == 0) order.push_back(nd.parent);
+    }
+  }
+
+  // The tier: a culprit grew significantly, against what must be freed and against the
+  // largest growth of any candidate (a group's growth is its members' summed).
+  Bytes largest{0};
+  for (const auto& c : out) largest = std::max(largest, c.growth);
+  Bytes significant = std::max({kCulpritFloor, ctx.need.scaled(kCulpritShareOfNeed), largest.scaled(kCulpritShareOfLargest)});
+  for (auto& c : out) {
+    // growth_weight 0: the operator turned growth off, culprits with it.
+    c.grew = growthWeight > 0 && c.growth > Bytes{0} && c.growth >= significant;
+    // Among culprits size is left out: what grew, not what is big.
+    double raw = c.grew ? c.weightedGrowth + c.weightedAdj : c.weightedSize + c.weightedGrowth + c.weightedAdj;
+    c.score = std::max(1.0, raw);
+    c.sufficient = c.freed >= ctx.need;
+  }
   auto better = [&](const Candidate& a, const Candidate& b) {
+    if (a.grew != b.grew) return a.grew;
     if (a.score != b.score) return a.score > b.score;
     if (a.members != b.members) return a.members < b.members;
-    return entries[static_cast<std::size_t>(a.index)].pid > entries[static_cast<std::size_t>(b.index)].pid;
+    if (a.index != b.index) return entries[static_cast<std::size_t>(a.index)].pid > entries[static_cast<std::size_t>(b.index)].pid;
+    return a.group < b.group;
   };
   if (sortedPrefix < out.size()) {
     std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(sortedPrefix), out.end(), better);
@@ -143,30 +274,74 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
 
 int chooseVictim(std::span<const Candidate> ranked, const config::Config& cfg) {
   if (ranked.empty()) return -1;
-  double floor = ranked[0].score * cfg.get(Key::ScoreComparableRatio);
-  int best = -1;
-  // Every comparable candidate is looked at: beyond a partially sorted prefix the order
-  // is arbitrary.
+  const Candidate& top = ranked[0];
+  const double floor = top.score * cfg.get(Key::ScoreComparableRatio);
+  // Among the candidates as guilty as the best (every one is looked at: beyond a
+  // partially sorted prefix the order is arbitrary): one that frees enough, with the
+  // fewest members, then the least memory; when none frees enough, the fewest members,
+  // then the best score (a tree is not killed whole while one of its members is as
+  // guilty: that member first, and the next kill, if still needed, after it died).
+  int enough = -1;
+  int fewest = 0;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const Candidate& c = ranked[i];
-    if (c.score < floor || !c.sufficient) continue;
-    if (best < 0 || c.freed < ranked[static_cast<std::size_t>(best)].freed ||
-        (c.freed == ranked[static_cast<std::size_t>(best)].freed &&
-         c.members < ranked[static_cast<std::size_t>(best)].members))
-      best = static_cast<int>(i);
+    if (c.grew != top.grew || c.score < floor) continue;
+    const Candidate& f = ranked[static_cast<std::size_t>(fewest)];
+    if (c.members < f.members || (c.members == f.members && c.score > f.score)) fewest = static_cast<int>(i);
+    if (!c.sufficient) continue;
+    if (enough < 0) {
+      enough = static_cast<int>(i);
+      continue;
+    }
+    const Candidate& b = ranked[static_cast<std::size_t>(enough)];
+    if (c.members < b.members || (c.members == b.members && c.freed < b.freed)) enough = static_cast<int>(i);
   }
-  return best >= 0 ? best : 0;
+  return enough >= 0 ? enough : fewest;
 }
 
-int treeMembers(std::span<const ProcessInfo> entries, const Candidate& c, int* out, int cap) {
+const char* whyChosen(std::span<const Candidate> ranked, int choice) {
+  if (choice < 0 || static_cast<std::size_t>(choice) >= ranked.size()) return "none";
+  const Candidate& top = ranked[0];
+  if (choice == 0) return top.grew ? "grew_most" : "largest";
+  const Candidate& c = ranked[static_cast<std::size_t>(choice)];
+  if (c.members < top.members) return "fewer_kills";
+  if (!top.sufficient) return "frees_enough";
+  return "less_memory";
+}
+
+int treeMembers(std::span<const ProcessInfo> entries, RankScratch& scratch, const Candidate& c, int* out,
+                int cap) {
+  if (cap <= 0 || c.index < 0 || static_cast<std::size_t>(c.index) >= entries.size()) return 0;
   int n = 0;
-  if (cap <= 0) return 0;
-  out[n++] = c.index;
-  if (c.members <= 1) return n;
-  for (std::size_t i = 0; i < entries.size() && n < cap; ++i) {
-    if (static_cast<int>(i) == c.index || exclusionOf(entries[i]) != Exclusion::None) continue;
-    if (treeRoot(entries, static_cast<int>(i)) == c.index) out[n++] = static_cast<int>(i);
+  if (c.headIncluded) out[n++] = c.index;
+  if (c.group == Group::Process) return n;
+  auto& nodes = scratch.nodes;
+  auto& list = scratch.list;
+  list.clear();
+  if (nodes.size() != entries.size()) return n;
+  // Top-down (parents before children: the bottom-up order backwards): a member is the
+  // head's descendant by tree edges (a pool: by same-program edges only).
+  nodes[static_cast<std::size_t>(c.index)].mark = true;
+  for (auto it = scratch.order.rbegin(); it != scratch.order.rend(); ++it) {
+    RankScratch::Node& nd = nodes[static_cast<std::size_t>(*it)];
+    if (*it == c.index || nd.parent < 0) continue;
+    if (c.group == Group::Pool && !nd.poolEdge) continue;
+    if (!nodes[static_cast<std::size_t>(nd.parent)].mark) continue;
+    nd.mark = true;
+    list.push_back(*it);
   }
+  for (int i : list) nodes[static_cast<std::size_t>(i)].mark = false;
+  nodes[static_cast<std::size_t>(c.index)].mark = false;
+  // More than the Killer can hold: the largest first.
+  std::size_t room = static_cast<std::size_t>(cap - n);
+  if (list.size() > room) {
+    std::nth_element(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(room), list.end(), [&](int a, int b) {
+      return entries[static_cast<std::size_t>(a)].memory() > entries[static_cast<std::size_t>(b)].memory();
+    });
+    list.resize(room);
+  }
+  std::sort(list.begin(), list.end());
+  for (int i : list) out[n++] = i;
   return n;
 }
 

@@ -1,5 +1,5 @@
 // Who dies: the victim choice, a pure function of the candidate table. The rules are
-// written down in docs/scoring.md and shown by `ork top`.
+// written down in docs/scoring.md ("Candidates" and "The choice") and shown by `ork top`.
 #pragma once
 
 #include <cstdint>
@@ -16,15 +16,34 @@ enum class Exclusion { None, KernelThread, Init, Vital, OomScoreAdjMin, Zombie, 
 const char* toString(Exclusion e);
 Exclusion exclusionOf(const ProcessInfo& p);
 
-// A unit that can be killed: one process, or a process with its descendants running
-// the same program (a worker pool: killing only the parent would free nothing).
+// What a candidate kills.
+//  - Process: one process.
+//  - Pool: a process and its descendants running the same program, down an unbroken
+//    chain of that program (a worker pool: killing only the parent would free nothing).
+//  - Tree: a process's descendants, cut at the boundaries below, with the process itself
+//    (its head) when the head is part of the group (headIncluded): it runs the program
+//    of one of its children (a pool's head), or it grew or was born since ORK's previous
+//    look and is not a boundary. Boundaries (a tree never reaches across one): a session
+//    leader (a login shell, an sshd session, a daemon), a process whose parent is PID 1,
+//    outside the domain or not a candidate (protected, vital: sshd, systemd --user,
+//    libvirtd...), and a process in another cgroup than its parent (a service's main
+//    process, a scope, a container). A session leader with a terminal (an interactive
+//    session) is never killed with a group, not even as a pool's head.
+enum class Group : std::uint8_t { Process, Pool, Tree };
+const char* toString(Group g);
+
 struct Candidate {
-  int index = -1;    // the root process, an index into the entries
+  int index = -1;    // the head: the process, the pool's root, the tree's head (an index
+                     // into the entries); for a tree with !headIncluded not a member
+  Group group = Group::Process;
+  bool headIncluded = true;
   int members = 1;   // processes killed together (1 for a single process)
   Bytes freed;       // resident + swapped memory of all members
   Bytes growth;      // of all members, within the growth window, each member's halved
                      // for every score.growth_half_life_s it has not grown
-  // The score and its parts (docs/scoring.md):
+  // The score and its parts (docs/scoring.md). For a tree the parts are sums over the
+  // members of each member's part times its own factors, and the factors shown are the
+  // head's (information only).
   double sizePoints = 0;    // freed, in bytes
   double growthPoints = 0;  // growth_weight x growth
   double adjPoints = 0;     // oom_score_adj / 1000 x domain size
@@ -32,8 +51,20 @@ struct Candidate {
   double patternFactor = 1; // prefer_factor, avoid_factor or 1
   double youthFactor = 1;   // 1 .. 1 + youth_bonus
   double score = 0;
+  // The parts as scored: each member's part times its own factors, summed (for one
+  // program, the head's factors on the sums).
+  double weightedSize = 0, weightedGrowth = 0, weightedAdj = 0;
+  // A culprit: it grew significantly (kCulprit* below). Culprits rank before every
+  // candidate that did not grow, whatever its size, and among culprits the score
+  // leaves size out: what grew, not what is big.
+  bool grew = false;
   bool sufficient = false;  // freeing it alone brings memory back above soft
 };
+
+// A candidate's growth is significant (a culprit) when it is at least all of:
+inline constexpr Bytes kCulpritFloor = Bytes::mib(1);
+inline constexpr double kCulpritShareOfNeed = 0.125;    // of what must be freed
+inline constexpr double kCulpritShareOfLargest = 0.25;  // of the largest candidate growth
 
 struct ScoreContext {
   Bytes domainTotal;
@@ -42,27 +73,69 @@ struct ScoreContext {
   TimePoint now;  // for how long each process has not grown
 };
 
+// Per-process working space of rankCandidates, kept between calls (the kill path
+// reserves it at refresh time: reserve(entries) then no allocation).
+struct RankScratch {
+  struct Node {
+    int parent = -1;      // tree edge to the parent (-1: a boundary, or no parent)
+    int children = 0;     // tree children
+    int pending = 0;      // children not yet summed (the bottom-up pass)
+    int lastChild = -1;   // one tree child (for the duplicate check)
+    bool poolEdge = false;       // the edge to the parent is a pool edge (same program)
+    bool hasPoolChild = false;
+    bool headIncluded = false;   // of this process's own tree candidate
+    bool mark = false;           // treeMembers' working flag
+    int members = 0;             // of the subtree (itself included)
+    int poolMembers = 0;         // of the same-program chain below it (itself included)
+    Bytes freed, growth, poolFreed, poolGrowth;
+    double sizeF = 0, growthF = 0, adjF = 0;  // subtree sums of factor-weighted points
+    double adjSum = 0;                        // and of oom_score_adj points (shown)
+  };
+  std::vector<Node> nodes;
+  std::vector<int> order;  // bottom-up: children before parents
+  std::vector<int> list;   // treeMembers' working list
+  void reserve(std::size_t entries) {
+    nodes.reserve(entries);
+    order.reserve(entries);
+    list.reserve(entries);
+  }
+};
+
 // How many of the best candidates the kill path sorts (it re-reads 8 of them and
 // chooses among the comparable ones, which are found without sorting).
 inline constexpr std::size_t kKillPathSortedPrefix = 64;
 
 // Fills out (cleared first) with every candidate, best first: all of them in order, or
 // only the first sortedPrefix (the rest follow in no order; the kill path needs only
-// the best few). Does not allocate when out has capacity for 2 x entries.size() (the
-// daemon reserves it at refresh time). entries must be sorted by PID.
+// the best few). One pass over the table, bottom-up: no walk per candidate. Does not
+// allocate when out has capacity for 3 x entries.size() and scratch was reserved for
+// entries.size() (the daemon reserves both at refresh time). entries must be sorted by
+// PID.
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
-                    std::vector<Candidate>& out, std::vector<int>& scratch,
+                    std::vector<Candidate>& out, RankScratch& scratch,
                     std::size_t sortedPrefix = SIZE_MAX);
 
-// The choice among ranked candidates: the best one, unless a candidate that is
-// comparable (score >= comparable_ratio x best) frees enough alone while the best does
-// not, or frees enough with less collateral: then the comparable candidate that frees
-// enough with the least memory. ranked[0] must be the best; the rest may be in any
-// order. Returns an index into ranked, or -1 when empty.
+// The choice among ranked candidates (docs/scoring.md, "The choice"): among those as
+// guilty as the best (the same tier, culprit or not, and score >= comparable_ratio x
+// best), one that frees enough alone, with the fewest members, then with the least
+// memory; when none frees enough, the one with the fewest members, then the best score.
+// So a member that holds most of a group's guilt dies alone; growth spread over many
+// members takes the group. ranked[0] must be the best; the rest may be in any order.
+// Returns an index into ranked, or -1 when empty.
 int chooseVictim(std::span<const Candidate> ranked, const config::Config& cfg);
 
-// The members of a tree candidate: root first, then its same-program descendants.
-// Returns how many were written to out (at most cap). Does not allocate.
-int treeMembers(std::span<const ProcessInfo> entries, const Candidate& c, int* out, int cap);
+// Why chooseVictim chose ranked[choice], in one word (the journal's why=, `ork top`):
+// grew_most (the best, a culprit), largest (the best, nothing grew), fewer_kills (as
+// guilty as the best, fewer members: a member of the best group, or a process instead
+// of a group), frees_enough (the best does not free enough, this does), less_memory (as
+// guilty, frees enough, as many killed, less memory lost).
+const char* whyChosen(std::span<const Candidate> ranked, int choice);
+
+// The members of a candidate: the head first when it is a member, then the others
+// (for a tree or pool cut at cap: the largest). scratch must be the one rankCandidates
+// filled for these entries. Returns how many were written to out (at most cap). Does
+// not allocate when scratch was reserved.
+int treeMembers(std::span<const ProcessInfo> entries, RankScratch& scratch, const Candidate& c, int* out,
+                int cap);
 
 }  // namespace ork::policy

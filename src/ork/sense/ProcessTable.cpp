@@ -169,6 +169,7 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
     uptimeSeconds_ = std::strtod(buf_, nullptr);
   }
   uptimeReadAt_ = now;
+  passBegan_ = now;
   next_.clear();
   // Headroom for the newcomers that addNewcomers() may insert before the next pass.
   next_.reserve(pids_.size() + pids_.size() / 4 + 64);
@@ -200,7 +201,9 @@ void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
     e.midMem = mem;
   }
   // What ORK saw it gain, over the last window/2 to window. A process that allocated
-  // everything before ORK first saw it and holds it since is not growing, however young.
+  // everything before ORK's first look at the domain (at start) and holds it since is
+  // not growing, however young; one born since ORK's previous look counts all it holds
+  // (readOne).
   e.growth = std::max(Bytes{0}, mem - e.baseMem);
 }
 
@@ -248,6 +251,8 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   if (!st) return false;
   out.pid = pid;
   out.ppid = st->ppid;
+  out.session = st->session;
+  out.tty = st->ttyNr;
   out.startTimeTicks = st->startTimeTicks;
   std::memcpy(out.comm, st->comm, sizeof out.comm);
   out.state = st->state;
@@ -307,7 +312,18 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   if (!known || execed) out.identity = readIdentity(pid, out);
   if (!known) {
     out.baseAt = out.midAt = now;
-    out.baseMem = out.midMem = out.memory();
+    // Born since the last complete pass began (ORK's previous look at the domain): all
+    // it holds was gained since, so all of it is growth, fading from its birth (when it
+    // grew within its life is not known; its birth is the least accusing guess). Older
+    // processes seen for the first time (at ORK's start) start from what they hold.
+    TimePoint born = uptimeReadAt_ + (-out.age);
+    if (passes_ > 0 && born > completedPassBegan_) {
+      out.baseMem = out.midMem = Bytes{0};
+      out.lastMem = out.memory();
+      out.lastGrewAt = born;
+    } else {
+      out.baseMem = out.midMem = out.memory();
+    }
   }
   updateGrowth(out, now);
   return true;
@@ -350,6 +366,7 @@ Result<bool> ProcessTable::step(TimePoint now, const Clock* clock, TimePoint unt
   next_.clear();
   inPass_ = false;
   lastComplete_ = now;
+  completedPassBegan_ = passBegan_;
   ++passes_;
   return true;
 }

@@ -137,6 +137,8 @@ class ProcessTable {
   std::uint64_t passes_ = 0;
   double uptimeSeconds_ = 0;  // read at the start of each pass
   TimePoint uptimeReadAt_;
+  TimePoint passBegan_;           // when the pass in progress began
+  TimePoint completedPassBegan_;  // when the last complete pass began
   long ticksPerSecond_ = 100;
   long pageSize_ = 4096;
   char buf_[8192];

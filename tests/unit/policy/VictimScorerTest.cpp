@@ -60,14 +60,14 @@ class VictimScorerTest : public ::testing::Test {
   }
   const Candidate* findSingle(const std::vector<ProcessInfo>& entries, int pid) {
     for (const auto& c : ranked_)
-      if (c.members == 1 && pidOf(entries, c) == pid) return &c;
+      if (c.group == Group::Process && pidOf(entries, c) == pid) return &c;
     return nullptr;
   }
 
   static constexpr Bytes kDomain = Bytes::gib(16);
   Config cfg_;
   std::vector<Candidate> ranked_;
-  std::vector<int> scratch_;
+  RankScratch scratch_;
 };
 
 // ---- exclusions ------------------------------------------------------------------
@@ -172,7 +172,10 @@ TEST_F(VictimScorerTest, GrowerBeatsBiggerSteadyProcess) {
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(pidOf(e, r[0]), 100);
   EXPECT_DOUBLE_EQ(r[0].growthPoints, 2.0 * static_cast<double>(Bytes::gib(2).value));
-  EXPECT_DOUBLE_EQ(r[0].score, static_cast<double>(Bytes::gib(6).value));
+  // A culprit's score leaves its size out: 2 x 2 GiB.
+  EXPECT_TRUE(r[0].grew);
+  EXPECT_FALSE(r[1].grew);
+  EXPECT_DOUBLE_EQ(r[0].score, static_cast<double>(Bytes::gib(4).value));
   EXPECT_EQ(r[0].growth, Bytes::gib(2));
   EXPECT_EQ(pidOf(e, r[static_cast<std::size_t>(chooseVictim(r, cfg_))]), 100);
 }
@@ -328,6 +331,11 @@ Candidate cand(double score, Bytes freed, bool sufficient, int members = 1) {
   return c;
 }
 
+Candidate culprit(Candidate c) {
+  c.grew = true;
+  return c;
+}
+
 TEST(ChooseVictimTest, Table) {
   Config cfg;
   struct Case {
@@ -357,6 +365,10 @@ TEST(ChooseVictimTest, Table) {
        {cand(100, Bytes::gib(2), true, 5), cand(90, Bytes::gib(2), true, 1)}, 1},
       {"equal freed and members: the better score",
        {cand(100, Bytes::gib(2), true), cand(90, Bytes::gib(2), true)}, 0},
+      {"fewer members before less memory",
+       {cand(100, Bytes::gib(2), true, 5), cand(90, Bytes::gib(3), true, 1)}, 1},
+      {"another tier is never comparable",
+       {culprit(cand(100, Bytes::gib(1), false)), cand(99, Bytes::gib(3), true)}, 0},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(chooseVictim(c.ranked, cfg), c.want) << c.name;
@@ -378,13 +390,32 @@ TEST_F(VictimScorerTest, MinimumKillThroughRanking) {
   ProcessInfo grower = proc(100, Bytes::gib(1));
   grower.growth = Bytes::gib(1);  // score 3 GiB, frees 1 GiB
   ProcessInfo big = proc(200, Bytes::mib(2816));
+  big.growth = Bytes::mib(768);
   std::vector<ProcessInfo> e = {grower, big};
   const auto& r = rank(e, Bytes::mib(2560));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(pidOf(e, r[0]), 100);
+  EXPECT_TRUE(r[0].grew);
+  EXPECT_TRUE(r[1].grew);
   EXPECT_FALSE(r[0].sufficient);
   EXPECT_TRUE(r[1].sufficient);
   EXPECT_EQ(chooseVictim(r, cfg_), 1);
+  EXPECT_STREQ(whyChosen(r, 1), "frees_enough");
+}
+
+TEST_F(VictimScorerTest, WhatDidNotGrowIsNeverChosenOverWhatGrew) {
+  // The big one frees enough and the grower does not: the grower still dies first.
+  ProcessInfo grower = proc(100, Bytes::gib(1));
+  grower.growth = Bytes::gib(1);
+  ProcessInfo big = proc(200, Bytes::mib(2816));
+  std::vector<ProcessInfo> e = {grower, big};
+  const auto& r = rank(e, Bytes::mib(2560));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(pidOf(e, r[0]), 100);
+  EXPECT_TRUE(r[0].grew);
+  EXPECT_FALSE(r[1].grew);
+  EXPECT_EQ(chooseVictim(r, cfg_), 0);
+  EXPECT_STREQ(whyChosen(r, 0), "grew_most");
 }
 
 // ---- tree candidates -------------------------------------------------------------
@@ -406,29 +437,41 @@ class TreeTest : public VictimScorerTest {
     other.ppid = 100;
     entries_.push_back(other);
   }
+  // The pool headed by 100 (its same-program children).
   const Candidate* tree() {
     for (const auto& c : ranked_)
-      if (c.members > 1) return &c;
+      if (c.group == Group::Pool) return &c;
     return nullptr;
   }
   std::vector<ProcessInfo> entries_;
 };
 
-TEST_F(TreeTest, ParentWithSameProgramChildrenFormsTree) {
+TEST_F(TreeTest, ParentWithSameProgramChildrenFormsPool) {
   rank(entries_, Bytes::gib(10));
-  // 6 singles (100..105) + 1 tree.
-  ASSERT_EQ(ranked_.size(), 7u);
+  // 6 singles (100..105), the pool 100..104, and the tree of 100 (100..105): 100 is a
+  // child of PID 1, a boundary, but it heads a pool, and a tree it heads takes it.
+  ASSERT_EQ(ranked_.size(), 8u);
   const Candidate* t = tree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(pidOf(entries_, *t), 100);
   EXPECT_EQ(t->members, 5);
   EXPECT_EQ(t->freed, Bytes::mib(256 + 4 * 512));
-  int trees = 0;
-  for (const auto& c : ranked_) trees += c.members > 1;
+  int pools = 0, trees = 0;
+  for (const auto& c : ranked_) {
+    pools += c.group == Group::Pool;
+    trees += c.group == Group::Tree;
+  }
+  EXPECT_EQ(pools, 1);
   EXPECT_EQ(trees, 1);
+  for (const auto& c : ranked_)
+    if (c.group == Group::Tree) {
+      EXPECT_TRUE(c.headIncluded);
+      EXPECT_EQ(c.members, 6);
+      EXPECT_EQ(c.freed, Bytes::mib(256 + 4 * 512 + 300));
+    }
 
   int members[16];
-  int n = treeMembers(entries_, *t, members, 16);
+  int n = treeMembers(entries_, scratch_, *t, members, 16);
   ASSERT_EQ(n, 5);
   std::vector<int> pids;
   for (int i = 0; i < n; ++i) pids.push_back(entries_[static_cast<std::size_t>(members[i])].pid);
@@ -440,10 +483,10 @@ TEST_F(TreeTest, TreeMembersRespectsCap) {
   const Candidate* t = tree();
   ASSERT_NE(t, nullptr);
   int members[3] = {-1, -1, -1};
-  EXPECT_EQ(treeMembers(entries_, *t, members, 2), 2);
+  EXPECT_EQ(treeMembers(entries_, scratch_, *t, members, 2), 2);
   EXPECT_EQ(entries_[static_cast<std::size_t>(members[0])].pid, 100);
   EXPECT_EQ(members[2], -1);
-  EXPECT_EQ(treeMembers(entries_, *t, members, 0), 0);
+  EXPECT_EQ(treeMembers(entries_, scratch_, *t, members, 0), 0);
 }
 
 TEST_F(TreeTest, SingleCandidateHasOnlyItselfAsMember) {
@@ -451,7 +494,7 @@ TEST_F(TreeTest, SingleCandidateHasOnlyItselfAsMember) {
   const Candidate* c = findSingle(entries_, 102);
   ASSERT_NE(c, nullptr);
   int members[8];
-  ASSERT_EQ(treeMembers(entries_, *c, members, 8), 1);
+  ASSERT_EQ(treeMembers(entries_, scratch_, *c, members, 8), 1);
   EXPECT_EQ(entries_[static_cast<std::size_t>(members[0])].pid, 102);
 }
 
@@ -460,7 +503,10 @@ TEST_F(TreeTest, TreeChosenWhenNoSingleSuffices) {
   int choice = chooseVictim(r, cfg_);
   ASSERT_GE(choice, 0);
   const Candidate& c = r[static_cast<std::size_t>(choice)];
+  // The pool (2304 MiB, 5 kills) and the tree (2604 MiB, 6 kills) both free enough:
+  // the fewer kills.
   EXPECT_EQ(c.members, 5);
+  EXPECT_EQ(c.group, Group::Pool);
   EXPECT_EQ(pidOf(entries_, c), 100);
   EXPECT_TRUE(c.sufficient);
 }
@@ -468,7 +514,7 @@ TEST_F(TreeTest, TreeChosenWhenNoSingleSuffices) {
 TEST_F(TreeTest, ComparableSufficientSingleBeatsTree) {
   entries_.push_back(proc(200, Bytes::gib(2)));  // 2048 MiB vs tree 2304 MiB: 0.89
   const auto& r = rank(entries_, Bytes::gib(2));
-  ASSERT_EQ(r[0].members, 5);  // the tree scores best
+  ASSERT_EQ(r[0].members, 6);  // the tree scores best
   int choice = chooseVictim(r, cfg_);
   ASSERT_GE(choice, 0);
   const Candidate& c = r[static_cast<std::size_t>(choice)];
@@ -484,7 +530,7 @@ TEST_F(TreeTest, ExcludedChildIsNotAMember) {
   EXPECT_EQ(t->members, 4);
   EXPECT_EQ(t->freed, Bytes::mib(256 + 3 * 512));
   int members[8];
-  ASSERT_EQ(treeMembers(entries_, *t, members, 8), 4);
+  ASSERT_EQ(treeMembers(entries_, scratch_, *t, members, 8), 4);
   EXPECT_EQ(entries_[static_cast<std::size_t>(members[2])].pid, 103);
 }
 
@@ -498,9 +544,9 @@ TEST_F(TreeTest, GrandchildrenJoinTheTree) {
   EXPECT_EQ(pidOf(entries_, *t), 100);
   EXPECT_EQ(t->members, 6);
   EXPECT_EQ(t->freed, Bytes::mib(256 + 4 * 512 + 100));
-  int trees = 0;
-  for (const auto& c : ranked_) trees += c.members > 1;
-  EXPECT_EQ(trees, 1);  // 101 is not a tree root of its own
+  int pools = 0;
+  for (const auto& c : ranked_) pools += c.group == Group::Pool;
+  EXPECT_EQ(pools, 1);  // 101 is not a pool head of its own
 }
 
 TEST_F(TreeTest, ZombieChildExcluded) {
@@ -546,6 +592,294 @@ TEST_F(VictimScorerTest, GrowthThatStoppedCountsLess) {
   // Without the time, growth is taken whole and the larger grower wins.
   const auto& whole = rank(e, Bytes{0}, TimePoint{});
   EXPECT_EQ(pidOf(e, whole[0]), 100);
+}
+
+}  // namespace
+}  // namespace ork::policy
+
+// ---- groups: process trees and bursts (docs/scoring.md, "Candidates") -----------
+
+namespace ork::policy {
+namespace {
+
+constexpr std::uint64_t kShell = 0x5e11;
+constexpr std::uint64_t kHog = 0x406;
+
+class GroupTest : public VictimScorerTest {
+ protected:
+  // A process born since ORK's previous look: all it holds is growth, just now.
+  static ProcessInfo newborn(int pid, int ppid, Bytes rss, std::uint64_t exe = kHog) {
+    ProcessInfo p = proc(pid, rss, {.exeKey = exe});
+    p.ppid = ppid;
+    p.age = Seconds{2};
+    p.growth = rss;
+    p.lastGrewAt = kNow;
+    return p;
+  }
+  static ProcessInfo settled(int pid, int ppid, Bytes rss, std::uint64_t exe) {
+    ProcessInfo p = proc(pid, rss, {.exeKey = exe});
+    p.ppid = ppid;
+    return p;
+  }
+  // A login shell: a session leader, child of sshd (vital).
+  void loginShell(int pid) {
+    entries_.push_back(proc(1, Bytes::mib(10)));
+    entries_.push_back(proc(50, Bytes::mib(8), {.vital = true}));  // sshd
+    ProcessInfo sh = settled(pid, 50, Bytes::mib(5), kShell);
+    sh.session = pid;
+    sh.tty = 0x8800;  // pts/0
+    entries_.push_back(sh);
+  }
+  const Candidate& chosen(Bytes need) {
+    const auto& r = rank(entries_, need, kNow);
+    choice_ = chooseVictim(r, cfg_);
+    EXPECT_GE(choice_, 0);
+    return r[static_cast<std::size_t>(std::max(choice_, 0))];
+  }
+  std::vector<int> memberPids(const Candidate& c) {
+    int idx[act_cap];
+    int n = treeMembers(entries_, scratch_, c, idx, act_cap);
+    std::vector<int> pids;
+    for (int i = 0; i < n; ++i) pids.push_back(entries_[static_cast<std::size_t>(idx[i])].pid);
+    return pids;
+  }
+  static constexpr int act_cap = 64;
+  static constexpr TimePoint kNow{Seconds{1000}};
+  std::vector<ProcessInfo> entries_;
+  int choice_ = -1;
+};
+
+// A 100 MiB process holding steady; a shell starts 20 children at once, 18 MiB each.
+// No child outweighs the big one, but the children grew and it did not: they die, all
+// of them in one action, and the shell (a session leader) lives.
+TEST_F(GroupTest, BurstOfSmallChildrenDiesAsOneNotTheSteadyBigProcess) {
+  loginShell(200);
+  entries_.push_back(settled(150, 1, Bytes::mib(100), 0x100));
+  for (int pid = 201; pid <= 220; ++pid) entries_.push_back(newborn(pid, 200, Bytes::mib(18)));
+  const Candidate& c = chosen(Bytes::mib(60));
+  EXPECT_EQ(c.group, Group::Tree);
+  EXPECT_FALSE(c.headIncluded);
+  EXPECT_EQ(pidOf(entries_, c), 200);
+  EXPECT_EQ(c.members, 20);
+  EXPECT_TRUE(c.grew);
+  EXPECT_STREQ(whyChosen(ranked_, choice_), "grew_most");
+  std::vector<int> pids = memberPids(c);
+  ASSERT_EQ(pids.size(), 20u);
+  EXPECT_EQ(pids.front(), 201);
+  EXPECT_EQ(pids.back(), 220);
+  // The steady one is not even a culprit.
+  EXPECT_FALSE(findSingle(entries_, 150)->grew);
+}
+
+// A worker pool that settled long ago, beside another parent's burst: the burst.
+TEST_F(GroupTest, SettledPoolLosesToABurst) {
+  loginShell(200);
+  entries_.push_back(settled(300, 1, Bytes::mib(40), 0xf9));  // php-fpm master
+  for (int pid = 301; pid <= 308; ++pid) entries_.push_back(settled(pid, 300, Bytes::mib(60), 0xf9));
+  ProcessInfo script = newborn(400, 200, Bytes::mib(4), kShell);  // a script run from the shell
+  entries_.push_back(script);
+  for (int pid = 401; pid <= 410; ++pid) entries_.push_back(newborn(pid, 400, Bytes::mib(30)));
+  const Candidate& c = chosen(Bytes::mib(200));
+  EXPECT_NE(c.group, Group::Pool);
+  EXPECT_TRUE(c.grew);
+  std::vector<int> pids = memberPids(c);
+  EXPECT_GE(pids.size(), 10u);
+  for (int pid : pids) EXPECT_GE(pid, 400) << "an innocent member: " << pid;
+  // The pool holds the most memory but did not grow.
+  for (const auto& r : ranked_) {
+    if (r.group != Group::Pool) continue;
+    EXPECT_FALSE(r.grew);
+  }
+}
+
+// parent -> child -> grandchildren, all new: the smallest subtree that holds the growth
+// and frees enough goes as one; what started it goes with it when it is part of it.
+TEST_F(GroupTest, DeepTreeDiesAsOneAction) {
+  loginShell(200);
+  entries_.push_back(settled(150, 1, Bytes::mib(300), 0x100));  // big, steady
+  entries_.push_back(newborn(500, 200, Bytes::mib(12), 0x9a));   // python parent.py
+  entries_.push_back(newborn(501, 500, Bytes::mib(12), 0x9b));   // its child
+  for (int pid = 510; pid <= 515; ++pid) entries_.push_back(newborn(pid, 501, Bytes::mib(40)));
+  const Candidate& c = chosen(Bytes::mib(200));
+  EXPECT_EQ(c.group, Group::Tree);
+  EXPECT_TRUE(c.headIncluded);
+  std::vector<int> pids = memberPids(c);
+  // The child and its six children at least; never the shell nor the big one.
+  EXPECT_GE(pids.size(), 7u);
+  for (int pid : pids) EXPECT_TRUE(pid >= 500) << pid;
+  for (int pid = 510; pid <= 515; ++pid) EXPECT_NE(std::find(pids.begin(), pids.end(), pid), pids.end());
+}
+
+// One member grew and frees enough: it dies alone (the old kernel's "sacrifice child"),
+// not its settled siblings.
+TEST_F(GroupTest, OneChildThatSufficesDiesAlone) {
+  loginShell(200);
+  ProcessInfo leaker = settled(601, 200, Bytes::mib(400), kHog);
+  leaker.growth = Bytes::mib(350);
+  leaker.lastGrewAt = kNow;
+  entries_.push_back(leaker);
+  for (int pid = 602; pid <= 606; ++pid) {
+    ProcessInfo sibling = settled(pid, 200, Bytes::mib(30), kHog);
+    sibling.growth = Bytes::mib(8);
+    sibling.lastGrewAt = kNow;
+    entries_.push_back(sibling);
+  }
+  const Candidate& c = chosen(Bytes::mib(200));
+  EXPECT_EQ(c.group, Group::Process);
+  EXPECT_EQ(pidOf(entries_, c), 601);
+  EXPECT_EQ(ranked_[0].group, Group::Tree);  // the tree holding it scores a little more
+  EXPECT_STREQ(whyChosen(ranked_, choice_), "fewer_kills");
+}
+
+// The growth spread over many members: none of them is comparable to the group.
+TEST_F(GroupTest, SpreadGrowthTakesTheGroupEvenWhenOneMemberWouldFreeEnough) {
+  loginShell(200);
+  for (int pid = 601; pid <= 610; ++pid) entries_.push_back(newborn(pid, 200, Bytes::mib(50)));
+  const Candidate& c = chosen(Bytes::mib(40));
+  EXPECT_EQ(c.group, Group::Tree);
+  EXPECT_EQ(c.members, 10);
+}
+
+// Boundaries: a session leader, a process in another cgroup, a child of a protected
+// process are never killed with their parent's group.
+TEST_F(GroupTest, TreesStopAtSessionsCgroupsAndProtectedParents) {
+  loginShell(200);
+  ProcessInfo tmux = newborn(700, 200, Bytes::mib(5), 0x7);
+  tmux.session = 700;  // setsid: a session of its own
+  entries_.push_back(tmux);
+  for (int pid = 701; pid <= 704; ++pid) entries_.push_back(newborn(pid, 700, Bytes::mib(50)));
+  ProcessInfo scoped = newborn(800, 200, Bytes::mib(5), 0x8);
+  auto id = std::make_shared<ProcessIdentity>(*scoped.identity);
+  id->cgroup = "/system.slice/run-r1.scope";
+  scoped.identity = id;
+  entries_.push_back(scoped);
+  for (int pid = 801; pid <= 803; ++pid) {
+    ProcessInfo p = newborn(pid, 800, Bytes::mib(50));
+    p.identity = id;
+    entries_.push_back(p);
+  }
+  ProcessInfo guard = newborn(900, 200, Bytes::mib(5), 0x9);
+  guard.oomScoreAdj = -1000;
+  entries_.push_back(guard);
+  for (int pid = 901; pid <= 903; ++pid) entries_.push_back(newborn(pid, 900, Bytes::mib(50)));
+  rank(entries_, Bytes::mib(100), kNow);
+  for (const auto& c : ranked_) {
+    if (c.group == Group::Process) continue;
+    std::vector<int> pids = memberPids(c);
+    int head = pidOf(entries_, c);
+    for (int pid : pids) {
+      EXPECT_NE(pid, 200) << "the login shell";
+      EXPECT_NE(pid, 900) << "the protected process";
+      if (head == 200) {
+        EXPECT_FALSE(pid >= 700 && pid < 710) << "across the session boundary: " << pid;
+        EXPECT_FALSE(pid >= 800 && pid < 810) << "across the cgroup boundary: " << pid;
+        EXPECT_FALSE(pid > 900 && pid < 910) << "below a protected process: " << pid;
+      }
+    }
+    // The tmux server and the scoped process lead sessions/units: their own trees
+    // never take them (a pool does: its head runs the same program).
+    if (c.group == Group::Tree && (head == 700 || head == 800)) {
+      EXPECT_FALSE(c.headIncluded) << head;
+    }
+  }
+  // The children of the protected process are still candidates, each on its own or as
+  // the group... of nobody: their parent is not a candidate.
+  ASSERT_NE(findSingle(entries_, 901), nullptr);
+}
+
+TEST_F(GroupTest, ARecycledParentPidIsNotAParent) {
+  loginShell(200);
+  ProcessInfo child = newborn(1001, 1000, Bytes::mib(50));
+  child.startTimeTicks = 100;
+  ProcessInfo parent = newborn(1000, 200, Bytes::mib(50));
+  parent.startTimeTicks = 200;  // started after its "child": PID 1000 was reused
+  entries_.push_back(child);
+  entries_.push_back(parent);
+  ProcessInfo other = newborn(1002, 1000, Bytes::mib(1));
+  other.startTimeTicks = 300;
+  entries_.push_back(other);
+  rank(entries_, Bytes::mib(10), kNow);
+  for (const auto& c : ranked_) {
+    if (c.group == Group::Process) continue;
+    for (int pid : memberPids(c)) EXPECT_NE(pid, 1001);
+  }
+}
+
+// More members than a kill can take: the largest.
+TEST_F(GroupTest, MembersBeyondTheCapAreTheSmallest) {
+  loginShell(200);
+  for (int pid = 2000; pid < 2100; ++pid) entries_.push_back(newborn(pid, 200, Bytes::mib(pid < 2010 ? 90 : 10)));
+  const Candidate& c = chosen(Bytes::gib(2));
+  ASSERT_EQ(c.members, 100);
+  int idx[12];
+  int n = treeMembers(entries_, scratch_, c, idx, 12);
+  ASSERT_EQ(n, 12);
+  int big = 0;
+  for (int i = 0; i < n; ++i) big += entries_[static_cast<std::size_t>(idx[i])].pid < 2010;
+  EXPECT_EQ(big, 10);
+}
+
+// Nothing grew, and nothing frees enough: a build tree (make -> make -> sh -> cc) is
+// not killed whole while one member (the compiler) is as guilty as the tree.
+TEST_F(GroupTest, SettledTreeIsNotKilledWholeForItsBiggestMember) {
+  loginShell(200);
+  entries_.push_back(settled(300, 200, Bytes::mib(8), 0x3a));   // make
+  entries_.push_back(settled(301, 300, Bytes::mib(8), 0x3a));   // make (pool with 300)
+  entries_.push_back(settled(302, 301, Bytes::mib(2), 0x3b));   // sh
+  entries_.push_back(settled(303, 302, Bytes::mib(230), 0x3c)); // cc1plus
+  const Candidate& c = chosen(Bytes::gib(2));
+  EXPECT_FALSE(ranked_[0].grew);
+  EXPECT_NE(ranked_[0].group, Group::Process);  // the tree holds the most
+  EXPECT_EQ(c.group, Group::Process);
+  EXPECT_EQ(pidOf(entries_, c), 303);
+  EXPECT_STREQ(whyChosen(ranked_, choice_), "fewer_kills");
+}
+
+// A login shell that started a subshell (bash -> bash) heads no pool and no tree: the
+// session is never killed for what runs in it.
+TEST_F(GroupTest, InteractiveSessionLeaderIsNeverPartOfAGroup) {
+  loginShell(200);
+  entries_.push_back(newborn(201, 200, Bytes::mib(3), kShell));  // ( ... ) subshell
+  for (int pid = 210; pid <= 215; ++pid) entries_.push_back(newborn(pid, 201, Bytes::mib(40)));
+  rank(entries_, Bytes::mib(100), kNow);
+  for (const auto& c : ranked_) {
+    if (c.group == Group::Process) continue;
+    for (int pid : memberPids(c)) EXPECT_NE(pid, 200) << toString(c.group) << " of " << pidOf(entries_, c);
+  }
+  const Candidate& c = chosen(Bytes::mib(100));
+  EXPECT_NE(pidOf(entries_, c), 200);
+}
+
+// A daemon (a session leader without a terminal) heading a pool is killed with it, as
+// a pool: its workers alone would be started again.
+TEST_F(GroupTest, DaemonPoolHeadGoesWithItsWorkers) {
+  entries_.push_back(proc(1, Bytes::mib(10)));
+  ProcessInfo master = newborn(300, 1, Bytes::mib(5), 0xf9);
+  master.session = 300;
+  entries_.push_back(master);
+  for (int pid = 301; pid <= 304; ++pid) entries_.push_back(newborn(pid, 300, Bytes::mib(35), 0xf9));
+  const Candidate& c = chosen(Bytes::mib(13));
+  EXPECT_EQ(c.members, 5);
+  EXPECT_EQ(pidOf(entries_, c), 300);
+  EXPECT_TRUE(c.headIncluded);
+}
+
+// Every candidate set is listed once.
+TEST_F(GroupTest, NoCandidateSetTwice) {
+  loginShell(200);
+  entries_.push_back(newborn(500, 200, Bytes::mib(12), 0x9a));
+  entries_.push_back(newborn(501, 500, Bytes::mib(12), 0x9b));
+  for (int pid = 510; pid <= 512; ++pid) entries_.push_back(newborn(pid, 501, Bytes::mib(40)));
+  entries_.push_back(settled(300, 1, Bytes::mib(40), 0xf9));
+  for (int pid = 301; pid <= 303; ++pid) entries_.push_back(settled(pid, 300, Bytes::mib(60), 0xf9));
+  rank(entries_, Bytes::mib(100), kNow);
+  std::vector<std::vector<int>> sets;
+  for (const auto& c : ranked_) {
+    std::vector<int> pids = memberPids(c);
+    std::sort(pids.begin(), pids.end());
+    for (const auto& s : sets) EXPECT_NE(s, pids) << "set of " << pids.size() << " from " << pids.front();
+    sets.push_back(pids);
+  }
 }
 
 }  // namespace

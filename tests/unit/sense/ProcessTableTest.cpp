@@ -382,8 +382,8 @@ TEST_F(ProcessTableTest, ShrinkingIsNoGrowth) {
 }
 
 // Growth is what ORK saw a process gain: a young process that allocated everything
-// before ORK first saw it, and holds it since, is not growing (the lab's scenario 2:
-// a large steady process beside a smaller leaker).
+// before ORK's first look (its start), and holds it since, is not growing (the lab's
+// scenario 2: a large steady process beside a smaller leaker).
 TEST_F(ProcessTableTest, YoungButSteadyProcessHasNoGrowth) {
   add({.pid = 300, .comm = "steady", .startSeconds = kUptime - 10, .rssPages = 5000,
        .exe = "/usr/bin/steady"});
@@ -394,6 +394,30 @@ TEST_F(ProcessTableTest, YoungButSteadyProcessHasNoGrowth) {
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->age, Seconds{10});
   EXPECT_EQ(p->growth, Bytes{0});
+}
+
+// Born since ORK's previous look (the last complete pass): all it holds was gained
+// since, so all of it is growth, fading from its birth (issue 9: a burst of new
+// processes is what grew, not the steady process beside it).
+TEST_F(ProcessTableTest, NewbornSinceThePreviousPassCountsAllItsMemory) {
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  tree_.write("proc/uptime", "10030.00 20000.00\n");
+  add({.pid = 300, .comm = "burst", .startSeconds = 10025, .rssPages = 5000, .exe = "/usr/bin/burst"});
+  // Started before ORK's previous look began: only what it gains from now on.
+  add({.pid = 301, .comm = "older", .startSeconds = kUptime - 5, .rssPages = 5000, .exe = "/usr/bin/older"});
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{30}).ok());
+  const ProcessInfo* p = find(t, 300);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->growth, Bytes{5000 * kPage});
+  EXPECT_EQ(p->lastGrewAt, t0_ + Seconds{25});  // its birth
+  const ProcessInfo* q = find(t, 301);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->growth, Bytes{0});
+  // The next pass keeps it as growth (still within the window), not as new memory.
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{31}).ok());
+  EXPECT_EQ(find(t, 300)->growth, Bytes{5000 * kPage});
+  EXPECT_EQ(find(t, 300)->lastGrewAt, t0_ + Seconds{25});
 }
 
 // A process that appeared since the last pass, found at kill time, has no history:
