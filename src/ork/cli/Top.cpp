@@ -275,16 +275,13 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
     else std::snprintf(userText, sizeof userText, "%.*s", static_cast<int>(std::min<std::size_t>(user.size(), 10)), user.data());
     const char* cmd = p.identity && !p.identity->cmdline.empty() ? p.identity->cmdline.c_str() : p.comm;
     // What the row kills: the process, a pool (the process and its same-program
-    // descendants), a tree (the process and its descendants), or a tree's descendants
-    // without the process heading it.
-    const char* kind = c.group == policy::Group::Process ? "process"
-                       : c.group == policy::Group::Pool  ? "pool"
-                       : c.headIncluded                  ? "tree"
-                                                         : "children";
+    // descendants), a tree (the process and its descendants), or a burst of its
+    // children (without it).
+    const char* kind = policy::toString(c.group);
     std::printf("%-2s %4zu %7d %-10s %-7s %4d %9.1f %9.1f %-4s %6d %5.2f %5.2f %5.2f %9.1f %-6s %s%.60s\n",
                 static_cast<int>(i) == choice ? "->" : "", i + 1, p.pid, userText, kind, c.members, mib(c.freed),
                 mib(c.growth), c.grew ? "yes" : "no", p.oomScoreAdj, c.ownerFactor, c.patternFactor, c.youthFactor,
-                c.score / (1024.0 * 1024.0), c.sufficient ? "yes" : "no", c.headIncluded ? "" : "children of: ", cmd);
+                c.score / (1024.0 * 1024.0), c.sufficient ? "yes" : "no", c.headIncluded ? "" : "children of ", cmd);
     if (c.group != policy::Group::Process) {
       int n = policy::treeMembers(entries, scratch, c, members.data(), static_cast<int>(members.size()));
       std::printf("%20s members:", "");
@@ -300,7 +297,8 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   if (ranked.empty()) std::printf("no candidate: nothing in this domain may be killed\n");
   std::printf(
       "\nkills: process (one), pool (a process and its same-program descendants), tree (a process and its\n"
-      "descendants), children (a process's descendants, without it); memb: how many die; grew: a culprit\n"
+      "descendants), burst (children of a process born together, with theirs; not the process); memb: how many\n"
+      "die; grew: a culprit\n"
       "(it grew, or was born, enough to matter: culprits come before whatever did not grow, whatever its size).\n"
       "score, in MiB: a culprit's (growth_weight*growth + adj/1000*total), anything else's (mem + growth_weight*growth\n"
       "+ adj/1000*total), times owner * pattern * youth (of each member, for a tree). docs/scoring.md\n");

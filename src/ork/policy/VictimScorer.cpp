@@ -26,6 +26,7 @@ const char* toString(Group g) {
     case Group::Process: return "process";
     case Group::Pool: return "pool";
     case Group::Tree: return "tree";
+    case Group::Burst: return "burst";
   }
   return "?";
 }
@@ -155,7 +156,6 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     RankScratch::Node& pn = nodes[static_cast<std::size_t>(p)];
     nd.parent = p;
     pn.children += 1;
-    pn.lastChild = static_cast<int>(i);
     if (exeKey(e) != 0 && exeKey(e) == exeKey(pe) && !interactiveSession(pe)) {
       nd.poolEdge = true;
       pn.hasPoolChild = true;
@@ -187,34 +187,33 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       // The head goes with its descendants when it is part of the group: it runs one
       // of its children's program (a pool's head, as the pool), or it grew (or was born
       // since ORK's previous look) and is not a boundary (a boundary has no tree edge to
-      // its parent). Never an interactive session's leader.
+      // its parent). Never an interactive session's leader. Otherwise its children may
+      // form bursts (below).
       const bool withHead = !interactiveSession(e) && (nd.hasPoolChild || (nd.parent >= 0 && e.growth >= kCulpritFloor));
       nd.headIncluded = withHead;
-      Candidate t;
-      t.index = static_cast<int>(i);
-      t.group = Group::Tree;
-      t.headIncluded = withHead;
-      t.members = nd.members + (withHead ? 1 : 0);
-      t.freed = nd.freed + (withHead ? freed : Bytes{0});
-      t.growth = nd.growth + (withHead ? growth : Bytes{0});
-      t.sizePoints = static_cast<double>(t.freed.value);
-      t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
-      t.adjPoints = nd.adjSum + (withHead ? adjPointsOf(e, ctx) : 0);
-      Factors hf = factorsOf(e, cfg);
-      t.ownerFactor = hf.owner;
-      t.patternFactor = hf.pattern;
-      t.youthFactor = hf.youth;
-      t.weightedSize = nd.sizeF + (withHead ? sizeF : 0);
-      t.weightedGrowth = nd.growthF + (withHead ? growthF : 0);
-      t.weightedAdj = nd.adjF + (withHead ? adjF : 0);
-      // Not a new set: a single process, the pool headed here, or (without its head,
-      // one child) that child's own tree with its head.
-      bool duplicate = t.members < 2 || (withHead && nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members);
-      if (!withHead && nd.children == 1) {
-        const RankScratch::Node& only = nodes[static_cast<std::size_t>(nd.lastChild)];
-        duplicate = duplicate || only.children == 0 || only.headIncluded;
+      // The same set as the pool headed here: listed once, as the pool.
+      bool samePool = nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members;
+      if (withHead && !samePool) {
+        Candidate t;
+        t.index = static_cast<int>(i);
+        t.group = Group::Tree;
+        t.members = nd.members + 1;
+        t.freed = nd.freed + freed;
+        t.growth = nd.growth + growth;
+        t.sizePoints = static_cast<double>(t.freed.value);
+        t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
+        t.adjPoints = nd.adjSum + adjPointsOf(e, ctx);
+        Factors hf = factorsOf(e, cfg);
+        t.ownerFactor = hf.owner;
+        t.patternFactor = hf.pattern;
+        t.youthFactor = hf.youth;
+        // Each member's points times its own factors: the score of the whole is the
+        // sum of its members'.
+        t.weightedSize = nd.sizeF + sizeF;
+        t.weightedGrowth = nd.growthF + growthF;
+        t.weightedAdj = nd.adjF + adjF;
+        out.push_back(t);
       }
-      if (!duplicate) out.push_back(t);
     }
 
     nd.members += 1;
@@ -243,6 +242,59 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       }
       if (--pn.pending == 0) order.push_back(nd.parent);
     }
+  }
+
+  // Bursts: the children of a head that does not go with its tree, by start time; a
+  // run of two or more, each born within kBurstGap of the previous one, is a group.
+  auto& kids = scratch.list;
+  kids.clear();
+  for (int i : order) {
+    const RankScratch::Node& nd = nodes[static_cast<std::size_t>(i)];
+    if (nd.parent < 0) continue;
+    const RankScratch::Node& pn = nodes[static_cast<std::size_t>(nd.parent)];
+    if (pn.children >= 2 && !pn.headIncluded) kids.push_back(i);
+  }
+  std::sort(kids.begin(), kids.end(), [&](int a, int b) {
+    int pa = nodes[static_cast<std::size_t>(a)].parent, pb = nodes[static_cast<std::size_t>(b)].parent;
+    if (pa != pb) return pa < pb;
+    return entries[static_cast<std::size_t>(a)].startTimeTicks < entries[static_cast<std::size_t>(b)].startTimeTicks;
+  });
+  const auto gapTicks = static_cast<std::uint64_t>(
+      std::chrono::duration<double>(kBurstGap).count() * static_cast<double>(ctx.ticksPerSecond));
+  for (std::size_t a = 0; a < kids.size();) {
+    const int head = nodes[static_cast<std::size_t>(kids[a])].parent;
+    std::size_t b = a + 1;
+    while (b < kids.size() && nodes[static_cast<std::size_t>(kids[b])].parent == head &&
+           entries[static_cast<std::size_t>(kids[b])].startTimeTicks <=
+               entries[static_cast<std::size_t>(kids[b - 1])].startTimeTicks + gapTicks)
+      ++b;
+    if (b - a >= 2) {
+      Candidate t;
+      t.index = head;
+      t.group = Group::Burst;
+      t.headIncluded = false;
+      t.burstFrom = entries[static_cast<std::size_t>(kids[a])].startTimeTicks;
+      t.burstTo = entries[static_cast<std::size_t>(kids[b - 1])].startTimeTicks;
+      t.members = 0;
+      for (std::size_t k = a; k < b; ++k) {
+        const RankScratch::Node& c = nodes[static_cast<std::size_t>(kids[k])];
+        t.members += c.members;
+        t.freed += c.freed;
+        t.growth += c.growth;
+        t.adjPoints += c.adjSum;
+        t.weightedSize += c.sizeF;
+        t.weightedGrowth += c.growthF;
+        t.weightedAdj += c.adjF;
+      }
+      t.sizePoints = static_cast<double>(t.freed.value);
+      t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
+      Factors hf = factorsOf(entries[static_cast<std::size_t>(head)], cfg);
+      t.ownerFactor = hf.owner;
+      t.patternFactor = hf.pattern;
+      t.youthFactor = hf.youth;
+      out.push_back(t);
+    }
+    a = b;
   }
 
   // The tier: a culprit grew significantly, against what must be freed and against the
@@ -320,13 +372,18 @@ int treeMembers(std::span<const ProcessInfo> entries, RankScratch& scratch, cons
   list.clear();
   if (nodes.size() != entries.size()) return n;
   // Top-down (parents before children: the bottom-up order backwards): a member is the
-  // head's descendant by tree edges (a pool: by same-program edges only).
+  // head's descendant by tree edges (a pool: by same-program edges only; a burst: below
+  // the head's children born in the burst).
   nodes[static_cast<std::size_t>(c.index)].mark = true;
   for (auto it = scratch.order.rbegin(); it != scratch.order.rend(); ++it) {
     RankScratch::Node& nd = nodes[static_cast<std::size_t>(*it)];
     if (*it == c.index || nd.parent < 0) continue;
     if (c.group == Group::Pool && !nd.poolEdge) continue;
     if (!nodes[static_cast<std::size_t>(nd.parent)].mark) continue;
+    if (c.group == Group::Burst && nd.parent == c.index) {
+      std::uint64_t born = entries[static_cast<std::size_t>(*it)].startTimeTicks;
+      if (born < c.burstFrom || born > c.burstTo) continue;
+    }
     nd.mark = true;
     list.push_back(*it);
   }

@@ -29,7 +29,12 @@ Exclusion exclusionOf(const ProcessInfo& p);
 //    libvirtd...), and a process in another cgroup than its parent (a service's main
 //    process, a scope, a container). A session leader with a terminal (an interactive
 //    session) is never killed with a group, not even as a pool's head.
-enum class Group : std::uint8_t { Process, Pool, Tree };
+//  - Burst: children of one process born together (each within kBurstGap of the
+//    previous one), with their descendants, without that process: a shell's `for ...;
+//    do hog & done`, a launcher's fan-out. Only under a head that does not go with its
+//    own tree (a boundary, or a process that neither grew nor heads a pool): siblings
+//    started at different times (a supervisor's services) are not one group.
+enum class Group : std::uint8_t { Process, Pool, Tree, Burst };
 const char* toString(Group g);
 
 struct Candidate {
@@ -37,6 +42,7 @@ struct Candidate {
                      // into the entries); for a tree with !headIncluded not a member
   Group group = Group::Process;
   bool headIncluded = true;
+  std::uint64_t burstFrom = 0, burstTo = 0;  // a burst: its children's start times (ticks)
   int members = 1;   // processes killed together (1 for a single process)
   Bytes freed;       // resident + swapped memory of all members
   Bytes growth;      // of all members, within the growth window, each member's halved
@@ -66,11 +72,15 @@ inline constexpr Bytes kCulpritFloor = Bytes::mib(1);
 inline constexpr double kCulpritShareOfNeed = 0.125;    // of what must be freed
 inline constexpr double kCulpritShareOfLargest = 0.25;  // of the largest candidate growth
 
+// Children born closer together than this, one after the other, are one burst.
+inline constexpr Nanos kBurstGap = Seconds{1};
+
 struct ScoreContext {
   Bytes domainTotal;
   Bytes need;  // to get back above the soft threshold
   const config::Config* cfg = nullptr;
   TimePoint now;  // for how long each process has not grown
+  long ticksPerSecond = 100;  // of ProcessInfo::startTimeTicks (USER_HZ)
 };
 
 // Per-process working space of rankCandidates, kept between calls (the kill path
@@ -80,7 +90,6 @@ struct RankScratch {
     int parent = -1;      // tree edge to the parent (-1: a boundary, or no parent)
     int children = 0;     // tree children
     int pending = 0;      // children not yet summed (the bottom-up pass)
-    int lastChild = -1;   // one tree child (for the duplicate check)
     bool poolEdge = false;       // the edge to the parent is a pool edge (same program)
     bool hasPoolChild = false;
     bool headIncluded = false;   // of this process's own tree candidate
@@ -93,7 +102,7 @@ struct RankScratch {
   };
   std::vector<Node> nodes;
   std::vector<int> order;  // bottom-up: children before parents
-  std::vector<int> list;   // treeMembers' working list
+  std::vector<int> list;   // treeMembers' working list, and the bursts' children
   void reserve(std::size_t entries) {
     nodes.reserve(entries);
     order.reserve(entries);

@@ -657,7 +657,7 @@ TEST_F(GroupTest, BurstOfSmallChildrenDiesAsOneNotTheSteadyBigProcess) {
   entries_.push_back(settled(150, 1, Bytes::mib(100), 0x100));
   for (int pid = 201; pid <= 220; ++pid) entries_.push_back(newborn(pid, 200, Bytes::mib(18)));
   const Candidate& c = chosen(Bytes::mib(60));
-  EXPECT_EQ(c.group, Group::Tree);
+  EXPECT_EQ(c.group, Group::Burst);
   EXPECT_FALSE(c.headIncluded);
   EXPECT_EQ(pidOf(entries_, c), 200);
   EXPECT_EQ(c.members, 20);
@@ -727,7 +727,7 @@ TEST_F(GroupTest, OneChildThatSufficesDiesAlone) {
   const Candidate& c = chosen(Bytes::mib(200));
   EXPECT_EQ(c.group, Group::Process);
   EXPECT_EQ(pidOf(entries_, c), 601);
-  EXPECT_EQ(ranked_[0].group, Group::Tree);  // the tree holding it scores a little more
+  EXPECT_EQ(ranked_[0].group, Group::Burst);  // the group holding it scores a little more
   EXPECT_STREQ(whyChosen(ranked_, choice_), "fewer_kills");
 }
 
@@ -736,7 +736,7 @@ TEST_F(GroupTest, SpreadGrowthTakesTheGroupEvenWhenOneMemberWouldFreeEnough) {
   loginShell(200);
   for (int pid = 601; pid <= 610; ++pid) entries_.push_back(newborn(pid, 200, Bytes::mib(50)));
   const Candidate& c = chosen(Bytes::mib(40));
-  EXPECT_EQ(c.group, Group::Tree);
+  EXPECT_EQ(c.group, Group::Burst);
   EXPECT_EQ(c.members, 10);
 }
 
@@ -833,6 +833,63 @@ TEST_F(GroupTest, SettledTreeIsNotKilledWholeForItsBiggestMember) {
   EXPECT_EQ(c.group, Group::Process);
   EXPECT_EQ(pidOf(entries_, c), 303);
   EXPECT_STREQ(whyChosen(ranked_, choice_), "fewer_kills");
+}
+
+// Children of one parent started at different times (a supervisor's programs, a
+// driver's steady process and later a launcher) are not one group: an innocent sibling
+// that allocated once and holds is never killed with the culprits.
+TEST_F(GroupTest, SiblingsBornApartAreNotOneGroup) {
+  entries_.push_back(proc(1, Bytes::mib(10)));
+  ProcessInfo driver = settled(100, 1, Bytes::mib(2), 0xd);
+  entries_.push_back(driver);
+  ProcessInfo steady = newborn(101, 100, Bytes::mib(135), 0x51);
+  steady.startTimeTicks = 1000;
+  steady.lastGrewAt = kNow + (-Seconds{2});
+  entries_.push_back(steady);
+  ProcessInfo launcher = newborn(102, 100, Bytes::mib(2), 0x7a);
+  launcher.startTimeTicks = 1200;  // two seconds later
+  entries_.push_back(launcher);
+  for (int pid = 110; pid < 130; ++pid) {
+    ProcessInfo p = newborn(pid, 102, Bytes::mib(15));
+    p.startTimeTicks = 1201;
+    entries_.push_back(p);
+  }
+  const Candidate& c = chosen(Bytes::mib(25));
+  std::vector<int> pids = memberPids(c);
+  EXPECT_EQ(std::find(pids.begin(), pids.end(), 101), pids.end()) << "the steady sibling";
+  EXPECT_EQ(c.members, 21);  // the launcher (born in the episode) and its 20 children
+  EXPECT_EQ(pidOf(entries_, c), 102);
+  for (const auto& r : ranked_) {
+    std::vector<int> m = memberPids(r);
+    bool steadyIn = std::find(m.begin(), m.end(), 101) != m.end();
+    EXPECT_TRUE(!steadyIn || m.size() == 1) << toString(r.group) << " of " << pidOf(entries_, r);
+  }
+}
+
+// Two bursts from one shell, a minute apart: two groups.
+TEST_F(GroupTest, TwoBurstsFromOneShellAreTwoGroups) {
+  loginShell(200);
+  for (int pid = 300; pid < 305; ++pid) {
+    ProcessInfo p = newborn(pid, 200, Bytes::mib(20));
+    p.startTimeTicks = 1000 + static_cast<std::uint64_t>(pid - 300) * 20;  // 0.2 s apart: one burst
+    entries_.push_back(p);
+  }
+  for (int pid = 400; pid < 405; ++pid) {
+    ProcessInfo p = newborn(pid, 200, Bytes::mib(20));
+    p.startTimeTicks = 7000;
+    entries_.push_back(p);
+  }
+  rank(entries_, Bytes::mib(50), kNow);
+  int bursts = 0;
+  for (const auto& c : ranked_) {
+    if (c.group != Group::Burst) continue;
+    ++bursts;
+    EXPECT_EQ(c.members, 5);
+    std::vector<int> m = memberPids(c);
+    ASSERT_EQ(m.size(), 5u);
+    EXPECT_EQ(m.front() / 100, m.back() / 100);
+  }
+  EXPECT_EQ(bursts, 2);
 }
 
 // A login shell that started a subshell (bash -> bash) heads no pool and no tree: the
