@@ -111,7 +111,7 @@ Bytes recentGrowth(const ProcessInfo& e, const ScoreContext& ctx) {
 
 // A candidate of one program (a process, a pool): its head's factors on the sums.
 Candidate headed(Group g, int index, int members, Bytes freed, Bytes growth, const ProcessInfo& head,
-                 const ScoreContext& ctx) {
+                 const Factors& f, const ScoreContext& ctx) {
   Candidate c;
   c.index = index;
   c.group = g;
@@ -121,7 +121,6 @@ Candidate headed(Group g, int index, int members, Bytes freed, Bytes growth, con
   c.sizePoints = static_cast<double>(freed.value);
   c.growthPoints = ctx.cfg->get(Key::ScoreGrowthWeight) * static_cast<double>(growth.value);
   c.adjPoints = adjPointsOf(head, ctx);
-  Factors f = factorsOf(head, *ctx.cfg);
   c.ownerFactor = f.owner;
   c.patternFactor = f.pattern;
   c.youthFactor = f.youth;
@@ -173,23 +172,25 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     RankScratch::Node& nd = nodes[i];
     const Bytes freed = e.memory();
     const Bytes growth = recentGrowth(e, ctx);
-    const double f = factorsOf(e, cfg).product();
+    const Factors ef = factorsOf(e, cfg);
+    const double f = ef.product();
     const double sizeF = static_cast<double>(freed.value) * f;
     const double growthF = growthWeight * static_cast<double>(growth.value) * f;
     const double adjF = adjPointsOf(e, ctx) * f;
 
-    out.push_back(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ctx));
+    out.push_back(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ef, ctx));
     if (nd.hasPoolChild && !nd.poolEdge) {
       out.push_back(headed(Group::Pool, static_cast<int>(i), nd.poolMembers + 1, nd.poolFreed + freed,
-                           nd.poolGrowth + growth, e, ctx));
+                           nd.poolGrowth + growth, e, ef, ctx));
     }
     if (nd.children > 0) {
-      // The head goes with its descendants when it is part of the group: it runs one
-      // of its children's program (a pool's head, as the pool), or it grew (or was born
-      // since ORK's previous look) and is not a boundary (a boundary has no tree edge to
-      // its parent). Never an interactive session's leader. Otherwise its children may
-      // form bursts (below).
-      const bool withHead = !interactiveSession(e) && (nd.hasPoolChild || (nd.parent >= 0 && e.growth >= kCulpritFloor));
+      // The head goes with its descendants when it is part of the group: it is not a
+      // boundary (a boundary has no tree edge to its parent), and it grew (or was born
+      // in the growth window) or runs one of its children's program. Never an
+      // interactive session's leader. Otherwise its children may form bursts (below); a
+      // boundary heading a pool goes with it as the pool (a shell between fork and exec
+      // looks like one for a moment: that must not take the shell with its tree).
+      const bool withHead = !interactiveSession(e) && nd.parent >= 0 && (nd.hasPoolChild || e.growth >= kCulpritFloor);
       nd.headIncluded = withHead;
       // The same set as the pool headed here: listed once, as the pool.
       bool samePool = nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members;
@@ -203,10 +204,9 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
         t.sizePoints = static_cast<double>(t.freed.value);
         t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
         t.adjPoints = nd.adjSum + adjPointsOf(e, ctx);
-        Factors hf = factorsOf(e, cfg);
-        t.ownerFactor = hf.owner;
-        t.patternFactor = hf.pattern;
-        t.youthFactor = hf.youth;
+        t.ownerFactor = ef.owner;
+        t.patternFactor = ef.pattern;
+        t.youthFactor = ef.youth;
         // Each member's points times its own factors: the score of the whole is the
         // sum of its members'.
         t.weightedSize = nd.sizeF + sizeF;
@@ -252,7 +252,9 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     const RankScratch::Node& nd = nodes[static_cast<std::size_t>(i)];
     if (nd.parent < 0) continue;
     const RankScratch::Node& pn = nodes[static_cast<std::size_t>(nd.parent)];
-    if (pn.children >= 2 && !pn.headIncluded) kids.push_back(i);
+    // A pool head's own program's children are its pool's, not a burst's: a daemon's
+    // workers alone would be started again.
+    if (pn.children >= 2 && !pn.headIncluded && !nd.poolEdge) kids.push_back(i);
   }
   std::sort(kids.begin(), kids.end(), [&](int a, int b) {
     int pa = nodes[static_cast<std::size_t>(a)].parent, pb = nodes[static_cast<std::size_t>(b)].parent;
@@ -382,7 +384,7 @@ int treeMembers(std::span<const ProcessInfo> entries, RankScratch& scratch, cons
     if (!nodes[static_cast<std::size_t>(nd.parent)].mark) continue;
     if (c.group == Group::Burst && nd.parent == c.index) {
       std::uint64_t born = entries[static_cast<std::size_t>(*it)].startTimeTicks;
-      if (born < c.burstFrom || born > c.burstTo) continue;
+      if (nd.poolEdge || born < c.burstFrom || born > c.burstTo) continue;
     }
     nd.mark = true;
     list.push_back(*it);

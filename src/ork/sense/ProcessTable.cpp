@@ -200,11 +200,12 @@ void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
     e.midAt = now;
     e.midMem = mem;
   }
-  // What ORK saw it gain, over the last window/2 to window. A process that allocated
-  // everything before ORK's first look at the domain (at start) and holds it since is
-  // not growing, however young; one born since ORK's previous look counts all it holds
-  // (readOne).
+  // What ORK saw it gain, over the last window/2 to window. A process born within the
+  // window gained all it holds within it: all of it is growth (a burst of new processes
+  // is what grew, however the table's looks fell). How recently it grew is what the
+  // score's half-life weighs (lastGrewAt).
   e.growth = std::max(Bytes{0}, mem - e.baseMem);
+  if (e.age < options_.growthWindow) e.growth = mem;
 }
 
 std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const ProcessInfo& info) {
@@ -313,17 +314,15 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   if (!known) {
     out.baseAt = out.midAt = now;
     // Born since the last complete pass began (ORK's previous look at the domain): all
-    // it holds was gained since, so all of it is growth, fading from its birth (when it
-    // grew within its life is not known; its birth is the least accusing guess). Older
-    // processes seen for the first time (at ORK's start) start from what they hold.
+    // it holds was gained since, so all of it is growth. Older processes seen for the
+    // first time (at ORK's start) start from what they hold (unless born within the
+    // growth window: updateGrowth). When it grew within its life is not known: its
+    // birth is the least accusing guess, and the half-life fades it from there.
     TimePoint born = uptimeReadAt_ + (-out.age);
-    if (passes_ > 0 && born > completedPassBegan_) {
-      out.baseMem = out.midMem = Bytes{0};
-      out.lastMem = out.memory();
-      out.lastGrewAt = born;
-    } else {
-      out.baseMem = out.midMem = out.memory();
-    }
+    bool newborn = passes_ > 0 && born > completedPassBegan_;
+    out.baseMem = out.midMem = newborn ? Bytes{0} : out.memory();
+    out.lastMem = out.memory();
+    out.lastGrewAt = born;
   }
   updateGrowth(out, now);
   return true;

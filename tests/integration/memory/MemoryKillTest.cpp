@@ -191,5 +191,40 @@ TEST_F(MemoryKill, WorkerTreeIsKilledTogether) {
   EXPECT_EQ(procs, std::to_string(innocent.pid) + "\n");
 }
 
+// Issue 9: a shell starts 20 small processes at once; together they exhaust the cgroup,
+// but none alone outweighs a steady 100 MiB process beside them. The burst dies, as one
+// action; the steady process and the shell live.
+TEST_F(MemoryKill, BurstOfSmallProcessesDiesNotTheSteadyBigOne) {
+  Child& steady = hog({"--name", "steady", "hold", "100"});
+  startOrk(kRoomyThresholds);
+  // Steady: older than the growth window (5 s here), so all it holds is no growth.
+  std::this_thread::sleep_for(5s);
+  const std::string script = "echo $$ > " + cgroup_.path() +
+                             "/cgroup.procs || exit 1; i=0; while [ $i -lt 20 ]; do " ORK_MEMHOG
+                             " --name burst hold 9 >/dev/null & i=$((i+1)); done; wait; sleep 60";
+  children_.push_back(spawn({"/bin/sh", "-c", script}));
+  Child& shell = children_.back();
+  started_.push_back(&shell);
+  std::string line = journal_.waitFor({"event=kill"}, 30s);
+  ASSERT_NE(line, "") << "nothing was killed";
+  EXPECT_EQ(field(line, "group"), "burst");
+  EXPECT_EQ(field(line, "children_of"), std::to_string(shell.pid));
+  EXPECT_EQ(field(line, "name"), "\"burst\"");
+  EXPECT_EQ(field(line, "result"), "ok");
+  const int members = std::atoi(field(line, "members").c_str());
+  EXPECT_GE(members, 10) << line;
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(steady.alive()) << "the steady process was killed";
+  EXPECT_TRUE(shell.alive()) << "the shell (the burst's parent, not part of it) was killed";
+  EXPECT_EQ(cgroup_.oomKills(), 0) << "the kernel OOM killer acted";
+  EXPECT_EQ(journal_.count("event=kill"), 1) << "more than one kill";
+  // What is left: the steady process, the shell, and only burst members started after
+  // the kill (the loop may still have been forking).
+  std::string procs = readFile(cgroup_.path() + "/cgroup.procs");
+  int left = 0;
+  for (char ch : procs) left += ch == '\n';
+  EXPECT_LE(left, 2 + (20 - members)) << procs;
+}
+
 }  // namespace
 }  // namespace ork::test

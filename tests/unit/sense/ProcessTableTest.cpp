@@ -381,19 +381,23 @@ TEST_F(ProcessTableTest, ShrinkingIsNoGrowth) {
   EXPECT_EQ(find(t, 100)->rss, Bytes{1000 * kPage});
 }
 
-// Growth is what ORK saw a process gain: a young process that allocated everything
-// before ORK's first look (its start), and holds it since, is not growing (the lab's
-// scenario 2: a large steady process beside a smaller leaker).
-TEST_F(ProcessTableTest, YoungButSteadyProcessHasNoGrowth) {
+// A process born within the growth window gained all it holds within it: all of it is
+// growth, even when ORK first saw it at its own start; it fades from the process's birth
+// (the lab's scenario 2: a large process that allocated at start-up and holds loses to
+// a smaller one still leaking, through the score's half-life).
+TEST_F(ProcessTableTest, YoungProcessCountsAllItsMemoryFromItsBirth) {
   add({.pid = 300, .comm = "steady", .startSeconds = kUptime - 10, .rssPages = 5000,
        .exe = "/usr/bin/steady"});
+  add({.pid = 301, .comm = "old", .startSeconds = kUptime - 100, .rssPages = 5000, .exe = "/usr/bin/old"});
   ProcessTable t = open(options());
   ASSERT_TRUE(t.refreshAll(t0_).ok());
   ASSERT_TRUE(t.refreshAll(t0_ + Seconds{31}).ok());
   const ProcessInfo* p = find(t, 300);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->age, Seconds{10});
-  EXPECT_EQ(p->growth, Bytes{0});
+  EXPECT_EQ(p->growth, Bytes{5000 * kPage});
+  EXPECT_EQ(p->lastGrewAt, t0_ + (-Seconds{10}));  // its birth: never seen growing since
+  EXPECT_EQ(find(t, 301)->growth, Bytes{0});     // older than the window
 }
 
 // Born since ORK's previous look (the last complete pass): all it holds was gained
@@ -404,8 +408,9 @@ TEST_F(ProcessTableTest, NewbornSinceThePreviousPassCountsAllItsMemory) {
   ASSERT_TRUE(t.refreshAll(t0_).ok());
   tree_.write("proc/uptime", "10030.00 20000.00\n");
   add({.pid = 300, .comm = "burst", .startSeconds = 10025, .rssPages = 5000, .exe = "/usr/bin/burst"});
-  // Started before ORK's previous look began: only what it gains from now on.
-  add({.pid = 301, .comm = "older", .startSeconds = kUptime - 5, .rssPages = 5000, .exe = "/usr/bin/older"});
+  // Started before ORK's previous look began, and before the growth window: only what
+  // it gains from now on.
+  add({.pid = 301, .comm = "older", .startSeconds = kUptime - 500, .rssPages = 5000, .exe = "/usr/bin/older"});
   ASSERT_TRUE(t.refreshAll(t0_ + Seconds{30}).ok());
   const ProcessInfo* p = find(t, 300);
   ASSERT_NE(p, nullptr);
