@@ -51,6 +51,112 @@ std::string fmt(const char* f, auto... args) {
   return buf;
 }
 
+bool validPercent(const toml::node& n, double& v) {
+  if (!n.is_integer() && !n.is_floating_point()) return false;
+  v = *n.value<double>();
+  return std::isfinite(v) && v >= 0 && v <= 100;
+}
+
+bool validMountPath(std::string_view p) { return !p.empty() && p.front() == '/'; }
+
+// soft_percent... in [disk] or a [disk.mount."X"] table: true when name is one of them.
+bool parseOverride(std::string_view where, std::string_view name, const toml::node& node, DiskOverrides& o,
+                   std::vector<ConfigError>& errors) {
+  std::optional<double>* slot = name == "soft_percent"          ? &o.softPercent
+                                : name == "hard_percent"        ? &o.hardPercent
+                                : name == "inodes_soft_percent" ? &o.inodesSoftPercent
+                                : name == "inodes_hard_percent" ? &o.inodesHardPercent
+                                                                : nullptr;
+  if (slot == nullptr) return false;
+  double v = 0;
+  if (!validPercent(node, v) || v <= 0 || v > 90) {
+    errors.push_back({lineOf(node), fmt("%.*s.%.*s must be a percentage in (0, 90]", static_cast<int>(where.size()), where.data(),
+                                        static_cast<int>(name.size()), name.data())});
+    return true;
+  }
+  *slot = v;
+  return true;
+}
+
+void checkOverrides(std::string_view where, const DiskOverrides& o, std::vector<ConfigError>& errors) {
+  if (o.softPercent && o.hardPercent && *o.softPercent < *o.hardPercent)
+    errors.push_back({0, fmt("%.*s: soft_percent (%g) must not be below hard_percent (%g)", static_cast<int>(where.size()),
+                             where.data(), *o.softPercent, *o.hardPercent)});
+  if (o.inodesSoftPercent && o.inodesHardPercent && *o.inodesSoftPercent < *o.inodesHardPercent)
+    errors.push_back({0, fmt("%.*s: inodes_soft_percent (%g) must not be below inodes_hard_percent (%g)",
+                             static_cast<int>(where.size()), where.data(), *o.inodesSoftPercent, *o.inodesHardPercent)});
+}
+
+bool pathList(std::string_view name, const toml::node& node, std::vector<std::string>& out, std::vector<ConfigError>& errors) {
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr) {
+    errors.push_back({lineOf(node), fmt("disk.%.*s must be an array of absolute paths", static_cast<int>(name.size()), name.data())});
+    return false;
+  }
+  std::vector<std::string> list;
+  bool ok = true;
+  for (const auto& item : *arr) {
+    const auto* str = item.as_string();
+    if (str == nullptr || !validMountPath(str->get()) || str->get().find('\0') != std::string::npos) {
+      errors.push_back({lineOf(item), fmt("disk.%.*s: every entry must be an absolute path", static_cast<int>(name.size()), name.data())});
+      ok = false;
+      continue;
+    }
+    std::string p = str->get();
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    if (name == "clean" && (p == "/" || p.find("/../") != std::string::npos || p.ends_with("/..") || p.find("/./") != std::string::npos)) {
+      errors.push_back({lineOf(item), "disk.clean: \"" + p + "\" is not a place ORK may clean (\"/\", or a path with . or ..)"});
+      ok = false;
+      continue;
+    }
+    list.push_back(std::move(p));
+  }
+  if (ok) out = std::move(list);
+  return ok;
+}
+
+void parseDiskMounts(const toml::node& node, Config& cfg, std::vector<ConfigError>& errors) {
+  const toml::table* mounts = node.as_table();
+  if (mounts == nullptr) {
+    errors.push_back({lineOf(node), "disk.mount must be tables: [disk.mount.\"/mountpoint\"]"});
+    return;
+  }
+  for (auto&& [mkey, mnode] : *mounts) {
+    std::string mp(mkey.str());
+    int line = static_cast<int>(mkey.source().begin.line);
+    const toml::table* t = mnode.as_table();
+    if (!validMountPath(mp) || t == nullptr) {
+      errors.push_back({line, "[disk.mount.\"" + mp + "\"] must be a table named by an absolute mountpoint"});
+      continue;
+    }
+    while (mp.size() > 1 && mp.back() == '/') mp.pop_back();
+    DiskMount m;
+    m.mountPoint = mp;
+    std::string where = "disk.mount.\"" + mp + "\"";
+    for (auto&& [k, v] : *t) {
+      std::string_view name = k.str();
+      if (parseOverride(where, name, v, m.thresholds, errors)) continue;
+      if (name == "class") {
+        const auto* str = v.as_string();
+        static constexpr const char* kClasses[] = {"root", "log", "images", "cache", "other"};
+        bool ok = false;
+        if (str != nullptr)
+          for (const char* c : kClasses) ok = ok || str->get() == c;
+        if (!ok) {
+          errors.push_back({lineOf(v), where + ".class must be one of root, log, images, cache, other"});
+          continue;
+        }
+        m.diskClass = str->get();
+        continue;
+      }
+      errors.push_back({lineOf(v), fmt("unknown key \"%.*s\" in [%s] (soft_percent, hard_percent, inodes_soft_percent, inodes_hard_percent, class)",
+                                       static_cast<int>(name.size()), name.data(), where.c_str())});
+    }
+    checkOverrides(where, m.thresholds, errors);
+    cfg.disk.mounts.push_back(std::move(m));
+  }
+}
+
 }  // namespace
 
 bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
@@ -131,6 +237,17 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
         }
         continue;
       }
+      if (section == "disk") {
+        if (parseOverride("disk", name, node, cfg.disk.all, errors)) continue;
+        if (name == "watch" || name == "clean") {
+          (void)pathList(name, node, name == "watch" ? cfg.disk.watch : cfg.disk.clean, errors);
+          continue;
+        }
+        if (name == "mount") {
+          parseDiskMounts(node, cfg, errors);
+          continue;
+        }
+      }
       if (section == "vm" && (name == "libvirt_uri" || name == "save_dir")) {
         const auto* str = node.as_string();
         std::string& target = name == "libvirt_uri" ? cfg.libvirtUri : cfg.saveDir;
@@ -181,6 +298,7 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
   if (cfg.get(Key::MemorySoftPercent) < cfg.get(Key::MemoryHardPercent))
     errors.push_back({0, fmt("memory.soft_percent (%g) must not be below memory.hard_percent (%g)",
                              cfg.get(Key::MemorySoftPercent), cfg.get(Key::MemoryHardPercent))});
+  checkOverrides("disk", cfg.disk.all, errors);
   if (cfg.get(Key::SamplingMinIntervalMs) > cfg.get(Key::SamplingMaxIntervalMs))
     errors.push_back({0, "sampling.min_interval_ms must not exceed sampling.max_interval_ms"});
   return cfg;
@@ -222,6 +340,34 @@ std::string Config::toToml() const {
     out += "# the directory libvirt writes managed saves to: its filesystem must have room\n";
     out += "save_dir = " + quoted(saveDir) + "\n";
   };
+  auto diskStrings = [&] {
+    auto paths = [&](const char* name, const std::vector<std::string>& ps) {
+      out += fmt("%s = [", name);
+      for (std::size_t i = 0; i < ps.size(); ++i) out += (i ? ", " : "") + quoted(ps[i]);
+      out += "]\n";
+    };
+    auto overrides = [&](const DiskOverrides& o, bool comments) {
+      auto one = [&](const char* name, const std::optional<double>& v, const char* doc) {
+        if (comments) out += fmt("# %s\n", doc);
+        if (v) out += fmt("%s = %g\n", name, *v);
+        else if (comments) out += fmt("# %s = (per class, see docs/configuration.md)\n", name);
+      };
+      one("soft_percent", o.softPercent, "set: overrides the soft bytes threshold (percent of the filesystem, no cap) of every class");
+      one("hard_percent", o.hardPercent, "set: overrides the hard bytes threshold of every class");
+      one("inodes_soft_percent", o.inodesSoftPercent, "set: overrides the soft inodes threshold of every class");
+      one("inodes_hard_percent", o.inodesHardPercent, "set: overrides the hard inodes threshold of every class");
+    };
+    out += "# only these mountpoints (empty: every real filesystem; network ones only when listed)\n";
+    paths("watch", disk.watch);
+    out += "# the places step 1 may clean: a directory, or a file and its rotated siblings\n";
+    paths("clean", disk.clean);
+    overrides(disk.all, true);
+    for (const auto& m : disk.mounts) {
+      out += "\n[disk.mount." + quoted(m.mountPoint) + "]\n";
+      overrides(m.thresholds, false);
+      if (!m.diskClass.empty()) out += "class = " + quoted(m.diskClass) + "\n";
+    }
+  };
   auto patterns = [&] {
     out += "# patterns \"<field>:<glob>\", field one of name, cmdline, exe, cgroup, user\n";
     list("prefer", prefer);
@@ -233,6 +379,7 @@ std::string Config::toToml() const {
     if (std::strcmp(current, s.section) != 0) {
       if (std::strcmp(current, "kill") == 0) patterns();
       if (std::strcmp(current, "vm") == 0) vmStrings();
+      if (std::strcmp(current, "disk") == 0) diskStrings();
       if (!out.empty()) out += "\n";
       out += fmt("[%s]\n", s.section);
       current = s.section;
@@ -252,6 +399,7 @@ std::string Config::toToml() const {
   }
   if (std::strcmp(current, "kill") == 0) patterns();
   if (std::strcmp(current, "vm") == 0) vmStrings();
+  if (std::strcmp(current, "disk") == 0) diskStrings();
   return out;
 }
 

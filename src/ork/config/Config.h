@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,39 @@ struct ConfigError {
   std::string message;
 };
 
+// [disk] thresholds that are not in the table because they have no single default:
+// each class of filesystem has its own (policy/DiskRule.h); one set here overrides it.
+struct DiskOverrides {
+  std::optional<double> softPercent;        // soft_percent
+  std::optional<double> hardPercent;        // hard_percent
+  std::optional<double> inodesSoftPercent;  // inodes_soft_percent
+  std::optional<double> inodesHardPercent;  // inodes_hard_percent
+};
+
+// [disk.mount."<mountpoint>"]: one filesystem's own thresholds and class.
+struct DiskMount {
+  std::string mountPoint;
+  DiskOverrides thresholds;
+  std::string diskClass;  // class = "root" | "log" | "images" | "cache" | "other" (empty: recognised)
+};
+
+// The compiled-in places step 1 may clean (the seed's): a directory, or a file and its
+// rotated siblings.
+inline constexpr const char* kDefaultCleanPlaces[] = {"/var/log/openvswitch", "/var/log/syslog",
+                                                      "/opt/jumpscale7/var/log"};
+
+struct DiskSettings {
+  DiskOverrides all;               // [disk] soft_percent...: every class
+  std::vector<std::string> watch;  // empty: every real filesystem
+  std::vector<std::string> clean = {std::begin(kDefaultCleanPlaces), std::end(kDefaultCleanPlaces)};
+  std::vector<DiskMount> mounts;
+  const DiskMount* mount(std::string_view mountPoint) const {
+    for (const auto& m : mounts)
+      if (m.mountPoint == mountPoint) return &m;
+    return nullptr;
+  }
+};
+
 class Config {
  public:
   Config();  // the compiled-in defaults
@@ -49,6 +83,8 @@ class Config {
   static constexpr const char* kDefaultSaveDir = "/var/lib/libvirt/qemu/save";
   std::string libvirtUri = kDefaultLibvirtUri;  // vm.libvirt_uri
   std::string saveDir = kDefaultSaveDir;        // vm.save_dir: where libvirt writes managed saves
+
+  DiskSettings disk;
 
   // Parses TOML text (path used in messages). Every problem is reported with its line:
   // syntax errors, unknown sections or keys, wrong types, values out of range,

@@ -57,6 +57,10 @@ enum class Key : int {
   VmSaveDeadlineS,
   VmCallDeadlineMs,
   VmReconnectMaxS,
+  DiskEnabled,
+  DiskIntervalS,
+  DiskProbeDeadlineMs,
+  DiskMarginPercent,
   kCount
 };
 
@@ -117,6 +121,10 @@ inline constexpr Setting kSettings[] = {
   {Key::VmSaveDeadlineS,            "vm",       "save_deadline_s",       Kind::Seconds,  300,     5,      86400, "a managed save still running after this long is aborted (the VM keeps running)"},
   {Key::VmCallDeadlineMs,           "vm",       "call_deadline_ms",      Kind::Millis,   5000,    100,    600000, "any other libvirt call (list, suspend, resume) not answered within this is given up; the helper is restarted"},
   {Key::VmReconnectMaxS,            "vm",       "reconnect_max_s",       Kind::Seconds,  60,      1,      3600,  "while libvirt is unreachable, ORK retries with a doubling delay up to this"},
+  {Key::DiskEnabled,                "disk",     "enabled",               Kind::Bool,     1,       0,      1,     "watch free space and inodes of every real filesystem (false: no disk ladder at all)"},
+  {Key::DiskIntervalS,              "disk",     "interval_s",            Kind::Seconds,  5,       1,      600,   "statvfs of every watched filesystem this often (sooner when the fill rate would cross a threshold before then)"},
+  {Key::DiskProbeDeadlineMs,        "disk",     "probe_deadline_ms",     Kind::Millis,   2000,    50,     60000, "a filesystem whose statvfs has not answered within this is skipped (said once): a hung network or FUSE mount"},
+  {Key::DiskMarginPercent,          "disk",     "margin_percent",        Kind::Percent,  2,       0,      50,    "cleaning frees up to the soft threshold plus this % of the filesystem (capped at 1 GiB), not everything"},
 };
 // clang-format on
 
