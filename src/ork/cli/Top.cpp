@@ -11,6 +11,7 @@
 #include "ork/act/VmLane.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
+#include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/policy/MemoryRule.h"
@@ -169,7 +170,12 @@ void printLadders(const TopOptions& opts, const config::Config& cfg, sense::Proc
   std::vector<std::unique_ptr<ladder::Ladder>> ladders;
   ladders.push_back(std::make_unique<ladder::MemoryLadder>(services, std::move(memory)));
   if (auto cpu = sense::CpuSensor::open(opts.procRoot)) ladders.push_back(std::make_unique<ladder::CpuLadder>(services, std::move(*cpu)));
+  auto disk = std::make_unique<ladder::DiskLadder>(services);
+  ladder::DiskLadder* diskp = disk.get();
+  ladders.push_back(std::move(disk));
   for (auto& l : ladders) (void)l->open(clock.now());
+  // statvfs answers (a mount that does not answer within a second is shown so).
+  diskp->settle(std::chrono::seconds(1));
   // The CPU is judged over an interval.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (auto& l : ladders) l->onTimer(clock.now());

@@ -21,6 +21,11 @@ enum class Reason : std::uint8_t {
   OrkStopping,       // ORK is stopping: it resumes the VMs it froze
   OrkRestarted,      // an earlier run of ORK froze it and did not resume it
   SaveDirUnresponsive,  // statvfs of the save directory has not answered in time
+  DiskBelowSoft,     // a filesystem's free space or inodes fell below its soft threshold
+  DiskBelowHard,     // ... below its hard threshold while still filling: the writer is stopped
+  DiskRecovered,     // back above the soft threshold
+  DiskUnresponsive,  // statvfs of a mount has not answered within disk.probe_deadline_ms
+  SaveWouldFillDisk, // a managed save would take the save directory's filesystem below its soft threshold
 };
 
 enum class Outcome : std::uint8_t {
@@ -49,6 +54,11 @@ constexpr const char* toString(Reason r) {
     case Reason::OrkStopping: return "ork_stopping";
     case Reason::OrkRestarted: return "ork_restarted";
     case Reason::SaveDirUnresponsive: return "save_dir_unresponsive";
+    case Reason::DiskBelowSoft: return "disk_below_soft";
+    case Reason::DiskBelowHard: return "disk_below_hard";
+    case Reason::DiskRecovered: return "disk_recovered";
+    case Reason::DiskUnresponsive: return "disk_unresponsive";
+    case Reason::SaveWouldFillDisk: return "save_would_fill_disk";
   }
   return "unknown";
 }

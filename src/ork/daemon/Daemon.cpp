@@ -11,6 +11,7 @@
 
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
+#include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/sense/ProcessTable.h"
@@ -167,6 +168,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   auto cpu = sense::CpuSensor::open(options.procRoot);
   if (!cpu) return cpu.error();
   s.ladders.push_back(std::make_unique<ladder::CpuLadder>(s.services, std::move(*cpu)));
+  // Disks: every real filesystem (statvfs off the loop); --cgroup limits who may be stopped.
+  s.ladders.push_back(std::make_unique<ladder::DiskLadder>(s.services));
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());

@@ -156,6 +156,8 @@ void CpuLadder::onTimer(TimePoint now) {
   if (s_.vms != nullptr) {
     for (auto& vm : s_.vms->all()) {
       if (!vm.isFrozen() || vm.thawReq != 0 || vm.thawing) continue;
+      // Suspended for a full filesystem: the disk ladder resumes it once there is room.
+      if (vm.freezeWhy == Reason::DiskBelowHard) continue;
       if (!vm.coolDown.thawDue(v.calmFor) || now < vm.thawRetryAt) continue;
       s_.vms->thaw(vm, Reason::CooledDown, now);
     }

@@ -136,6 +136,8 @@ std::vector<WatchedFs> selectFilesystems(std::span<const parse::MountEntry> moun
   std::vector<const parse::MountEntry*> chosen;
   for (const auto* m : visible) {
     if (m->readOnly || isPseudoFs(m->fsType)) continue;
+    // Kernel interfaces mounted on a tmpfs (/sys/fs/cgroup of cgroup v1) hold no data.
+    if (under(m->mountPoint, "/sys") || under(m->mountPoint, "/proc")) continue;
     bool net = isNetworkFs(m->fsType);
     if (!cfg.watch.empty() && !listed(m->mountPoint)) continue;
     if (net && !listed(m->mountPoint)) continue;

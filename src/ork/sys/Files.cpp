@@ -162,6 +162,8 @@ Result<FsSpace> fsSpace(const std::string& path) {
   FsSpace out;
   out.available = Bytes{static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize)};
   out.total = Bytes{static_cast<std::int64_t>(st.f_blocks) * static_cast<std::int64_t>(st.f_frsize)};
+  out.freeInodes = st.f_favail;
+  out.totalInodes = st.f_files;
   return out;
 }
 

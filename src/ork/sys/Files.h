@@ -70,6 +70,8 @@ Result<void> replaceFile(const std::string& dir, const std::string& name, std::s
 struct FsSpace {
   Bytes available;
   Bytes total;
+  std::uint64_t freeInodes = 0;   // f_favail
+  std::uint64_t totalInodes = 0;  // f_files
 };
 Result<FsSpace> fsSpace(const std::string& path);
 

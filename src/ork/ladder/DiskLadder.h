@@ -1,0 +1,110 @@
+// Disks: the third ladder. Every watched filesystem's free space and inodes are read
+// through sys::FsProbe (statvfs on a worker thread: a hung mount never blocks the
+// loop; one that has not answered within disk.probe_deadline_ms is skipped and said
+// once) every disk.interval_s, sooner when the fill rate would cross a threshold
+// before then. Below soft: the known places on that filesystem are cleaned (step 1,
+// act::cleanPlaces on the ladder's worker thread, sys::JobThread). Below hard and still
+// filling: the fastest writer to that filesystem is stopped (step 2): a VM is suspended
+// through the fleet and resumed once the filesystem is back above soft, a process is
+// killed by act::Killer with the table's re-check. docs/scoring.md, "Disks".
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "ork/act/Cleaner.h"
+#include "ork/act/Killer.h"
+#include "ork/ladder/Ladder.h"
+#include "ork/ladder/VmFleet.h"
+#include "ork/policy/DiskRule.h"
+#include "ork/sense/DiskScan.h"
+#include "ork/sys/FsProbe.h"
+#include "ork/sys/JobThread.h"
+
+namespace ork::ladder {
+
+class DiskLadder final : public Ladder {
+ public:
+  // sysRoot: where /sys is (the rotational flag of each device).
+  DiskLadder(const Services& services, std::string sysRoot = "/sys");
+  ~DiskLadder() override;
+
+  const char* name() const override { return "disk"; }
+  Result<void> open(TimePoint now) override;
+  void describe(journal::Line& start) const override;
+  void announce(TimePoint now) override;
+  Report report() const override;
+
+  TimePoint nextDue() const override;
+  void onTimer(TimePoint now) override;
+  void onReady(std::uint64_t tag, TimePoint now) override;
+  void reconfigure(TimePoint now) override;
+  void stop(TimePoint now) override;
+
+  // For `ork top`: waits (really) up to `limit` for the first answers.
+  void settle(Nanos limit);
+  // Work on the worker thread or a statvfs in flight (tests wait for it).
+  bool busy() const;
+
+  struct Fs {
+    policy::WatchedFs w;
+    dev_t dev = 0;
+    policy::DiskThresholds t;
+    policy::FsSample last;
+    bool sampled = false;
+    policy::DiskFill fill;
+    TimePoint nextAt;
+    bool asked = false;
+    TimePoint askedAt;
+    bool unresponsive = false;
+    policy::DiskLevel level = policy::DiskLevel::Ok;
+    bool cleaning = false;
+    TimePoint cleanAgainAt;
+    bool cleanedThisEpisode = false;
+    TimePoint episodeStart;
+    int stopped = 0;  // writers stopped in this episode
+    TimePoint stopAgainAt;
+  };
+  const std::vector<Fs>& filesystems() const { return fs_; }
+
+ private:
+  static constexpr std::uint64_t kTagProbe = 1;
+  static constexpr std::uint64_t kTagJobs = 2;
+  static constexpr std::uint64_t kTagVictim = 1000;
+
+  bool enabled() const;
+  void readMounts(TimePoint now);
+  void startProbe();
+  void onSample(Fs& fs, const sys::FsSpace& space, TimePoint now);
+  void clean(Fs& fs, const policy::DiskVerdict& v, TimePoint now);
+  void scanWriters(Fs& fs, TimePoint now);
+  void stopWriter(std::size_t fsIndex, const std::vector<sense::WriterSample>& scan, TimePoint now);
+  void resumeVms(Fs& fs, TimePoint now);
+
+  Services s_;
+  std::string sysRoot_;
+  std::vector<Fs> fs_;
+  std::unique_ptr<sys::FsProbe> probe_;
+  int stuckProbes_ = 0;
+  sys::JobThread jobs_;
+  bool jobsStarted_ = false;
+  std::unique_ptr<act::Killer> killer_;
+  TimePoint mountsReadAt_;
+  bool mountsError_ = false;
+  std::string openWarning_;
+  // The previous writer scan, per filesystem device: pid -> sample, and when.
+  struct Scan {
+    std::vector<sense::WriterSample> procs;
+    TimePoint at;
+  };
+  std::unordered_map<dev_t, Scan> scans_;
+  bool scanning_ = false;
+  // VMs suspended for a full filesystem: their PID and the filesystem's device.
+  std::vector<std::pair<int, dev_t>> suspended_;
+};
+
+}  // namespace ork::ladder
