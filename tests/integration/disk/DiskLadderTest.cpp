@@ -1,0 +1,220 @@
+// The disk ladder on real filesystems and real processes: a writer filling a
+// loop-mounted ext4 is killed before the filesystem is full; a file creator exhausting
+// an inode-limited tmpfs is stopped; step 1 cleans a place in dry-run without changing
+// anything; a mount whose statvfs does not answer is skipped (an injected hang: see
+// FsProbeHang). Only the temp mounts are watched and cleaned; candidates are only the
+// processes writing there (the test's children).
+#include "ork/ladder/DiskLadder.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "integration/disk/DiskFs.h"
+#include "ork/journal/Journal.h"
+#include "ork/sense/ProcessTable.h"
+#include "ork/sys/Epoll.h"
+
+namespace ork::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class PollPoller final : public sys::Poller {
+ public:
+  Result<void> add(int fd, std::uint32_t events, std::uint64_t tag) override {
+    fds.push_back({fd, events, tag});
+    return success();
+  }
+  Result<void> remove(int fd) override {
+    std::erase_if(fds, [&](const W& w) { return w.fd == fd; });
+    return success();
+  }
+  struct W {
+    int fd;
+    std::uint32_t events;
+    std::uint64_t tag;
+  };
+  std::vector<W> fds;
+};
+
+struct LadderRig {
+  explicit LadderRig(bool dryRun) {
+    run.dryRun = dryRun;
+    journalPath = dir + "/journal";
+    auto j = journal::Journal::open(journalPath, false);
+    EXPECT_TRUE(j.ok());
+    if (j) journal = std::move(*j);
+    cfg.set(config::Key::DiskIntervalS, 1);
+  }
+  ~LadderRig() { std::system(("rm -rf " + dir).c_str()); }
+  void start() {
+    sense::ProcessTable::Options o;
+    o.selfPid = ::getpid();
+    o.users = &users;
+    auto t = sense::ProcessTable::open(o);
+    ASSERT_TRUE(t.ok());
+    table.emplace(std::move(*t));
+    ASSERT_TRUE(table->refreshAll(clock.now()).ok());
+    services.options = &run;
+    services.cfg = &cfg;
+    services.clock = &clock;
+    services.journal = &journal;
+    services.table = &*table;
+    services.users = &users;
+    ladder = std::make_unique<ladder::DiskLadder>(services);
+    ladder->attach(&poller);
+    ASSERT_TRUE(ladder->open(clock.now()).ok());
+  }
+  // Turns the loop for up to `limit` (real time) or until done() says so.
+  template <class F>
+  void runUntil(Nanos limit, F done) {
+    auto until = clock.now() + limit;
+    while (clock.now() < until && !done()) {
+      std::vector<pollfd> p;
+      for (auto& w : poller.fds) p.push_back({w.fd, POLLIN, 0});
+      Nanos wait = std::min<Nanos>(ladder->nextDue() - clock.now(), 20ms);
+      ::poll(p.data(), p.size(), static_cast<int>(std::max<std::int64_t>(0, std::chrono::duration_cast<Millis>(wait).count())));
+      for (std::size_t i = 0; i < p.size(); ++i)
+        if (p[i].revents != 0) ladder->onReady(poller.fds[i].tag, clock.now());
+      if (clock.now() >= ladder->nextDue()) ladder->onTimer(clock.now());
+      if (table->lastPassCompleted() + 1s < clock.now()) (void)table->refreshAll(clock.now());
+    }
+  }
+  std::string log() const { return readFile(journalPath); }
+
+  std::string dir = tempDir();
+  ladder::RunOptions run;
+  config::Config cfg;
+  sys::MonotonicClock clock;
+  journal::Journal journal;
+  std::string journalPath;
+  sense::UserNames users;
+  std::optional<sense::ProcessTable> table;
+  ladder::Services services;
+  PollPoller poller;
+  std::unique_ptr<ladder::DiskLadder> ladder;
+};
+
+bool exited(pid_t pid, int* status) { return ::waitpid(pid, status, WNOHANG) == pid; }
+
+TEST(DiskLadder, AWriterFillingTheDiskIsKilledBeforeItIsFull) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  TempFs fs;
+  ASSERT_TRUE(fs.make("ext4", 64, 256));
+  LadderRig rig(/*dryRun=*/false);
+  rig.cfg.disk.watch = {fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log")};
+  rig.cfg.disk.all.softPercent = 50;
+  rig.cfg.disk.all.hardPercent = 30;
+  pid_t writer = ::fork();
+  if (writer == 0) {
+    int fd = ::open((fs.mnt + "/data").c_str(), O_WRONLY | O_CREAT, 0644);
+    std::string mib(1 << 20, 'd');
+    for (;;) {
+      if (::write(fd, mib.data(), mib.size()) < 0) ::_exit(3);
+      ::fdatasync(fd);
+      ::usleep(250000);  // 4 MiB/s
+    }
+  }
+  rig.start();
+  int status = 0;
+  bool dead = false;
+  rig.runUntil(Seconds{40}, [&] { return dead = dead || exited(writer, &status); });
+  if (!dead) {
+    ::kill(writer, SIGKILL);
+    ::waitpid(writer, &status, 0);
+  }
+  std::string log = rig.log();
+  EXPECT_TRUE(dead) << log;
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "killed, not ENOSPC\n" << log;
+  EXPECT_GT(fs.freeBytes(), 4 << 20) << "killed before the filesystem was full";
+  EXPECT_NE(log.find("event=kill pid=" + std::to_string(writer)), std::string::npos) << log;
+  EXPECT_NE(log.find("reason=disk_below_hard"), std::string::npos) << log;
+  EXPECT_TRUE(TempFs::exists(fs.mnt + "/data")) << "what the writer wrote stays";
+}
+
+TEST(DiskLadder, AFileCreatorExhaustingInodesIsStopped) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  TempFs fs;
+  ASSERT_TRUE(fs.make("tmpfs", 64, 2000));
+  LadderRig rig(/*dryRun=*/false);
+  rig.cfg.disk.watch = {fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log")};
+  rig.cfg.disk.all.inodesSoftPercent = 60;
+  rig.cfg.disk.all.inodesHardPercent = 40;
+  pid_t creator = ::fork();
+  if (creator == 0) {
+    if (::chdir(fs.mnt.c_str()) != 0) ::_exit(2);
+    for (int i = 0;; ++i) {
+      std::string n = "f" + std::to_string(i);
+      int fd = ::open(n.c_str(), O_WRONLY | O_CREAT, 0644);
+      if (fd < 0) ::_exit(3);
+      (void)!::write(fd, "x", 1);
+      ::close(fd);
+      ::usleep(8000);  // ~120 files/s
+    }
+  }
+  rig.start();
+  int status = 0;
+  bool dead = false;
+  rig.runUntil(Seconds{40}, [&] { return dead = dead || exited(creator, &status); });
+  if (!dead) {
+    ::kill(creator, SIGKILL);
+    ::waitpid(creator, &status, 0);
+  }
+  std::string log = rig.log();
+  EXPECT_TRUE(dead) << log;
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "stopped, not out of inodes\n" << log;
+  EXPECT_GT(fs.freeInodes(), 50u) << log;
+  EXPECT_NE(log.find("event=kill pid=" + std::to_string(creator)), std::string::npos) << log;
+}
+
+TEST(DiskLadder, DryRunCleansNothingAndKillsNothing) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  TempFs fs;
+  ASSERT_TRUE(fs.make("ext4", 32, 256));
+  ::mkdir(fs.path("log").c_str(), 0755);
+  fs.file("log/app.log", 4096);
+  fs.file("log/app.log.1", 4096, 1000);
+  fs.file("big", 20 * 1024);
+  LadderRig rig(/*dryRun=*/true);
+  rig.cfg.disk.watch = {fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log")};
+  rig.cfg.disk.all.softPercent = 50;
+  rig.cfg.disk.all.hardPercent = 5;
+  rig.start();
+  rig.runUntil(Seconds{5}, [&] { return rig.log().find("event=disk_clean") != std::string::npos && !rig.ladder->busy(); });
+  std::string log = rig.log();
+  EXPECT_NE(log.find("action=would_delete"), std::string::npos) << log;
+  EXPECT_EQ(TempFs::size(fs.path("log/app.log")), 4096 * 1024);
+  EXPECT_EQ(TempFs::size(fs.path("log/app.log.1")), 4096 * 1024);
+}
+
+TEST(DiskLadder, BelowSoftCleansThePlaceOnThatFilesystemOnly) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  TempFs fs;
+  ASSERT_TRUE(fs.make("ext4", 32, 256));
+  ::mkdir(fs.path("log").c_str(), 0755);
+  fs.file("log/app.log.2.gz", 8192, 1000);
+  fs.file("log/app.log.1", 8192, 2000);
+  fs.file("big", 8 * 1024);
+  LadderRig rig(/*dryRun=*/false);
+  rig.cfg.disk.watch = {fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log"), "/var/log/syslog"};
+  rig.cfg.disk.all.softPercent = 40;
+  rig.cfg.disk.all.hardPercent = 5;
+  rig.start();
+  rig.runUntil(Seconds{5}, [&] { return rig.log().find("event=disk_recovered") != std::string::npos; });
+  std::string log = rig.log();
+  EXPECT_FALSE(TempFs::exists(fs.path("log/app.log.2.gz"))) << log;
+  EXPECT_NE(log.find("event=disk_pressure"), std::string::npos) << log;
+  EXPECT_NE(log.find("action=deleted"), std::string::npos) << log;
+  EXPECT_NE(log.find("event=disk_recovered"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace ork::test
