@@ -8,6 +8,9 @@
 #include "ork/core/Clock.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/Common.h"
+#include "ork/parse/Mounts.h"
+#include "ork/policy/DiskRule.h"
+#include "ork/sys/Files.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Files.h"
@@ -534,10 +537,19 @@ void MemoryLadder::hibernateStep(const MemorySample& sample, const policy::Memor
     const Result<sys::FsSpace>* probed = saveSpace(sample, now);
     if (probed == nullptr) return;  // asked for; the step goes on when it answers
     const Result<sys::FsSpace>& space = *probed;
-    if (!space || !policy::saveFits(guest, space->available, cfg)) {
+    // Across resources: the save must also leave the save directory's filesystem above
+    // its disk soft threshold (the disk ladder would otherwise start cleaning it).
+    Bytes keep;
+    if (space) {
+      auto mi = sys::readWholeFile(s_.options->procRoot + "/self/mountinfo");
+      if (mi) keep = policy::softBytesFor(cfg.saveDir, parse::parseMountinfo(*mi), space->total, space->totalInodes, cfg);
+    }
+    bool wouldFillDisk = space && policy::saveFits(guest, space->available, cfg) && space->available - room < keep;
+    if (!space || !policy::saveFits(guest, space->available, cfg) || wouldFillDisk) {
       Line l("hibernate_skipped");
       fleet.fields(l, vm);
-      l.word("reason", toString(Reason::NoRoomForSave)).str("save_dir", cfg.saveDir);
+      l.word("reason", toString(wouldFillDisk ? Reason::SaveWouldFillDisk : Reason::NoRoomForSave)).str("save_dir", cfg.saveDir);
+      if (wouldFillDisk) l.kib("disk_soft_kib", keep);
       if (space) l.kib("free_kib", space->available);
       else l.str("error", space.error().what);
       l.kib("needs_kib", room).kib("mem_kib", vm.memory);

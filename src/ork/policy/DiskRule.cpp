@@ -195,6 +195,17 @@ DiskThresholds diskThresholds(DiskClass c, std::string_view mountPoint, Bytes to
   return t;
 }
 
+Bytes softBytesFor(std::string_view path, std::span<const parse::MountEntry> mounts, Bytes total, std::uint64_t totalInodes,
+                   const config::Config& cfg) {
+  if (!cfg.flag(config::Key::DiskEnabled)) return Bytes{0};
+  std::string_view best = "/";
+  for (const auto& m : mounts)
+    if (under(path, m.mountPoint) && m.mountPoint.size() > best.size()) best = m.mountPoint;
+  const config::DiskMount* dm = cfg.disk.mount(best);
+  DiskClass c = classify(best, std::nullopt, dm != nullptr ? std::string_view(dm->diskClass) : std::string_view());
+  return diskThresholds(c, best, total, totalInodes, cfg).softBytes;
+}
+
 const char* toString(DiskLevel l) {
   switch (l) {
     case DiskLevel::Ok: return "ok";

@@ -130,6 +130,12 @@ class DiskFill {
 // at least 200 ms).
 Nanos nextDiskInterval(const FsSample& s, const DiskThresholds& t, const DiskFill& fill, const config::Config& cfg);
 
+// The soft threshold (bytes) of the filesystem holding path, given the mount table and
+// that filesystem's size: what a managed save must leave free (memory step 1). Zero when
+// the disk ladder is disabled.
+Bytes softBytesFor(std::string_view path, std::span<const parse::MountEntry> mounts, Bytes total, std::uint64_t totalInodes,
+                   const config::Config& cfg);
+
 // Step 1's cleaning. A file found in a place:
 struct CleanFile {
   enum class Kind : std::uint8_t { Rotated, DeletedOpen, Active };

@@ -284,3 +284,19 @@ TEST(DiskConfig, DefaultsAndErrors) {
 
 }  // namespace
 }  // namespace ork
+
+namespace ork {
+namespace {
+TEST(SaveRoom, SoftThresholdOfTheSaveDirsFilesystem) {
+  config::Config cfg;
+  auto mounts = parse::parseMountinfo(
+      "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "23 22 8:2 / /var/lib/libvirt rw - ext4 /dev/sda2 rw\n");
+  // /var/lib/libvirt holds the image store: class images, 8 % capped at 20 GiB.
+  EXPECT_EQ(policy::softBytesFor("/var/lib/libvirt/qemu/save", mounts, Bytes::gib(100), 0, cfg), Bytes::gib(100).scaled(0.08));
+  EXPECT_EQ(policy::softBytesFor("/srv/x", mounts, Bytes::gib(10), 0, cfg), Bytes::gib(1)) << "root: 10 %";
+  cfg.set(config::Key::DiskEnabled, 0);
+  EXPECT_EQ(policy::softBytesFor("/srv/x", mounts, Bytes::gib(10), 0, cfg), Bytes{0});
+}
+}  // namespace
+}  // namespace ork
