@@ -81,6 +81,10 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::VmSaveDeadlineS, "vm", "save_deadline_s", 300},
       {Key::VmCallDeadlineMs, "vm", "call_deadline_ms", 5000},
       {Key::VmReconnectMaxS, "vm", "reconnect_max_s", 60},
+      {Key::DiskEnabled, "disk", "enabled", 1},
+      {Key::DiskIntervalS, "disk", "interval_s", 5},
+      {Key::DiskProbeDeadlineMs, "disk", "probe_deadline_ms", 2000},
+      {Key::DiskMarginPercent, "disk", "margin_percent", 2},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
   Config cfg;
