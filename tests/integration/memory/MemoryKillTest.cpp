@@ -201,7 +201,7 @@ TEST_F(MemoryKill, BurstOfSmallProcessesDiesNotTheSteadyBigOne) {
   std::this_thread::sleep_for(5s);
   const std::string script = "echo $$ > " + cgroup_.path() +
                              "/cgroup.procs || exit 1; i=0; while [ $i -lt 20 ]; do " ORK_MEMHOG
-                             " --name burst hold 9 >/dev/null & i=$((i+1)); done; wait; sleep 60";
+                             " --name burst hold 9 >/dev/null & i=$((i+1)); done; wait; exec sleep 60";
   children_.push_back(spawn({"/bin/sh", "-c", script}));
   Child& shell = children_.back();
   started_.push_back(&shell);
