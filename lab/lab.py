@@ -33,6 +33,10 @@ SCENARIOS = {
     7: "heavy page cache, plenty reclaimable",
     8: "busy but safe near the threshold",
     9: "cgroup v2 domain with memory.max",
+    10: "burst of small children beside a larger steady process",
+    11: "deep tree: parent, child, grandchildren",
+    12: "settled worker pool beside a burst from another parent",
+    13: "tree where one child suffices",
 }
 NOTHING_MAY_DIE = {7, 8}
 DEFENDERS = ["kernel", "earlyoom", "ork"]

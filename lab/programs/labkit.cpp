@@ -451,6 +451,30 @@ Proc mk(const char* name, const char* program, Role role, std::vector<std::strin
   return p;
 }
 
+// A tree parent: a `tree` whose children come from the spec file (add them with kid()).
+Proc tree_parent(const char* name, Role role, int group, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--spec", kSpecPath};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return mk(name, "tree", role, std::move(args), group);
+}
+
+// A child of s.procs[parent], started by it: exec'd through /bin/EXE, or forked when
+// exe is "" (it then runs the parent's program: a worker pool). Returns its index.
+int kid(Scenario& s, int parent, const char* exe, const char* name, const char* program, Role role,
+        std::vector<std::string> args) {
+  Proc c = mk(name, program, role, std::move(args), s.procs[static_cast<size_t>(parent)].group);
+  c.tree_child = true;
+  c.parent = parent;
+  c.exe = exe;
+  s.procs.push_back(c);
+  return static_cast<int>(s.procs.size()) - 1;
+}
+
+int add(Scenario& s, Proc p) {
+  s.procs.push_back(std::move(p));
+  return static_cast<int>(s.procs.size()) - 1;
+}
+
 // The hostile name: a quote, a ')' followed by a fake state field, spaces and a
 // newline; 15 bytes, so the kernel keeps all of it as comm.
 const char kHostileName[] = "ev\"il) R 1 1 1\n";
@@ -539,6 +563,59 @@ Scenario build(int id, double avail_mib, double total_mib, double threshold_pct,
       Proc hog = mk("cg-hog", "fill", Role::Victim, {"--rate", "40"}, 1);
       hog.in_cgroup = true;
       s.procs.push_back(hog);
+      break;
+    }
+    case 10: {
+      // 20 children started at once by one parent, each small (5 % A, a fifth of
+      // `steady`), together far more than there is: the children are the culprits.
+      // The parent is `either`: it was born in the episode, but holds next to nothing
+      // and its parent (the driver, oom_score_adj -1000) is no candidate, so ORK takes
+      // the children as a burst without it; a killer that also took it did no wrong.
+      s.title = "burst of small children beside a larger steady process";
+      add(s, mk("steady", "fill", Role::Innocent, {"--max", mib(0.25 * A)}, 0));
+      int p = add(s, tree_parent("launcher", Role::Either, 1));
+      for (int i = 0; i < 20; ++i)
+        kid(s, p, "fill", "job", "fill", Role::Victim, {"--max", mib(0.05 * A), "--rate", "4"});
+      break;
+    }
+    case 11: {
+      // ci -> make -> 4 x cc1, three programs; only the grandchildren allocate (each
+      // 20 % A, smaller than `server`). ci and make are `either`: the subtree holding
+      // the growth may go with its root or without it.
+      s.title = "deep tree: parent, child, grandchildren";
+      add(s, mk("server", "fill", Role::Innocent, {"--max", mib(0.30 * A)}, 0));
+      int ci = add(s, tree_parent("ci", Role::Either, 1));
+      int make = kid(s, ci, "spawn", "make", "tree", Role::Either, {"--spec", kSpecPath});
+      for (int i = 0; i < 4; ++i)
+        kid(s, make, "fill", "cc1", "fill", Role::Victim, {"--max", mib(0.20 * A), "--rate", "8"});
+      break;
+    }
+    case 12: {
+      // A worker pool (a parent and 4 forked workers of its program, 12 % A each) is
+      // started first and left to settle for 8 s; then another parent starts 10
+      // children at once (8 % A each at 5 MiB/s: each smaller than a worker) that run
+      // memory out. The burst dies; the pool, larger but settled, lives.
+      s.title = "settled worker pool beside a burst from another parent";
+      s.settle_s = 8;
+      int fpm = add(s, tree_parent("fpm", Role::Innocent, 0));
+      for (int i = 0; i < 4; ++i)
+        kid(s, fpm, "", "fpm", "fill", Role::Innocent, {"--max", mib(0.12 * A), "--rate", "0"});
+      int p = add(s, tree_parent("launcher", Role::Either, 1));
+      for (int i = 0; i < 10; ++i)
+        kid(s, p, "fill", "job", "fill", Role::Victim, {"--max", mib(0.08 * A), "--rate", "5"});
+      break;
+    }
+    case 13: {
+      // A parent starts 4 children at once: `hog` grows without limit at 30 MiB/s, its
+      // 3 siblings to 3 % A at 2 MiB/s each. The hog alone frees enough: it dies alone,
+      // its siblings and the parent live.
+      s.title = "tree where one child suffices";
+      add(s, mk("db", "fill", Role::Innocent, {"--max", mib(0.20 * A)}, 0));
+      int p = add(s, tree_parent("runner", Role::Innocent, 1));
+      kid(s, p, "fill", "task", "fill", Role::Innocent, {"--max", mib(0.03 * A), "--rate", "2"});
+      kid(s, p, "fill", "hog", "fill", Role::Victim, {"--rate", "30"});
+      kid(s, p, "fill", "task", "fill", Role::Innocent, {"--max", mib(0.03 * A), "--rate", "2"});
+      kid(s, p, "fill", "task", "fill", Role::Innocent, {"--max", mib(0.03 * A), "--rate", "2"});
       break;
     }
     default:
