@@ -33,6 +33,10 @@ SCENARIOS = {
     7: "heavy page cache, plenty reclaimable",
     8: "busy but safe near the threshold",
     9: "cgroup v2 domain with memory.max",
+    10: "burst of small children beside a larger steady process",
+    11: "deep tree: parent, child, grandchildren",
+    12: "settled worker pool beside a burst from another parent",
+    13: "tree where one child suffices",
 }
 NOTHING_MAY_DIE = {7, 8}
 DEFENDERS = ["kernel", "earlyoom", "ork"]
@@ -456,18 +460,34 @@ def killers(r):
 
 
 def group_kill_ms(r, who, t_death):
-    """True when ORK killed a group (members > 1) whose leader died within 1 s before
-    t_death: the process was one of its members."""
-    leaders = set()
-    for line in r["defender_log"] + [l[l.index("ork:"):] for l in r["kmsg"] if "ork:" in l]:
+    """True when ORK killed a group (members > 1) whose leader (the first member, the
+    line's pid) died within 1 s of t_death, before or after, or after it while ORK was
+    still signalling the group (it signals the members one after the other and writes
+    its line when done: up to the line's distance from its hard-pressure line): the
+    process was one of its members."""
+    leaders = {}  # pid -> how long after the leader's death a member may die, ms
+    t_hard = None
+    for line in r["kmsg"]:
+        if "ork:" not in line:
+            continue
+        if "event=pressure" in line and "level=hard" in line:
+            t_hard = kmsg_time(line)
+        elif "event=kill" in line:
+            d = kv(line[line.index("ork:") + 4:])
+            t = kmsg_time(line)
+            if int(num(d, "members", 1)) > 1:
+                spread = (t - t_hard) * 1000 if t is not None and t_hard is not None else 0
+                leaders[d.get("pid")] = 1000 + max(0.0, spread)
+            t_hard = None
+    for line in r["defender_log"]:
         if line.startswith("ork:") and "event=kill" in line:
             d = kv(line[4:])
             if int(num(d, "members", 1)) > 1:
-                leaders.add(d.get("pid"))
+                leaders.setdefault(d.get("pid"), 1000)
     for p in r["procs"]:
         if p.get("pid") in leaders and p.get("died") == "1":
             t = num(p, "t_death_ms", -1)
-            if 0 <= t_death - t <= 1000:
+            if t >= 0 and -1000 <= t_death - t <= leaders[p["pid"]]:
                 return True
     return False
 
@@ -509,7 +529,7 @@ def analyse(r):
         sig = p.get("status", "")
         m = re.match(r"signal:(\d+)", sig)
         sig = {"9": "KILL", "15": "TERM"}.get(m.group(1), m.group(1)) if m else sig
-        tag = "" if p["role"] == "victim" else "INNOCENT "
+        tag = {"victim": "", "either": "either "}.get(p["role"], "INNOCENT ")
         by, ts = who.get(p["pid"], ("?", None))
         if by == "?" and group_kill_ms(r, who, num(p, "t_death_ms", -1)):
             by = "ork"  # a member of a process group/tree ORK killed as one
@@ -526,7 +546,7 @@ def analyse(r):
         else:
             kill_ms.append(exit_ms)  # not known: its exit
     a["kill_ms"] = min(kill_ms) if kill_ms else None
-    a["died"] = ", ".join(died) if died else "none"
+    a["died"] = ", ".join(collapse(died)) if died else "none"
     a["oom_kills"] = int(num(res, "oom_kills", -1))
     a["victims_died"] = int(num(res, "victims_died", 0))
     a["innocents_died"] = int(num(res, "innocents_died", 0))
@@ -549,6 +569,25 @@ def analyse(r):
         a["problems"].append("scenario timed out")
     a["ok"] = not a["problems"]
     return r
+
+
+def collapse(items):
+    """The same entry n times, once with ×n (a burst of 20 alike children), in order."""
+    counts = {}
+    for i in items:
+        counts[i] = counts.get(i, 0) + 1
+    return [f"{i} ×{n}" if n > 1 else i for i, n in counts.items()]
+
+
+def spread(r):
+    """The victims' deaths after the first (a group ORK signals member after member):
+    (ms from the first to the last, MiB the culprits allocated meanwhile), or None."""
+    res = r.get("result") or {}
+    t1, t2 = num(res, "t_first_death_ms", -1), num(res, "t_last_victim_death_ms", -1)
+    m1, m2 = num(res, "culprit_at_death_mib", -1), num(res, "culprit_at_last_death_mib", -1)
+    if t1 < 0 or t2 <= t1 or m1 < 0 or m2 < 0:
+        return None
+    return t2 - t1, max(0.0, m2 - m1)
 
 
 def fmt(v, spec="{:.1f}", none="–"):
@@ -644,6 +683,10 @@ def write_results(path, results, args, meta):
             gaps = ork_gaps(r)
             gap_s = (f" — from ORK's hard-pressure line to its kill line (which it writes after "
                      f"process_mrelease): {', '.join(f'{g:.0f}' for g in gaps)} ms") if gaps else ""
+            sp = spread(r)
+            if sp:
+                gap_s += (f"; the victims died over {sp[0]:.0f} ms from the first to the last, "
+                          f"the culprits allocating {sp[1]:.1f} MiB more meanwhile")
             ork_lines.append(f"**Scenario {r['scenario']}** ({SCENARIOS[r['scenario']]}){gap_s}:\n")
             ork_lines.append("```")
             ork_lines.extend(r["a"]["ork_lines"][:12])

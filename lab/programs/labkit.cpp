@@ -4,6 +4,7 @@
 //   labkit driver --scenario N --threshold-pct P [--defender-pid PID] [--cgroup DIR]
 //   <name> fill   --slot S [--rate MIBPS] [--max MIB] [--until-avail-kib K]
 //   <name> tree   --slot S --children N --each MIB --rate MIBPS
+//   <name> tree   --slot S --spec PATH [--self MIB]
 //   <name> cache  --slot S --dev PATH --seconds T
 //   <name> churn  --slot S --chunk MIB --seconds T
 //
@@ -11,6 +12,9 @@
 // them: one 64-byte slot per process, where each records its pid, phase and how many
 // bytes it has allocated and touched. The driver reads the slots to know how much a
 // filler had allocated when it died, also when it was killed with SIGKILL.
+//
+// A tree with --spec starts the children the driver's spec file gives it (any shape:
+// deep trees, bursts, worker pools, children of different sizes; see run_spec_tree).
 //
 // Everything is plain C library and Linux system calls, so the binary is small and
 // static. Output of the driver: lines prefixed "LAB: " on stdout (parsed by lab.py).
@@ -234,6 +238,104 @@ void on_term(int) {
   }
 }
 
+// One child in the driver's spec file (kSpecPath): a line
+//   SLOT PARENT_SLOT EXE NAME PROGRAM ARGS...
+// EXE "-": the child is forked and runs PROGRAM in the parent's image, so it runs the
+// parent's program (/proc/PID/exe is the parent's: a worker pool); otherwise it execs
+// /bin/EXE (a hard link of labkit, so /proc/PID/exe names EXE: another program).
+struct ChildSpec {
+  int slot = -1;
+  std::string exe, name, program;
+  std::vector<std::string> args;
+};
+
+std::vector<ChildSpec> read_spec(const char* path, int parent_slot) {
+  std::vector<ChildSpec> out;
+  FILE* f = fopen(path, "re");
+  if (!f) die(path);
+  char line[1024];
+  while (fgets(line, sizeof(line), f)) {
+    std::vector<std::string> w;
+    for (char* t = strtok(line, " \t\n"); t; t = strtok(nullptr, " \t\n")) w.emplace_back(t);
+    if (w.size() < 5 || atoi(w[1].c_str()) != parent_slot) continue;
+    ChildSpec c;
+    c.slot = atoi(w[0].c_str());
+    c.exe = w[2] == "-" ? "" : w[2];
+    c.name = w[3];
+    c.program = w[4];
+    c.args.assign(w.begin() + 5, w.end());
+    out.push_back(std::move(c));
+  }
+  fclose(f);
+  return out;
+}
+
+[[noreturn]] void run_role(const std::string& cmd, const Args& a, Slot* slots, int slot);
+
+// Allocates and touches `mib` MiB that the process then holds (a tree node's own memory).
+void hold_mib(Slot* slot, double mib) {
+  prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+  const long page = sysconf(_SC_PAGESIZE);
+  const uint64_t bytes = static_cast<uint64_t>(mib * kMiB);
+  if (bytes == 0) return;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) die("mmap self");
+  auto* c = static_cast<unsigned char*>(p);
+  for (uint64_t off = 0; off < bytes; off += page) {
+    c[off] = 0x5a;
+    slot->touched.store(off + page, std::memory_order_relaxed);
+  }
+}
+
+// A parent whose children are given by the spec file: it holds `self_mib` of its own,
+// starts all its children at once (a fork each, and an exec unless the child runs the
+// parent's program), reaps them (recording their wait status in their slots) and stays.
+[[noreturn]] void run_spec_tree(Slot* slots, int first, const char* spec, double self_mib) {
+  Slot* self = &slots[first];
+  hold_mib(self, self_mib);
+  self->phase.store(kHolding);
+  self->t_phase_ns.store(now_ns());
+  const std::vector<ChildSpec> kids = read_spec(spec, first);
+  for (const ChildSpec& k : kids) {
+    if (k.slot < 0 || k.slot >= kSlots) continue;
+    Slot* s = &slots[k.slot];
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      s->pid.store(getpid());
+      std::vector<std::string> argv{k.name, k.program, "--slot", std::to_string(k.slot)};
+      argv.insert(argv.end(), k.args.begin(), k.args.end());
+      if (k.exe.empty()) {
+        prctl(PR_SET_NAME, k.name.c_str(), 0, 0, 0);
+        Args a;
+        a.v.assign(argv.begin() + 1, argv.end());
+        run_role(k.program, a, slots, k.slot);
+      }
+      std::vector<char*> cargv;
+      for (auto& w : argv) cargv.push_back(w.data());
+      cargv.push_back(nullptr);
+      execv(("/bin/" + k.exe).c_str(), cargv.data());
+      die("exec child");
+    }
+    s->pid.store(pid);
+  }
+  for (;;) {
+    int st = 0;
+    pid_t pid = wait(&st);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      for (;;) pause();
+    }
+    for (const ChildSpec& k : kids) {
+      Slot* s = &slots[k.slot];
+      if (s->pid.load() == pid) {
+        s->status.store(st);
+        s->reaped.store(1);
+      }
+    }
+  }
+}
+
 // Reads a block device (or file) over and over for `seconds`, keeping it open so its
 // page cache stays (the last close of a block device drops its cache), then holds.
 [[noreturn]] void run_cache(Slot* slot, const char* dev, double seconds) {
@@ -288,7 +390,17 @@ void on_term(int) {
 
 // ---------------------------------------------------------------- the driver
 
-enum class Role { Victim, Innocent };
+// Victim: expected to die (at least one victim must); Innocent: must live; Either: may
+// die or live (a parent that a good killer may take with the children it started, or
+// leave: neither required nor an error).
+enum class Role { Victim, Innocent, Either };
+
+const char* role_name(Role r) {
+  return r == Role::Victim ? "victim" : r == Role::Innocent ? "innocent" : "either";
+}
+
+// The spec file of the tree parents' children (written by the driver, read by the trees)
+constexpr const char* kSpecPath = "/tmp/lab-spec";
 
 struct Proc {
   std::string name;       // comm / argv[0]
@@ -299,6 +411,8 @@ struct Proc {
   int oom_adj = 0;
   bool in_cgroup = false;
   bool tree_child = false;  // started by a tree parent, not by the driver
+  int parent = -1;          // a spec child: the index of its tree parent in the procs
+  std::string exe;          // a spec child: the program it execs (/bin/EXE); "": forked
   int group = 0;            // start group: a group starts when the previous one holds
   pid_t pid = -1;
   int pidfd = -1;
@@ -317,6 +431,7 @@ struct Scenario {
   bool expect_kill = true;  // false: nothing may be killed
   double duration_s = 0;    // for expect_kill == false: how long the work lasts
   double timeout_s = 90;
+  double settle_s = 0;      // a pause after each group holds, before the next starts
 };
 
 std::string fmt(const char* f, double v) {
@@ -334,6 +449,30 @@ Proc mk(const char* name, const char* program, Role role, std::vector<std::strin
   p.args = std::move(args);
   p.group = group;
   return p;
+}
+
+// A tree parent: a `tree` whose children come from the spec file (add them with kid()).
+Proc tree_parent(const char* name, Role role, int group, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--spec", kSpecPath};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return mk(name, "tree", role, std::move(args), group);
+}
+
+// A child of s.procs[parent], started by it: exec'd through /bin/EXE, or forked when
+// exe is "" (it then runs the parent's program: a worker pool). Returns its index.
+int kid(Scenario& s, int parent, const char* exe, const char* name, const char* program, Role role,
+        std::vector<std::string> args) {
+  Proc c = mk(name, program, role, std::move(args), s.procs[static_cast<size_t>(parent)].group);
+  c.tree_child = true;
+  c.parent = parent;
+  c.exe = exe;
+  s.procs.push_back(c);
+  return static_cast<int>(s.procs.size()) - 1;
+}
+
+int add(Scenario& s, Proc p) {
+  s.procs.push_back(std::move(p));
+  return static_cast<int>(s.procs.size()) - 1;
 }
 
 // The hostile name: a quote, a ')' followed by a fake state field, spaces and a
@@ -424,6 +563,59 @@ Scenario build(int id, double avail_mib, double total_mib, double threshold_pct,
       Proc hog = mk("cg-hog", "fill", Role::Victim, {"--rate", "40"}, 1);
       hog.in_cgroup = true;
       s.procs.push_back(hog);
+      break;
+    }
+    case 10: {
+      // 20 children started at once by one parent, each small (5 % A, a fifth of
+      // `steady`), together far more than there is: the children are the culprits.
+      // The parent is `either`: it was born in the episode, but holds next to nothing
+      // and its parent (the driver, oom_score_adj -1000) is no candidate, so ORK takes
+      // the children as a burst without it; a killer that also took it did no wrong.
+      s.title = "burst of small children beside a larger steady process";
+      add(s, mk("steady", "fill", Role::Innocent, {"--max", mib(0.25 * A)}, 0));
+      int p = add(s, tree_parent("launcher", Role::Either, 1));
+      for (int i = 0; i < 20; ++i)
+        kid(s, p, "fill", "job", "fill", Role::Victim, {"--max", mib(0.05 * A), "--rate", "4"});
+      break;
+    }
+    case 11: {
+      // ci -> make -> 4 x cc1, three programs; only the grandchildren allocate (each
+      // 20 % A, smaller than `server`). ci and make are `either`: the subtree holding
+      // the growth may go with its root or without it.
+      s.title = "deep tree: parent, child, grandchildren";
+      add(s, mk("server", "fill", Role::Innocent, {"--max", mib(0.30 * A)}, 0));
+      int ci = add(s, tree_parent("ci", Role::Either, 1));
+      int make = kid(s, ci, "spawn", "make", "tree", Role::Either, {"--spec", kSpecPath});
+      for (int i = 0; i < 4; ++i)
+        kid(s, make, "fill", "cc1", "fill", Role::Victim, {"--max", mib(0.20 * A), "--rate", "8"});
+      break;
+    }
+    case 12: {
+      // A worker pool (a parent and 4 forked workers of its program, 12 % A each) is
+      // started first and left to settle for 8 s; then another parent starts 10
+      // children at once (8 % A each at 5 MiB/s: each smaller than a worker) that run
+      // memory out. The burst dies; the pool, larger but settled, lives.
+      s.title = "settled worker pool beside a burst from another parent";
+      s.settle_s = 8;
+      int fpm = add(s, tree_parent("fpm", Role::Innocent, 0));
+      for (int i = 0; i < 4; ++i)
+        kid(s, fpm, "", "fpm", "fill", Role::Innocent, {"--max", mib(0.12 * A), "--rate", "0"});
+      int p = add(s, tree_parent("launcher", Role::Either, 1));
+      for (int i = 0; i < 10; ++i)
+        kid(s, p, "fill", "job", "fill", Role::Victim, {"--max", mib(0.08 * A), "--rate", "5"});
+      break;
+    }
+    case 13: {
+      // A parent starts 4 children at once: `hog` grows without limit at 30 MiB/s, its
+      // 3 siblings to 3 % A at 2 MiB/s each. The hog alone frees enough: it dies alone,
+      // its siblings and the parent live.
+      s.title = "tree where one child suffices";
+      add(s, mk("db", "fill", Role::Innocent, {"--max", mib(0.20 * A)}, 0));
+      int p = add(s, tree_parent("runner", Role::Innocent, 1));
+      kid(s, p, "fill", "task", "fill", Role::Innocent, {"--max", mib(0.03 * A), "--rate", "2"});
+      kid(s, p, "fill", "hog", "fill", Role::Victim, {"--rate", "30"});
+      kid(s, p, "fill", "task", "fill", Role::Innocent, {"--max", mib(0.03 * A), "--rate", "2"});
+      kid(s, p, "fill", "task", "fill", Role::Innocent, {"--max", mib(0.03 * A), "--rate", "2"});
       break;
     }
     default:
@@ -525,6 +717,22 @@ int do_driver(const Args& a) {
     fprintf(stderr, "labkit: too many processes\n");
     return 2;
   }
+  // the tree parents' children, for the trees to read (they run as the lab's user)
+  {
+    std::string spec;
+    for (auto& p : sc.procs) {
+      if (p.parent < 0) continue;
+      spec += std::to_string(p.slot) + " " + std::to_string(sc.procs[static_cast<size_t>(p.parent)].slot) +
+              " " + (p.exe.empty() ? "-" : p.exe) + " " + p.name + " " + p.program;
+      for (auto& w : p.args) spec += " " + w;
+      spec += "\n";
+    }
+    int fd = open(kSpecPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, spec.data(), spec.size()) != static_cast<ssize_t>(spec.size()) ||
+        fchmod(fd, 0644) != 0)
+      die(kSpecPath);
+    close(fd);
+  }
 
   auto start = [&](Proc& p) {
     std::string path = std::string("/bin/") + p.program;
@@ -564,6 +772,9 @@ int do_driver(const Args& a) {
   uint64_t culprit_at_cross = 0;
   int64_t t_first_death = 0;
   uint64_t culprit_at_first_death = 0;
+  // the last victim's death: a group killed one member after the other dies over a while
+  int64_t t_last_victim_death = 0;
+  uint64_t culprit_at_last_victim_death = 0;
   std::string first_dead;
   int64_t t_end = 0;
   bool timed_out = false;
@@ -637,6 +848,10 @@ int do_driver(const Args& a) {
         culprit_at_first_death = culprit_bytes();
         first_dead = p.name;
       }
+      if (p.before_end && p.role == Role::Victim) {
+        t_last_victim_death = t;
+        culprit_at_last_victim_death = culprit_bytes();
+      }
       int st = 0;
       if (waitpid(p.pid, &st, WNOHANG) == p.pid) {
         p.status = st;
@@ -665,15 +880,23 @@ int do_driver(const Args& a) {
     for (auto& p : sc.procs)
       if (p.group == g && !p.tree_child) start(p);
     if (g == max_group) break;
+    // ready when every process of the group holds, the children of its trees included
+    // (those of a tree started with --spec; scenario 3's tree is in the last group)
     bool ready = run_for(deadline, [&] {
       for (auto& p : sc.procs)
-        if (p.group == g && !p.tree_child && !p.dead && slots[p.slot].phase.load() != kHolding)
+        if (p.group == g && (!p.tree_child || p.parent >= 0) && !p.dead &&
+            slots[p.slot].phase.load() != kHolding)
           return false;
       return true;
     });
     (void)ready;
     printf("LAB: group=%d ready t_ms=%.1f avail_kib=%lld\n", g, ms(now_ns()),
            meminfo_kib("MemAvailable"));
+    if (sc.settle_s > 0) {
+      run_for(std::min(deadline, now_ns() + static_cast<int64_t>(sc.settle_s * 1e9)), [] { return false; });
+      printf("LAB: group=%d settled t_ms=%.1f avail_kib=%lld\n", g, ms(now_ns()),
+             meminfo_kib("MemAvailable"));
+    }
   }
   const int64_t t_work = now_ns();
   printf("LAB: work t_ms=%.1f\n", ms(t_work));
@@ -717,8 +940,13 @@ int do_driver(const Args& a) {
     if (all) break;
     reap_and_poll(10);
   }
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
+  // orphans of a killed tree parent were reparented to the driver (a subreaper)
+  for (int st = 0, pid; (pid = waitpid(-1, &st, WNOHANG)) > 0;)
+    for (auto& p : sc.procs)
+      if (p.pid == pid && !p.status_known) {
+        p.status = st;
+        p.status_known = true;
+      }
   for (auto& p : sc.procs)
     if (p.tree_child && p.dead && !p.status_known && slots[p.slot].reaped.load()) {
       p.status = slots[p.slot].status.load();
@@ -735,7 +963,7 @@ int do_driver(const Args& a) {
     const int64_t t_term = slots[p.slot].t_term_ns.load();
     printf("LAB: proc pid=%d name=\"%s\" role=%s died=%d status=%s t_death_ms=%.1f "
            "t_term_ms=%.1f touched_mib=%.1f oom_score_adj=%d\n",
-           p.pid, escape(p.name).c_str(), p.role == Role::Victim ? "victim" : "innocent",
+           p.pid, escape(p.name).c_str(), role_name(p.role),
            died ? 1 : 0, died ? status_text(p).c_str() : "alive",
            died ? ms(p.t_death_ns) : -1.0, (died && t_term) ? ms(t_term) : -1.0,
            (died ? p.touched_at_death : slots[p.slot].touched.load()) / double(kMiB), p.oom_adj);
@@ -751,7 +979,8 @@ int do_driver(const Args& a) {
   printf("LAB: result scenario=%d expect_kill=%d victims=%d victims_died=%d innocents_died=%d "
          "oom_kills=%lld crossed=%d t_cross_ms=%.1f t_first_death_ms=%.1f first_dead=\"%s\" "
          "latency_ms=%.1f overshoot_mib=%.1f min_avail_mib=%.1f culprit_at_death_mib=%.1f "
-         "min_free_mib=%.1f max_cache_mib=%.1f samples=%lld max_sample_gap_ms=%.1f defender_alive=%d timed_out=%d duration_ms=%.0f\n",
+         "min_free_mib=%.1f max_cache_mib=%.1f samples=%lld max_sample_gap_ms=%.1f defender_alive=%d timed_out=%d duration_ms=%.0f "
+         "t_last_victim_death_ms=%.1f culprit_at_last_death_mib=%.1f\n",
          id, sc.expect_kill ? 1 : 0, victims, victims_died, innocents_died,
          (oom0 >= 0 && oom1 >= 0) ? oom1 - oom0 : -1, t_cross ? 1 : 0,
          t_cross ? ms(t_cross) : -1.0, t_first_death ? ms(t_first_death) : -1.0,
@@ -759,8 +988,24 @@ int do_driver(const Args& a) {
          culprit_at_first_death / double(kMiB), min_free_kib / 1024.0, max_cache_kib / 1024.0,
          samples, max_gap_ns / 1e6,
          defender_alive ? 1 : 0, timed_out ? 1 : 0,
-         ms(t_end));
+         ms(t_end), t_last_victim_death ? ms(t_last_victim_death) : -1.0,
+         culprit_at_last_victim_death / double(kMiB));
   return 0;
+}
+
+[[noreturn]] void run_role(const std::string& cmd, const Args& a, Slot* slots, int slot) {
+  if (cmd == "fill")
+    run_fill(&slots[slot], a.num("--rate", 0), a.num("--max", 0),
+             static_cast<long long>(a.num("--until-avail-kib", 0)));
+  if (cmd == "tree" && a.get("--spec"))
+    run_spec_tree(slots, slot, a.get("--spec"), a.num("--self", 0));
+  if (cmd == "tree")
+    run_tree(slots, slot, static_cast<int>(a.num("--children", 2)), a.num("--each", 16),
+             a.num("--rate", 8));
+  if (cmd == "cache") run_cache(&slots[slot], a.get("--dev", "/dev/vda"), a.num("--seconds", 10));
+  if (cmd == "churn") run_churn(&slots[slot], a.num("--chunk", 4), a.num("--seconds", 30));
+  fprintf(stderr, "labkit: unknown command %s\n", cmd.c_str());
+  exit(2);
 }
 
 }  // namespace
@@ -784,14 +1029,5 @@ int main(int argc, char** argv) {
     return 2;
   }
   slots[slot].pid.store(getpid());
-  if (cmd == "fill")
-    run_fill(&slots[slot], a.num("--rate", 0), a.num("--max", 0),
-             static_cast<long long>(a.num("--until-avail-kib", 0)));
-  if (cmd == "tree")
-    run_tree(slots, slot, static_cast<int>(a.num("--children", 2)), a.num("--each", 16),
-             a.num("--rate", 8));
-  if (cmd == "cache") run_cache(&slots[slot], a.get("--dev", "/dev/vda"), a.num("--seconds", 10));
-  if (cmd == "churn") run_churn(&slots[slot], a.num("--chunk", 4), a.num("--seconds", 30));
-  fprintf(stderr, "labkit: unknown command %s\n", cmd.c_str());
-  return 2;
+  run_role(cmd, a, slots, slot);
 }
