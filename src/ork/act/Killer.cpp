@@ -102,13 +102,20 @@ Killer::KillOutcome Killer::kill(std::span<const ProcessInfo* const> members, bo
     }
     if (root) out.doneAt = clock.now();
     ++out.signalled;
-    auto rel = sys::processMrelease(fd->get());
-    if (root) {
+    fds_[i] = std::move(*fd);
+    ++waiting_;
+  }
+  // Every member is signalled before any memory is released: process_mrelease reaps a
+  // victim's memory in this thread, and doing it between two signals let the members
+  // not yet signalled keep allocating (the lab saw the deaths of a 20-process burst
+  // spread over 0.4-1.3 s). The root's memory first.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!fds_[i].valid()) continue;
+    auto rel = sys::processMrelease(fds_[i].get());
+    if (i == 0) {
       out.released = rel.ok();
       out.releaseErr = rel ? 0 : rel.error().code;
     }
-    fds_[i] = std::move(*fd);
-    ++waiting_;
   }
   out.outcome = Outcome::Ok;
   return out;

@@ -1,8 +1,10 @@
 // Kills a victim (one process, or a tree of them) without ever hitting a recycled PID
 // nor a protected process: for each member, pidfd_open, then re-check it (same start
 // time as chosen? oom_score_adj -1000 now or before? a vital service?), then
-// pidfd_send_signal SIGKILL, then process_mrelease so that the memory returns at once
-// rather than when the exit path gets to it. A member found protected is not
+// pidfd_send_signal SIGKILL; once every member is signalled, process_mrelease on each
+// so that the memory returns at once rather than when the exit path gets to it (not
+// between two signals: the members not yet signalled would go on allocating). A
+// member found protected is not
 // signalled; a root found protected stops the kill before anything is signalled
 // (Outcome::Protected). The pidfds are kept so the loop can wait for the deaths.
 // Nothing here allocates or forks (the re-check may, see ProcessTable::recheck).
