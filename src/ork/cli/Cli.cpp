@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
+#include "ork/sys/Files.h"
 #include "ork/sys/SelfProtect.h"
 
 #ifndef ORK_VERSION
@@ -112,11 +115,19 @@ int usage(const char* message, const char* help) {
 
 bool isHelp(std::string_view a) { return a == "-h" || a == "--help" || a == "help"; }
 
+// FILE:LINE: message, or FILE: message for the file as a whole (missing, a FIFO).
+void printConfigErrors(const std::string& path, const std::vector<config::ConfigError>& errors) {
+  for (const auto& e : errors) {
+    if (e.line > 0) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+    else std::fprintf(stderr, "%s: %s\n", path.c_str(), e.message.c_str());
+  }
+}
+
 bool loadConfig(const std::string& path, config::Config& cfg) {
   if (path.empty()) return true;
   std::vector<config::ConfigError> errors;
   cfg = config::Config::load(path, errors);
-  for (const auto& e : errors) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+  printConfigErrors(path, errors);
   return errors.empty();
 }
 
@@ -126,6 +137,7 @@ struct Scope {
   std::string cgroupDir;
   std::string procRoot = "/proc";
   std::string passwdPath = "/etc/passwd";
+  bool passwdGiven = false;
 };
 
 enum class Taken { Yes, No, MissingValue, NotAbsolute };
@@ -140,6 +152,7 @@ Taken takeScopeOption(std::string_view a, Args& args, Scope& scope) {
   if (dst == nullptr) return Taken::No;
   if (!args.more()) return Taken::MissingValue;
   *dst = std::string(args.next());
+  scope.passwdGiven = scope.passwdGiven || dst == &scope.passwdPath;
   // An empty value ("--cgroup $UNSET") must never widen the scope to the whole host,
   // and a relative one depends on where ORK was started: both are refused.
   if (dst->empty() || dst->front() != '/') return Taken::NotAbsolute;
@@ -154,6 +167,17 @@ int notAbsolute(std::string_view option, const char* help) {
 int missingValue(std::string_view option, const char* help) {
   std::string m = std::string(option) + " needs a value";
   return usage(m.c_str(), help);
+}
+
+// A --passwd file that cannot be read would leave every user a number, silently: it is
+// refused (exit 2). The default /etc/passwd may be missing (a container): uids then.
+bool passwdUnreadable(const Scope& scope, const char* help, int& exitCode) {
+  if (!scope.passwdGiven) return false;
+  auto text = sys::readRegularFile(scope.passwdPath, 16 << 20);
+  if (text) return false;
+  std::string m = "--passwd: " + std::string(text.error().what);
+  exitCode = usage(m.c_str(), help);
+  return true;
 }
 
 int runDaemon(Args& args) {
@@ -202,6 +226,7 @@ int runDaemon(Args& args) {
     return usage("--proc needs --dry-run: the processes in DIR are not this host's, and "
                  "their PIDs could name real processes that ORK would kill",
                  kDaemonHelp);
+  if (int rc = 0; passwdUnreadable(scope, kDaemonHelp, rc)) return rc;
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
@@ -232,16 +257,19 @@ int runTop(Args& args) {
       opts.all = true;
     } else if (a == "-n") {
       if (!args.more()) return missingValue(a, kTopHelp);
-      std::string n(args.next());
-      char* end = nullptr;
-      long v = std::strtol(n.c_str(), &end, 10);
-      if (end == n.c_str() || *end != '\0' || v <= 0) return usage("-n needs a positive number", kTopHelp);
-      opts.limit = static_cast<int>(v);
+      // Checked in the type it is kept in: "-n 4294967296" must not become 0.
+      std::string_view n = args.next();
+      int v = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v, 10);
+      if (ec != std::errc{} || end != n.data() + n.size() || v <= 0)
+        return usage("-n needs a whole number from 1 to 2147483647", kTopHelp);
+      opts.limit = v;
     } else {
       std::string m = "unknown option for top: " + std::string(a);
       return usage(m.c_str(), kTopHelp);
     }
   }
+  if (int rc = 0; passwdUnreadable(scope, kTopHelp, rc)) return rc;
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
@@ -265,7 +293,7 @@ int runCheckConfig(Args& args) {
   std::string path(a);
   std::vector<config::ConfigError> errors;
   (void)config::Config::load(path, errors);
-  for (const auto& e : errors) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+  printConfigErrors(path, errors);
   if (!errors.empty()) return 2;
   std::printf("%s: ok\n", path.c_str());
   return 0;

@@ -1,5 +1,7 @@
 #include "ork/config/Config.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +9,7 @@
 
 #include <toml++/toml.h>
 
+#include "ork/core/Printable.h"
 #include "ork/sys/Files.h"
 
 namespace ork::config {
@@ -54,10 +57,21 @@ std::string fmt(const char* f, auto... args) {
 }  // namespace
 
 bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
+  // Messages show the pattern escaped: it may hold any byte.
+  const std::string shown = "pattern \"" + printable(text) + "\"";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      // Refused: a pattern must read as what it matches wherever it is shown, and the
+      // command lines patterns see hold none (control characters are '?' there).
+      message = shown + ": control character " + printable(text.substr(i, 1)) + " at byte " +
+                std::to_string(i + 1) + " (patterns may not hold control characters)";
+      return false;
+    }
+  }
   auto colon = text.find(':');
   if (colon == std::string_view::npos) {
-    message = "pattern \"" + std::string(text) +
-              "\" has no field: write <field>:<glob>, field one of name, cmdline, exe, cgroup, user";
+    message = shown + " has no field: write <field>:<glob>, field one of name, cmdline, exe, cgroup, user";
     return false;
   }
   std::string_view field = text.substr(0, colon);
@@ -68,12 +82,11 @@ bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
   else if (field == "cgroup") out.field = Pattern::Field::Cgroup;
   else if (field == "user") out.field = Pattern::Field::User;
   else {
-    message = "pattern \"" + std::string(text) + "\": unknown field \"" + std::string(field) +
-              "\" (one of name, cmdline, exe, cgroup, user)";
+    message = shown + ": unknown field \"" + printable(field) + "\" (one of name, cmdline, exe, cgroup, user)";
     return false;
   }
   if (glob.empty()) {
-    message = "pattern \"" + std::string(text) + "\": empty glob";
+    message = shown + ": empty glob";
     return false;
   }
   out.glob = std::string(glob);
@@ -87,11 +100,14 @@ Config::Config() {
 
 Config Config::parse(std::string_view text, std::string_view path, std::vector<ConfigError>& errors) {
   Config cfg;
+  const std::size_t firstError = errors.size();
+  // The line of each setting the file sets (0: not set), for errors between two keys.
+  std::array<int, kSettingCount> keyLine{};
   toml::table root;
   try {
     root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    errors.push_back({static_cast<int>(e.source().begin.line), std::string(e.description())});
+    errors.push_back({std::max(1, static_cast<int>(e.source().begin.line)), printable(e.description())});
     return cfg;
   }
 
@@ -99,7 +115,7 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
     std::string_view section = sectionKey.str();
     int sectionLine = static_cast<int>(sectionKey.source().begin.line);
     if (!knownSection(section)) {
-      errors.push_back({sectionLine, fmt("unknown section [%.*s]", static_cast<int>(section.size()), section.data())});
+      errors.push_back({sectionLine, "unknown section [" + printable(section) + "]"});
       continue;
     }
     const toml::table* table = sectionNode.as_table();
@@ -147,8 +163,7 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
       }
       const Setting* s = findSetting(section, name);
       if (s == nullptr) {
-        errors.push_back({line, fmt("unknown key \"%.*s\" in [%.*s]", static_cast<int>(name.size()), name.data(),
-                                    static_cast<int>(section.size()), section.data())});
+        errors.push_back({line, "unknown key \"" + printable(name) + "\" in [" + std::string(section) + "]"});
         continue;
       }
       double v = 0;
@@ -176,20 +191,38 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
         continue;
       }
       cfg.set(s->key, v);
+      keyLine[static_cast<std::size_t>(s->key)] = line;
     }
   }
+  // An error between two keys is on the line of the one written last (the defaults
+  // agree with each other: at least one of the two was set by the file).
+  auto lineOfPair = [&](Key a, Key b) {
+    return std::max({keyLine[static_cast<std::size_t>(a)], keyLine[static_cast<std::size_t>(b)], 1});
+  };
   if (cfg.get(Key::MemorySoftPercent) < cfg.get(Key::MemoryHardPercent))
-    errors.push_back({0, fmt("memory.soft_percent (%g) must not be below memory.hard_percent (%g)",
-                             cfg.get(Key::MemorySoftPercent), cfg.get(Key::MemoryHardPercent))});
+    errors.push_back({lineOfPair(Key::MemorySoftPercent, Key::MemoryHardPercent),
+                      fmt("memory.soft_percent (%g) must not be below memory.hard_percent (%g)",
+                          cfg.get(Key::MemorySoftPercent), cfg.get(Key::MemoryHardPercent))});
   if (cfg.get(Key::SamplingMinIntervalMs) > cfg.get(Key::SamplingMaxIntervalMs))
-    errors.push_back({0, "sampling.min_interval_ms must not exceed sampling.max_interval_ms"});
+    errors.push_back({lineOfPair(Key::SamplingMinIntervalMs, Key::SamplingMaxIntervalMs),
+                      fmt("sampling.min_interval_ms (%g) must not exceed sampling.max_interval_ms (%g)",
+                          cfg.get(Key::SamplingMinIntervalMs), cfg.get(Key::SamplingMaxIntervalMs))});
+  // In the order of the file (toml++ visits the keys of a table in name order).
+  std::stable_sort(errors.begin() + static_cast<std::ptrdiff_t>(firstError), errors.end(),
+                   [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
   return cfg;
 }
 
 Config Config::load(const std::string& path, std::vector<ConfigError>& errors) {
-  auto text = sys::readWholeFile(path);
+  // Only a regular file is read: a FIFO would block the open for ever.
+  auto text = sys::readRegularFile(path);
   if (!text) {
-    errors.push_back({0, std::string(text.error().message())});
+    // The message is about the file as a whole: without its path, which the caller
+    // prints once in front of it.
+    const Error& e = text.error();
+    std::string_view what = e.message();
+    if (what.starts_with(path) && what.substr(path.size()).starts_with(": ")) what.remove_prefix(path.size() + 2);
+    errors.push_back({0, e.code == ENOENT ? std::string("no such file") : std::string(what), e.code});
     return Config();
   }
   return parse(*text, path, errors);

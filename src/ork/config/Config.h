@@ -24,8 +24,9 @@ struct Pattern {
 };
 
 struct ConfigError {
-  int line = 0;  // 0 when the error is not tied to a line (file unreadable)
-  std::string message;
+  int line = 0;  // 0: the error is about the file as a whole (missing, unreadable)
+  std::string message;  // for line 0, without the file's path
+  int code = 0;         // for line 0, the errno (ENOENT: the file does not exist)
 };
 
 class Config {
@@ -54,7 +55,9 @@ class Config {
   // syntax errors, unknown sections or keys, wrong types, values out of range,
   // malformed patterns, soft threshold not above the hard one. Nothing is ignored.
   static Config parse(std::string_view text, std::string_view path, std::vector<ConfigError>& errors);
-  // Reads and parses a file; an unreadable file is one error with line 0.
+  // Reads and parses a file. A file that cannot be read, or is not a regular file (a
+  // FIFO, a directory), is one error with line 0 and its errno; a missing one says
+  // "no such file" (code ENOENT).
   static Config load(const std::string& path, std::vector<ConfigError>& errors);
 
   // Renders the effective settings as TOML (for `ork check-config --defaults`).

@@ -226,8 +226,8 @@ void Daemon::State::reload(TimePoint now) {
   config::Config fresh = config::Config::load(options.configPath, errors);
   l.str("file", options.configPath);
   if (!errors.empty()) {
-    char where[32];
-    std::snprintf(where, sizeof where, "line %d: ", errors.front().line);
+    char where[32] = "";
+    if (errors.front().line > 0) std::snprintf(where, sizeof where, "line %d: ", errors.front().line);
     l.word("result", "failed").str("error", std::string(where) + errors.front().message)
         .num("errors", static_cast<std::int64_t>(errors.size())).word("kept", "previous");
     journal.write(l, Priority::Warning, now);

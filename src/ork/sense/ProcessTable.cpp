@@ -514,7 +514,8 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
 }
 
 void UserNames::load(const std::string& passwdPath) {
-  auto text = sys::readWholeFile(passwdPath, 16 << 20);
+  // A regular file only: a FIFO would block the open for ever.
+  auto text = sys::readRegularFile(passwdPath, 16 << 20);
   passwd_ = text ? std::move(*text) : std::string();
 }
 

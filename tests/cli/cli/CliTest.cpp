@@ -19,6 +19,39 @@ int ork(const std::vector<std::string>& args, std::string* out = nullptr) {
   return runCommand(argv, out);
 }
 
+// Runs ork like ork() but gives up after `limit`: a command that hangs is killed (by
+// its PID) and reported as exit code -1, so that a test of "must not hang" fails rather
+// than hangs.
+int orkBounded(const std::vector<std::string>& args, std::chrono::milliseconds limit, std::string* out) {
+  std::vector<std::string> argv = {ORK_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Child c = spawn(argv, true);
+  ::fcntl(c.out, F_SETFL, O_NONBLOCK);
+  std::string all;
+  auto until = std::chrono::steady_clock::now() + limit;
+  bool exited = false;
+  while (std::chrono::steady_clock::now() < until) {
+    char buf[4096];
+    ssize_t n = ::read(c.out, buf, sizeof buf);
+    if (n > 0) {
+      all.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (!c.alive()) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  // What it wrote just before it exited.
+  char buf[4096];
+  for (ssize_t n; exited && (n = ::read(c.out, buf, sizeof buf)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+  c.stop();
+  if (out) *out = all;
+  if (!exited) return -1;
+  return WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 128 + WTERMSIG(c.status);
+}
+
 TEST(Cli, NoCommandIsAUsageError) {
   std::string out;
   EXPECT_EQ(ork({}, &out), 2);
@@ -96,11 +129,58 @@ TEST_F(CliFiles, CheckConfigReportsEveryErrorWithItsLine) {
                           "[bogus]\n");                   // line 8: unknown section
   std::string out;
   EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  // Every error, in the order of the file.
+  std::size_t last = 0;
   for (const char* expected : {":2: memory.hard_percent must be", ":3: unknown key \"soft_procent\"",
                                ":5: sampling.max_interval_ms = 999999 is out of range", ":7: kill.prefer",
                                ":8: unknown section [bogus]"}) {
-    EXPECT_NE(out.find(path + expected), std::string::npos) << expected << "\nin:\n" << out;
+    std::size_t at = out.find(path + expected);
+    EXPECT_NE(at, std::string::npos) << expected << "\nin:\n" << out;
+    EXPECT_GE(at, last) << expected << " out of line order:\n" << out;
+    last = at == std::string::npos ? last : at;
   }
+}
+
+// An error between two keys points at a line of one of them; nothing says line 0.
+TEST_F(CliFiles, CheckConfigPutsCrossKeyErrorsOnALine) {
+  std::string path = file("cross.toml", "[memory]\nsoft_percent = 4\n\nhard_percent = 6\n");
+  std::string out;
+  EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  EXPECT_EQ(out, path + ":4: memory.soft_percent (4) must not be below memory.hard_percent (6)\n");
+}
+
+// What the file holds is escaped in every message: a control character in a pattern is
+// refused, and said without reaching the terminal raw.
+TEST_F(CliFiles, CheckConfigEscapesWhatTheFileHolds) {
+  std::string path = file("esc.toml", "[kill]\nprefer = [\"name:\\u001b]0;pwned\\u0007x\"]\n\"\\u001b[2J\" = 1\n");
+  std::string out;
+  EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  EXPECT_NE(out.find(":2: kill.prefer: pattern \"name:\\x1b]0;pwned\\x07x\": control character \\x1b"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find(":3: unknown key \"\\x1b[2J\" in [kill]"), std::string::npos) << out;
+  for (char c : out) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c) << " in " << out;
+}
+
+TEST_F(CliFiles, TopRefusesACountThatDoesNotFit) {
+  std::string out;
+  for (const char* n : {"4294967296", "2147483648", "-1", "0", "5x", ""}) {
+    EXPECT_EQ(ork({"top", "-n", n}, &out), 2) << n;
+    EXPECT_NE(out.find("-n needs a whole number from 1 to 2147483647"), std::string::npos) << n << ": " << out;
+  }
+}
+
+// A --passwd file that cannot be read would leave every user a number, silently.
+TEST_F(CliFiles, AnUnreadablePasswdIsRefused) {
+  std::string out;
+  const std::string missing = dir_ + "/nonexistent";
+  EXPECT_EQ(ork({"daemon", "--dry-run", "--passwd", missing, "--kmsg", dir_ + "/j.log"}, &out), 2) << out;
+  EXPECT_NE(out.find("--passwd: " + missing + ": No such file or directory"), std::string::npos) << out;
+  EXPECT_EQ(ork({"top", "--passwd", missing}, &out), 2) << out;
+  EXPECT_NE(out.find("--passwd: " + missing), std::string::npos) << out;
+  const std::string fifo = dir_ + "/passwd";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(orkBounded({"top", "--passwd", fifo}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find("a FIFO, not a regular file"), std::string::npos) << out;
 }
 
 TEST_F(CliFiles, CheckConfigReportsSyntaxErrorsAndMissingFiles) {
@@ -108,8 +188,25 @@ TEST_F(CliFiles, CheckConfigReportsSyntaxErrorsAndMissingFiles) {
   std::string out;
   EXPECT_EQ(ork({"check-config", path}, &out), 2);
   EXPECT_NE(out.find(path + ":2:"), std::string::npos) << out;
+  // A file-level error: the path once, no line number, and a missing file said so.
   EXPECT_EQ(ork({"check-config", dir_ + "/missing.toml"}, &out), 2);
-  EXPECT_NE(out.find("No such file"), std::string::npos) << out;
+  EXPECT_EQ(out, dir_ + "/missing.toml: no such file\n");
+}
+
+// A FIFO as the configuration file: opening it for reading would wait for a writer for
+// ever. Only regular files are read, and the error says what the file is.
+TEST_F(CliFiles, AFifoAsTheConfigurationIsRefusedAtOnce) {
+  const std::string fifo = dir_ + "/ork.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string out;
+  EXPECT_EQ(orkBounded({"check-config", fifo}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find(fifo + ": a FIFO, not a regular file"), std::string::npos) << out;
+  EXPECT_EQ(orkBounded({"daemon", "--dry-run", "--config", fifo, "--kmsg", dir_ + "/j.log"}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find("a FIFO, not a regular file"), std::string::npos) << out;
+  EXPECT_EQ(orkBounded({"top", "--config", fifo}, 5s, &out), 2) << out;
+  // A directory is said as such too.
+  EXPECT_EQ(orkBounded({"check-config", dir_}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find(dir_ + ": a directory, not a regular file"), std::string::npos) << out;
 }
 
 TEST_F(CliFiles, DefaultsRoundTrip) {
