@@ -7,7 +7,21 @@
 #include <cstdio>
 #include <cstring>
 
+// toml++ 3.3.0 (Debian 12) has undefined behaviour on input it should only reject:
+// a non-ASCII character where it looks for whitespace (at the start of a line, after a
+// line-ending backslash in a multi-line string...) reaches TOML_UNREACHABLE (upstream
+// issues #190 and #295, fixed upstream by PR #305), and an invalid character after '['
+// ("[&") fails an assertion in parse_key(), which a build with NDEBUG turns into an
+// assumption (clang: __builtin_assume) that is false. Two guards: the library is
+// included with its assertions as no-ops, never assumptions, whatever the build type
+// (after each one, the parser rejects the input properly: tests/fuzz/ConfigFuzz.cpp
+// checks it with assertions enabled), and no byte outside ASCII ever reaches it
+// (nonAsciiErrors below).
+#pragma push_macro("NDEBUG")
+#undef NDEBUG
+#define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
+#pragma pop_macro("NDEBUG")
 
 #include "ork/core/Printable.h"
 #include "ork/sys/Files.h"
@@ -52,6 +66,53 @@ std::string fmt(const char* f, auto... args) {
   char buf[512];
   std::snprintf(buf, sizeof buf, f, args...);
   return buf;
+}
+
+// The code point of the UTF-8 sequence at the start of text, or -1 when it is not a
+// well-formed one (overlong, surrogate, beyond U+10FFFF, cut).
+long utf8CodePoint(std::string_view text) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  std::size_t n = b(0) >= 0xf0 && b(0) < 0xf5 ? 4 : b(0) >= 0xe0 ? 3 : b(0) >= 0xc2 && b(0) < 0xe0 ? 2 : 0;
+  if (n == 0 || b(0) >= 0xf5 || text.size() < n) return -1;
+  long cp = b(0) & (0x7f >> n);
+  for (std::size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return -1;
+    cp = (cp << 6) | (b(i) & 0x3f);
+  }
+  const long minimum = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < minimum || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  return cp;
+}
+
+// One error per line that holds a byte outside ASCII (the first such byte), so that
+// toml++ never sees one. Characters beyond ASCII can still be written in strings, as
+// \uXXXX escapes.
+bool nonAsciiErrors(std::string_view text, std::vector<ConfigError>& errors) {
+  bool any = false;
+  int line = 1;
+  std::size_t lineStart = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      lineStart = i + 1;
+      continue;
+    }
+    if (c < 0x80) continue;
+    any = true;
+    const long cp = utf8CodePoint(text.substr(i));
+    std::string hint = cp < 0 ? std::string("not UTF-8 either")
+                              : fmt(cp > 0xffff ? "U+%06lX: inside a string, write it \\U%08lX"
+                                                : "U+%04lX: inside a string, write it \\u%04lX",
+                                    cp, cp);
+    errors.push_back({line, fmt("column %zu: byte 0x%02x is not ASCII (%s); a configuration file is ASCII only",
+                                i - lineStart + 1, static_cast<unsigned>(c), hint.c_str())});
+    // The rest of this line is not looked at.
+    const std::size_t nl = text.find('\n', i);
+    if (nl == std::string_view::npos) break;
+    i = nl - 1;
+  }
+  return any;
 }
 
 }  // namespace
@@ -103,6 +164,7 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
   const std::size_t firstError = errors.size();
   // The line of each setting the file sets (0: not set), for errors between two keys.
   std::array<int, kSettingCount> keyLine{};
+  if (nonAsciiErrors(text, errors)) return cfg;
   toml::table root;
   try {
     root = toml::parse(text, path);
@@ -230,16 +292,28 @@ Config Config::load(const std::string& path, std::vector<ConfigError>& errors) {
 
 std::string Config::toToml() const {
   std::string out;
+  // A TOML basic string in ASCII (what parse() reads back): escapes for '"', '\\', control
+  // characters, and every character beyond ASCII (a byte that is not UTF-8 becomes
+  // U+FFFD: TOML strings are Unicode).
   auto quoted = [&](const std::string& text) {
     std::string q = "\"";
-    for (char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
       if (c == '"' || c == '\\') {
         q += '\\';
-        q += c;
-      } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        q += fmt("\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        q += static_cast<char>(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        q += fmt("\\u%04x", static_cast<unsigned>(c));
+      } else if (c >= 0x80) {
+        const long cp = utf8CodePoint(std::string_view(text).substr(i));
+        if (cp < 0) {
+          q += "\\ufffd";
+          continue;
+        }
+        q += cp > 0xffff ? fmt("\\U%08lx", cp) : fmt("\\u%04lx", cp);
+        i += cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
       } else {
-        q += c;
+        q += static_cast<char>(c);
       }
     }
     return q + "\"";

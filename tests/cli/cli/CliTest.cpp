@@ -159,6 +159,10 @@ TEST_F(CliFiles, CheckConfigEscapesWhatTheFileHolds) {
             std::string::npos) << out;
   EXPECT_NE(out.find(":3: unknown key \"\\x1b[2J\" in [kill]"), std::string::npos) << out;
   for (char c : out) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c) << " in " << out;
+  // Bytes beyond ASCII never reach the TOML library: refused with line and column.
+  path = file("utf8.toml", "[memory]\n\xcc\xaa = 1\n");
+  EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  EXPECT_NE(out.find(path + ":2: column 1: byte 0xcc is not ASCII"), std::string::npos) << out;
 }
 
 TEST_F(CliFiles, TopRefusesACountThatDoesNotFit) {

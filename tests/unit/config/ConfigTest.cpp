@@ -316,6 +316,57 @@ TEST(ConfigErrorTest, SyntaxErrorMessageIsNotEmpty) {
   EXPECT_FALSE(errors[0].message.empty());
 }
 
+// ---- what toml++ 3.3.0 must never see -------------------------------------------------
+
+// Bytes beyond ASCII are refused before toml++ sees them (some reach its
+// TOML_UNREACHABLE: upstream issues #190 and #295), one error per line, with the column
+// and the escape to write instead. Under the sanitizer build (scripts/test.sh), a byte
+// that reached the library would be reported as undefined behaviour.
+TEST(ConfigGuardTest, NonAsciiIsRefusedWithLineAndColumn) {
+  struct Case {
+    const char* name;
+    std::string_view text;
+    std::vector<int> lines;
+    const char* messagePart;
+  };
+  const Case cases[] = {
+      {"issue 295: a combining mark alone", "\xcc\xaa", {1}, "column 1: byte 0xcc is not ASCII (U+032A: inside a string, write it \\u032A)"},
+      {"issue 190: after a line-ending backslash", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n", {2}, "column 1: byte 0xc2"},
+      {"at the start of a line", "[memory]\n\xe2\x80\x83soft_percent = 10\n", {2}, "U+2003"},
+      {"in a comment", "# caf\xc3\xa9\n[memory]\n", {1}, "column 6: byte 0xc3 is not ASCII (U+00E9"},
+      {"in a string", "[kill]\nprefer = [\"name:caf\xc3\xa9\"]\n", {2}, "column 20"},
+      {"beyond the BMP", "# \xf0\x9f\x98\x80\n", {1}, "U+01F600: inside a string, write it \\U0001F600"},
+      {"not UTF-8", "[memory]\nsoft_percent = 10 \xff\n", {2}, "byte 0xff is not ASCII (not UTF-8 either)"},
+      {"two lines, one error each", "# \xc3\xa9\xc3\xa9\n\n# \xc3\xa9\n", {1, 3}, "column 3"},
+  };
+  for (const auto& c : cases) {
+    std::vector<ConfigError> errors;
+    Config cfg = Config::parse(c.text, "t.toml", errors);
+    std::vector<int> lines;
+    for (const auto& e : errors) lines.push_back(e.line);
+    EXPECT_EQ(lines, c.lines) << c.name << "\n" << show(errors);
+    ASSERT_FALSE(errors.empty()) << c.name;
+    EXPECT_NE(errors[0].message.find(c.messagePart), std::string::npos) << c.name << "\n" << show(errors);
+    EXPECT_EQ(cfg.get(Key::MemorySoftPercent), 10) << c.name;
+  }
+  // The escape it suggests works.
+  Config cfg = parseOk("[kill]\nprefer = [\"name:caf\\u00E9\"]\n");
+  ASSERT_EQ(cfg.prefer.size(), 1u);
+  EXPECT_EQ(cfg.prefer[0].glob, "caf\xc3\xa9");
+}
+
+// An invalid character after '[' fails an assertion in toml++ 3.3.0 (an assumption with
+// NDEBUG): it must be a plain syntax error, on its line, whatever the build type.
+TEST(ConfigGuardTest, InvalidTableHeadersAreSyntaxErrors) {
+  for (std::string_view text : {"[&"sv, "[memory]\n[ !x]\n"sv, "\n[[%]]\n"sv, "[\n"sv, "[#\n"sv, "[\x1b]\n"sv}) {
+    std::vector<ConfigError> errors;
+    (void)Config::parse(text, "t.toml", errors);
+    ASSERT_EQ(errors.size(), 1u) << show(errors);
+    EXPECT_GE(errors[0].line, 1) << show(errors);
+    for (char ch : errors[0].message) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << show(errors);
+  }
+}
+
 // ---- toToml round trip --------------------------------------------------------------
 
 void expectSameValues(const Config& a, const Config& b) {
@@ -380,6 +431,20 @@ TEST(ConfigTomlTest, PatternWithQuoteOrBackslashRoundTrips) {
   ASSERT_EQ(cfg.avoid[0].text, "cmdline:*\"x\"*");
   ASSERT_EQ(cfg.avoid[1].text, "name:a\\b");
   std::string text = cfg.toToml();
+  std::vector<ConfigError> errors;
+  Config back = Config::parse(text, "again.toml", errors);
+  EXPECT_TRUE(errors.empty()) << show(errors);
+  expectSameValues(cfg, back);
+}
+
+TEST(ConfigTomlTest, NonAsciiPatternsRoundTripAsEscapes) {
+  // Written back as \u escapes: toToml()'s output is ASCII, which parse() accepts.
+  Config cfg = parseOk("[kill]\navoid = [\"name:caf\\u00e9\", \"user:\\u65e5\\U0001F600\"]\n");
+  ASSERT_EQ(cfg.avoid.size(), 2u);
+  std::string text = cfg.toToml();
+  for (char ch : text) ASSERT_TRUE(static_cast<unsigned char>(ch) < 0x80) << text;
+  EXPECT_NE(text.find("\"name:caf\\u00e9\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"user:\\u65e5\\U0001f600\""), std::string::npos) << text;
   std::vector<ConfigError> errors;
   Config back = Config::parse(text, "again.toml", errors);
   EXPECT_TRUE(errors.empty()) << show(errors);
