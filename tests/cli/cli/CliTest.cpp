@@ -253,6 +253,71 @@ TEST_F(CliFiles, DaemonRefusesAnotherProcWithoutDryRun) {
   EXPECT_EQ(out.find("--proc needs --dry-run"), std::string::npos) << out;
 }
 
+// A fixture /proc for `ork top --proc` and `ork daemon --dry-run --proc`: memory, CPU,
+// uptime, and processes written as the kernel would (stat, status, oom_score_adj,
+// cmdline, cgroup, exe), with what each process chooses for itself (its name, its
+// command line) as hostile as a test wants.
+struct FixtureProc {
+  std::string root;  // DIR/proc
+
+  explicit FixtureProc(const std::string& dir) : root(dir + "/proc") {
+    ::mkdir(root.c_str(), 0755);
+    writeFile(root + "/meminfo", "MemTotal: 8000000 kB\nMemFree: 4000000 kB\nMemAvailable: 6000000 kB\n");
+    writeFile(root + "/stat",
+              "cpu  100 0 100 1000 0 0 0 0 0 0\ncpu0 100 0 100 1000 0 0 0 0 0 0\nprocs_running 1\nprocs_blocked 0\n");
+    writeFile(root + "/uptime", "10000.00 20000.00\n");
+    ::mkdir((root + "/sys").c_str(), 0755);
+  }
+  // comm as /proc/PID/stat shows it; argv with NULs; status as written (a valid one by
+  // default).
+  void add(int pid, const std::string& comm, const std::string& argv, long rssPages, unsigned uid = 1000,
+           const std::string& status = "") {
+    const std::string d = root + "/" + std::to_string(pid);
+    ::mkdir(d.c_str(), 0755);
+    char stat[512];
+    std::snprintf(stat, sizeof stat,
+                  "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 12 34 0 0 20 0 1 0 500000 123456789 %ld "
+                  "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+                  pid, comm.c_str(), pid, pid, rssPages);
+    writeFile(d + "/stat", stat);
+    const std::string u = std::to_string(uid);
+    writeFile(d + "/status", !status.empty() ? status
+                                             : "Name:\tx\nTgid:\t" + std::to_string(pid) + "\nUid:\t" + u + "\t" + u +
+                                                   "\t" + u + "\t" + u + "\nVmSize:\t 100000 kB\nVmSwap:\t 0 kB\n");
+    writeFile(d + "/oom_score_adj", "0\n");
+    writeFile(d + "/cmdline", argv);
+    writeFile(d + "/cgroup", "0::/user.slice/test\n");
+  }
+};
+
+// `ork top` writes what a process chose (a VM's name from its qemu command line, a
+// command line, a comm, a user name) escaped, as the journal does: no ESC, BEL,
+// newline or C1 control (UTF-8 0xc2 0x9b is CSI) reaches the terminal raw.
+TEST_F(CliFiles, TopEscapesWhatProcessesChose) {
+  FixtureProc proc(dir_);
+  const std::string hostileName = "ev\x1b[31mil\nX\x07";
+  proc.add(300, "qemu-system-x86",
+           std::string("/usr/bin/qemu-system-x86_64\0-name\0", 34) + hostileName +
+               std::string("\0-uuid\0005f1c0d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f\0-m\0512\0", 50),
+           100000, 64055);
+  proc.add(400, "a\x1b]0;t\x07", std::string("hog\0\xc2\x9b" "31m\0\x1b[2J\0", 15), 50000, 1001);
+  proc.add(500, "a\x1b]0;t\x07", "", 20000);  // no command line: its comm is shown
+  const std::string passwd = file("passwd", "root:x:0:0::/root:/bin/sh\nev\x1bil:x:1001:1001::/:/bin/sh\n");
+  const std::string config = file("ork.toml", "[vm]\nlibvirt = false\n");
+  std::string out;
+  ASSERT_EQ(orkBounded({"top", "--proc", proc.root, "--passwd", passwd, "--config", config, "--all"}, 20s, &out), 0) << out;
+  EXPECT_NE(out.find("VMs (1)"), std::string::npos) << out;
+  EXPECT_NE(out.find(" ev\\x1b[31mil\\x0aX"), std::string::npos) << out;  // in a 20-column field
+  // The command line has its control characters as '?' already; what is beyond ASCII is escaped.
+  EXPECT_NE(out.find("hog \\xc2\\x9b31m ?[2J"), std::string::npos) << out;
+  EXPECT_NE(out.find("ev\\x1bil"), std::string::npos) << out;
+  EXPECT_NE(out.find("a\\x1b]0;t\\x07"), std::string::npos) << out;
+  for (char c : out) {
+    const auto b = static_cast<unsigned char>(c);
+    ASSERT_TRUE(b == '\n' || (b >= 0x20 && b < 0x7f)) << "byte " << static_cast<int>(b) << " written raw in:\n" << out;
+  }
+}
+
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
   std::string out;
   ASSERT_EQ(ork({"top", "-n", "5", "--all"}, &out), 0) << out;
