@@ -257,7 +257,7 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   for (std::size_t i = 0; i < ranked.size() && shown < opts.limit; ++i, ++shown) {
     const auto& c = ranked[i];
     const ProcessInfo& p = entries[static_cast<std::size_t>(c.index)];
-    std::string user = escaped(users.nameOf(p.uid));
+    std::string user = p.uidKnown ? escaped(users.nameOf(p.uid)) : "?";
     char userText[16];
     if (user.empty()) std::snprintf(userText, sizeof userText, "%u", p.uid);
     else std::snprintf(userText, sizeof userText, "%.*s", static_cast<int>(std::min<std::size_t>(user.size(), 10)), user.data());

@@ -27,6 +27,9 @@ struct ProcessInfo {
   int pid = 0;
   int ppid = 0;
   std::uint32_t uid = 0;
+  // uid was read (a "Uid:" line of /proc/PID/status). Unknown (status garbled or without
+  // it) is not root: no owner discount, no user pattern matches, shown as unknown.
+  bool uidKnown = false;
   std::uint64_t startTimeTicks = 0;  // identity: a recycled PID has another start time
   char comm[17] = {};
   char state = '?';

@@ -73,7 +73,10 @@ void score(Candidate& c, const ProcessInfo& root, const ScoreContext& ctx) {
   c.growthPoints = cfg.get(Key::ScoreGrowthWeight) * static_cast<double>(c.growth.value);
   c.adjPoints = root.oomScoreAdj / 1000.0 * static_cast<double>(ctx.domainTotal.value);
   bool system = root.identity != nullptr && root.identity->systemService;
-  c.ownerFactor = root.uid == 0 ? cfg.get(Key::ScoreRootFactor) : system ? cfg.get(Key::ScoreSystemFactor) : 1.0;
+  // An owner ORK could not read is not root: no discount for it.
+  c.ownerFactor = root.uidKnown && root.uid == 0 ? cfg.get(Key::ScoreRootFactor)
+                  : system                        ? cfg.get(Key::ScoreSystemFactor)
+                                                  : 1.0;
   bool prefer = root.identity != nullptr && root.identity->prefer;
   bool avoid = root.identity != nullptr && root.identity->avoid;
   c.patternFactor = prefer && !avoid ? cfg.get(Key::ScorePreferFactor) : avoid && !prefer ? cfg.get(Key::ScoreAvoidFactor) : 1.0;

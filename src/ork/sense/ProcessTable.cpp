@@ -58,6 +58,7 @@ bool matches(const config::Pattern& p, const ProcessIdentity& id, const ProcessI
     case config::Pattern::Field::Exe: value = id.exe.c_str(); break;
     case config::Pattern::Field::Cgroup: value = id.cgroup.c_str(); break;
     case config::Pattern::Field::User: {
+      if (!info.uidKnown) return false;  // an owner ORK could not read matches no user
       std::snprintf(uidText, sizeof uidText, "%u", info.uid);
       if (::fnmatch(p.glob.c_str(), uidText, 0) == 0) return true;
       if (users == nullptr) return false;
@@ -229,7 +230,7 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
               anyMatch(options_.protect, *id, info, options_.users);
   id->prefer = anyMatch(options_.prefer, *id, info, options_.users);
   id->avoid = anyMatch(options_.avoid, *id, info, options_.users);
-  id->systemService = (info.uid >= 1 && info.uid <= 999) || id->cgroup.starts_with("/system.slice/");
+  id->systemService = (info.uidKnown && info.uid >= 1 && info.uid <= 999) || id->cgroup.starts_with("/system.slice/");
   // Patterns saw the whole command line; keep only what journal lines and `ork top`
   // show, so that the table stays small on hosts with long (Java) command lines.
   if (id->cmdline.size() > kKeptCmdline) {
@@ -262,13 +263,15 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
                previous->identity != nullptr;
   // Another program since the last look: read everything again but the growth.
   bool execed = known && execedSince(*previous, st->comm, st->layoutKey);
-  bool readDetails = !known || execed || options_.readSwap ||
+  // An owner not read yet (status garbled) is read again on every pass.
+  bool readDetails = !known || execed || options_.readSwap || !previous->uidKnown ||
                      previous->memory() >= kWatchedSize || out.rss >= kWatchedSize;
   // Small processes: oom_score_adj alone, in rotation (see ProcessTable.h).
   bool readAdj = readDetails ||
                  (static_cast<std::uint64_t>(pid) + passes_) % kSmallAdjEvery == 0;
   if (known) {
     out.uid = previous->uid;
+    out.uidKnown = previous->uidKnown;
     out.oomScoreAdj = previous->oomScoreAdj;
     out.adjMinSeen = previous->adjMinSeen;
     out.execs = previous->execs + (execed ? 1 : 0);
@@ -290,7 +293,10 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
       // /proc/TID of a thread is reachable by its number though not listed: probing a
       // range of PIDs meets threads, which are not processes of their own.
       if (ps->tgid != 0 && ps->tgid != pid) return false;
-      if (ps->hasUid) out.uid = ps->uid;
+      if (ps->hasUid) {
+        out.uid = ps->uid;
+        out.uidKnown = true;
+      }
       out.swap = ps->vmSwap;
       if (ps->kernelThread) out.kernelThread = true;
     }
@@ -495,7 +501,10 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   if (!status) return false;
   auto ps = parse::parseProcStatus(*status);
   if (ps) {
-    if (ps->hasUid) entry.uid = ps->uid;
+    if (ps->hasUid) {
+      entry.uid = ps->uid;
+      entry.uidKnown = true;
+    }
     entry.swap = ps->vmSwap;
   }
   std::snprintf(path, sizeof path, "%d/oom_score_adj", entry.pid);

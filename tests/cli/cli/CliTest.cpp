@@ -2,6 +2,7 @@
 // and the daemon's own budget while it runs (RSS, open fds), as earlyoom's CLI tests do.
 #include <dirent.h>
 
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -316,6 +317,41 @@ TEST_F(CliFiles, TopEscapesWhatProcessesChose) {
     const auto b = static_cast<unsigned char>(c);
     ASSERT_TRUE(b == '\n' || (b >= 0x20 && b < 0x7f)) << "byte " << static_cast<int>(b) << " written raw in:\n" << out;
   }
+}
+
+// The line of `ork top` for one PID.
+std::string topRow(const std::string& out, int pid) {
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string rank, p;
+    words >> rank;
+    if (rank == "->") words >> rank;
+    if (words >> p && p == std::to_string(pid)) return line;
+  }
+  return "";
+}
+
+// A status that cannot be parsed leaves the owner unknown: shown as "?", and scored
+// without the root discount (owner 1.00), unlike a process really owned by root.
+TEST_F(CliFiles, TopShowsAnUnknownOwnerAsUnknown) {
+  FixtureProc proc(dir_);
+  proc.add(600, "garbled", std::string("garbled\0", 8), 30000, 0, "Name:\tgarbled\nUid:\t-\nVmSize:\t1 kB\n");
+  proc.add(700, "rootjob", std::string("rootjob\0", 8), 30000, 0);
+  const std::string config = file("ork.toml", "[vm]\nenabled = false\n");
+  std::string out;
+  ASSERT_EQ(orkBounded({"top", "--proc", proc.root, "--config", config}, 20s, &out), 0) << out;
+  std::istringstream unknown(topRow(out, 600)), root(topRow(out, 700));
+  std::vector<std::string> u{std::istream_iterator<std::string>(unknown), {}};
+  std::vector<std::string> r{std::istream_iterator<std::string>(root), {}};
+  ASSERT_GE(u.size(), 9u) << out;
+  ASSERT_GE(r.size(), 9u) << out;
+  // rank pid user memb mem grow adj owner ...
+  const std::size_t at = u[0] == "->" ? 1 : 0, rat = r[0] == "->" ? 1 : 0;
+  EXPECT_EQ(u[at + 2], "?") << out;
+  EXPECT_EQ(u[at + 7], "1.00") << out;
+  EXPECT_EQ(r[rat + 2], "root") << out;
+  EXPECT_EQ(r[rat + 7], "0.25") << out;
 }
 
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {

@@ -110,6 +110,24 @@ TEST_F(MemoryLadderTest, BelowHardNamesTheVictimInDryRunAndRecovers) {
   EXPECT_EQ(rig->memoryLadder->longestGap() <= Seconds{1}, true);
 }
 
+// A victim whose owner ORK could not read (a garbled status) is not said to be root:
+// the kill line says uid=unknown and names no user.
+TEST_F(MemoryLadderTest, AVictimWithAnUnknownOwnerIsSaidUnknown) {
+  rig = std::make_unique<Rig>(/*dryRun=*/true);
+  rig->tree.write("passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  rig->users.load(rig->tree.path("passwd"));
+  rig->process({.pid = 500, .comm = "leaker", .exe = "/usr/bin/leaker", .cmdline = argv({"leaker"}), .rssPages = 900000});
+  rig->tree.write("proc/500/status", "Name:\tleaker\nUid:\t?\nVmSize:\t 900000 kB\n");
+  rig->start(true, false);
+  rig->turn();
+  rig->setMemory(kTotal, Bytes::mib(600));
+  rig->runFor(Millis{1100}, Millis{10});
+  auto kills = rig->lines("kill");
+  ASSERT_EQ(kills.size(), 1u) << rig->log();
+  EXPECT_NE(kills[0].find("pid=500 "), std::string::npos) << kills[0];
+  EXPECT_NE(kills[0].find(" user=\"\" uid=unknown "), std::string::npos) << kills[0];
+}
+
 // A victim set to oom_score_adj -1000 after the table's last look is found protected
 // at the re-check before the signal: it is spared and the next best chosen at once.
 TEST_F(MemoryLadderTest, AVictimProtectedAtTheLastMomentIsSparedAndAnotherChosen) {

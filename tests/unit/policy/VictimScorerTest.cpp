@@ -31,6 +31,7 @@ ProcessInfo proc(int pid, Bytes rss, IdentitySpec id = {}) {
   p.pid = pid;
   p.ppid = 1;
   p.uid = 1000;
+  p.uidKnown = true;
   p.state = 'S';
   p.rss = rss;
   p.age = kOld;
@@ -212,6 +213,8 @@ TEST_F(VictimScorerTest, RootOwnedScoresAQuarter) {
   EXPECT_DOUBLE_EQ(r[0].ownerFactor, 1.0);
 }
 
+constexpr std::uint32_t kUnknownUid = 0xffffffff;
+
 TEST_F(VictimScorerTest, OwnerAndPatternFactorsTable) {
   struct Case {
     const char* name;
@@ -229,10 +232,14 @@ TEST_F(VictimScorerTest, OwnerAndPatternFactorsTable) {
       {"avoid", 1000, {.avoid = true}, 1.0, 0.125},
       {"prefer and avoid cancel", 1000, {.prefer = true, .avoid = true}, 1.0, 1.0},
       {"root prefer", 0, {.prefer = true}, 0.25, 4.0},
+      // An owner ORK could not read (status garbled): uid stays 0, but it is not root.
+      {"unknown owner", kUnknownUid, {}, 1.0, 1.0},
+      {"unknown owner, system slice", kUnknownUid, {.systemService = true}, 0.5, 1.0},
   };
   for (const auto& c : cases) {
     ProcessInfo p = proc(100, Bytes::gib(1), c.id);
-    p.uid = c.uid;
+    p.uid = c.uid == kUnknownUid ? 0 : c.uid;
+    p.uidKnown = c.uid != kUnknownUid;
     std::vector<ProcessInfo> e = {p};
     const auto& r = rank(e);
     ASSERT_EQ(r.size(), 1u) << c.name;

@@ -546,6 +546,46 @@ TEST_F(ProcessTableTest, UserPatternWithoutUserNamesMatchesOnlyNumbers) {
   EXPECT_TRUE(find(t, 100)->identity->vital);  // uid 1000 matches "100?"
 }
 
+// A status that is garbled or has no Uid: line leaves the owner unknown, not root (uid
+// 0): no user pattern matches it, it is no system service by uid, and it is read again
+// on the next pass (a small process's status is otherwise not).
+TEST_F(ProcessTableTest, UnreadableOwnerIsUnknownNotRoot) {
+  add({.pid = 300, .comm = "garbled", .rssPages = 10, .uid = 0});
+  add({.pid = 301, .comm = "nouid", .rssPages = 10, .uid = 0});
+  add({.pid = 302, .comm = "daemon", .rssPages = 10, .uid = 0});
+  tree_.write("proc/300/status", "Name:\tgarbled\nUid:\tzero\t0\t0\t0\nVmSize:\t1 kB\n");
+  tree_.write("proc/301/status", "Name:\tnouid\nVmSize:\t1 kB\n");
+  const std::vector<config::Pattern> prefer = {pattern("user:0")};
+  const std::vector<config::Pattern> avoid = {pattern("user:*")};
+  ProcessTable::Options o = options();
+  o.prefer = &prefer;
+  o.avoid = &avoid;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  for (int pid : {300, 301}) {
+    const ProcessInfo* p = find(t, pid);
+    ASSERT_NE(p, nullptr) << pid;
+    EXPECT_FALSE(p->uidKnown) << pid;
+    EXPECT_FALSE(p->identity->prefer) << pid;
+    EXPECT_FALSE(p->identity->avoid) << pid;
+    EXPECT_FALSE(p->identity->systemService) << pid;
+  }
+  ASSERT_NE(find(t, 302), nullptr);
+  EXPECT_TRUE(find(t, 302)->uidKnown);  // really root
+  EXPECT_TRUE(find(t, 302)->identity->prefer);
+  // Readable again: the next pass reads the owner.
+  tree_.write("proc/300/status", statusText(proc(300)));
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_TRUE(find(t, 300)->uidKnown);
+  EXPECT_EQ(find(t, 300)->uid, 0u);
+  EXPECT_FALSE(find(t, 301)->uidKnown);
+  // And reread() learns it too.
+  tree_.write("proc/301/status", statusText(proc(301)));
+  ProcessInfo e = *find(t, 301);
+  ASSERT_TRUE(t.reread(e, t0_ + Seconds{2}));
+  EXPECT_TRUE(e.uidKnown);
+}
+
 TEST_F(ProcessTableTest, NamePatternUsesExeBasenameThenComm) {
   add({.pid = 300, .comm = "longname-trunca", .rssPages = 10, .exe = "/usr/bin/longname-truncated"});
   add({.pid = 301, .comm = "noexe", .rssPages = 10});
