@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "ork/config/Config.h"
 #include "fuzz/FuzzCheck.h"
+#include "ork/config/Config.h"
 
 namespace {
 
@@ -32,7 +32,8 @@ bool sameConfig(const Config& a, const Config& b) {
     if (std::memcmp(&x, &y, sizeof x) != 0) return false;
   }
   return samePatterns(a.prefer, b.prefer) && samePatterns(a.avoid, b.avoid) &&
-         samePatterns(a.protect, b.protect) && a.libvirtUri == b.libvirtUri && a.saveDir == b.saveDir;
+         samePatterns(a.protect, b.protect) && a.libvirtUri == b.libvirtUri &&
+         a.saveDir == b.saveDir;
 }
 
 void checkErrors(const std::vector<ConfigError>& errors) {

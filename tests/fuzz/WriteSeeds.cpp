@@ -99,6 +99,9 @@ void parsers(Seeds& s) {
   s.addSteered("passwd", "uid0", 0, samples::kPasswd);
   s.addSteered("passwd", "uid1", 1, samples::kPasswd);
   s.addSteered("passwd", "nobody", static_cast<char>(0xf0), samples::kPasswd);
+  s.add("uptime", "real", "350735.47 234388.90\n"sv);
+  s.add("uptime", "short", "0.01 0.00\n"sv);
+  s.add("uptime", "nan", "nan nan\n"sv);
   s.add("proc_stat_cpu", "reading1", samples::kProcStat1);
   s.add("proc_stat_cpu", "reading2", samples::kProcStat2);
 }

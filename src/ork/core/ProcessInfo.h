@@ -58,7 +58,7 @@ struct ProcessInfo {
   Bytes lastMem;
   TimePoint lastGrewAt;
 
-  Bytes memory() const { return rss + swap; }
+  Bytes memory() const { return saturatingAdd(rss, swap); }
 };
 
 // What is read again of a process just before it is signalled (act::Killer).

@@ -128,8 +128,8 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     }
     Candidate& t = out[static_cast<std::size_t>(slot)];
     t.members += 1;
-    t.freed += out[k].freed;
-    t.growth += out[k].growth;
+    t.freed = saturatingAdd(t.freed, out[k].freed);  // sums of impossible sizes saturate
+    t.growth = saturatingAdd(t.growth, out[k].growth);
   }
   for (auto& c : out) score(c, entries[static_cast<std::size_t>(c.index)], ctx);
   auto better = [&](const Candidate& a, const Candidate& b) {

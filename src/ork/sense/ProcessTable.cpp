@@ -163,12 +163,10 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   lastPidAtPassStart_ = options_.cgroupDir.empty() ? readLastPid() : -1;
   if (auto r = listPids(pids_); !r) return r;
 
-  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_ - 1);
-  uptimeSeconds_ = 0;
-  if (up) {
-    buf_[up->size()] = '\0';
-    uptimeSeconds_ = std::strtod(buf_, nullptr);
-  }
+  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_);
+  // Unknown (unreadable, NaN, inf, garbage): 0, and every process is taken as old.
+  auto seconds = up ? parse::parseUptime(*up) : Result<double>(up.error());
+  uptimeSeconds_ = seconds ? *seconds : 0;
   uptimeReadAt_ = now;
   next_.clear();
   // Headroom for the newcomers that addNewcomers() may insert before the next pass.
@@ -179,13 +177,16 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   return success();
 }
 
-Nanos ProcessTable::ageOf(std::uint64_t startTicks) const {
+Nanos ProcessTable::ageOf(std::uint64_t startTicks, double sinceUptimeRead) const {
   // Without an uptime every process would look just started, and all its memory like
   // recent growth: take it as old instead.
   if (uptimeSeconds_ <= 0) return Seconds{365LL * 86400};
   double started = static_cast<double>(startTicks) / static_cast<double>(ticksPerSecond_);
-  double age = uptimeSeconds_ - started;
-  if (age < 0) age = 0;
+  double age = uptimeSeconds_ + sinceUptimeRead - started;
+  // Bounded before the conversion (a century; uptime itself is at most 1e9 s,
+  // parse::parseUptime), and NaN is 0: out of range, the cast would be undefined.
+  if (!(age >= 0)) age = 0;
+  age = std::min(age, 100 * 365 * 86400.0);
   return Nanos{static_cast<long long>(age * 1e9)};
 }
 
@@ -254,7 +255,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   out.state = st->state;
   // PF_KTHREAD, not "PID 2 or its children": inside a PID namespace those are ordinary.
   out.kernelThread = (st->flags & parse::kPfKthread) != 0;
-  out.rss = Bytes{st->rssPages * pageSize_};
+  out.rss = parse::bytesFromPages(st->rssPages, pageSize_);
   out.cpuTicks = st->utimeTicks + st->stimeTicks;
   out.age = ageOf(st->startTimeTicks);
   out.layoutKey = st->layoutKey;
@@ -492,7 +493,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
     ++entry.execs;
   }
   entry.layoutKey = st->layoutKey;
-  entry.rss = Bytes{st->rssPages * pageSize_};
+  entry.rss = parse::bytesFromPages(st->rssPages, pageSize_);
   entry.cpuTicks = st->utimeTicks + st->stimeTicks;
   entry.state = st->state;
   entry.ppid = st->ppid;
@@ -514,10 +515,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   if (v) entry.oomScoreAdj = *v;
   if (entry.oomScoreAdj <= -1000) entry.adjMinSeen = true;
   if (execed && !entry.kernelThread) entry.identity = readIdentity(entry.pid, entry);
-  double elapsed = std::chrono::duration<double>(now - uptimeReadAt_).count();
-  double started = static_cast<double>(entry.startTimeTicks) / static_cast<double>(ticksPerSecond_);
-  double age = uptimeSeconds_ + elapsed - started;
-  entry.age = Nanos{static_cast<long long>((age < 0 ? 0 : age) * 1e9)};
+  entry.age = ageOf(entry.startTimeTicks, std::chrono::duration<double>(now - uptimeReadAt_).count());
   updateGrowth(entry, now);
   return true;
 }

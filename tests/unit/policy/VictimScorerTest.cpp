@@ -215,6 +215,24 @@ TEST_F(VictimScorerTest, RootOwnedScoresAQuarter) {
 
 constexpr std::uint32_t kUnknownUid = 0xffffffff;
 
+// Sizes no process can have (hand-built here; the parsers saturate at 4 PiB) saturate
+// in sums instead of overflowing: a pool of such processes is still ranked.
+TEST_F(VictimScorerTest, ImpossibleSizesSaturate) {
+  ProcessInfo a = proc(100, Bytes{INT64_MAX}, {.exeKey = 7});
+  a.swap = Bytes{INT64_MAX};
+  a.growth = Bytes{INT64_MAX};
+  ProcessInfo b = proc(101, Bytes{INT64_MAX}, {.exeKey = 7});
+  b.ppid = 100;
+  b.growth = Bytes{INT64_MAX};
+  std::vector<ProcessInfo> e = {a, b};
+  const auto& r = rank(e);
+  ASSERT_EQ(r.size(), 3u);  // each alone, and the pool
+  for (const auto& c : r) {
+    EXPECT_EQ(c.freed.value, INT64_MAX);
+    EXPECT_TRUE(std::isfinite(c.score));
+  }
+}
+
 TEST_F(VictimScorerTest, OwnerAndPatternFactorsTable) {
   struct Case {
     const char* name;
