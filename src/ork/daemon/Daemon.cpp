@@ -273,7 +273,8 @@ void Daemon::State::stop(TimePoint now, int sig) {
 int Daemon::run() {
   State& s = *s_;
   TimePoint now = s.clock.now();
-  if (s.options.protectSelf) s.protection = sys::protectSelf(s.options.procRoot.c_str());
+  // ORK's own oom_score_adj is in this host's /proc, never in a --proc fixture.
+  if (s.options.protectSelf) s.protection = sys::protectSelf("/proc");
 
   for (auto& l : s.ladders) {
     if (auto r = l->open(now); !r) {

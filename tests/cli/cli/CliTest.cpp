@@ -2,6 +2,9 @@
 // and the daemon's own budget while it runs (RSS, open fds), as earlyoom's CLI tests do.
 #include <dirent.h>
 
+#include <filesystem>
+#include <map>
+
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -317,6 +320,43 @@ TEST_F(CliFiles, TopEscapesWhatProcessesChose) {
     const auto b = static_cast<unsigned char>(c);
     ASSERT_TRUE(b == '\n' || (b >= 0x20 && b < 0x7f)) << "byte " << static_cast<int>(b) << " written raw in:\n" << out;
   }
+}
+
+// Every file under dir, with its content (symbolic links as their target).
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_symlink()) out[e.path()] = "-> " + std::filesystem::read_symlink(e.path()).string();
+    else if (e.is_regular_file()) out[e.path()] = readFile(e.path());
+  }
+  return out;
+}
+
+// A fixture root is read-only to ORK: neither `ork daemon --dry-run --proc DIR` nor
+// `ork top --proc DIR` writes into it (no PSI trigger into DIR/pressure/memory, no
+// oom_score_adj into DIR/self), and the start line does not claim wakeup=psi.
+TEST_F(CliFiles, AFixtureProcIsReadOnly) {
+  FixtureProc proc(dir_);
+  proc.add(300, "worker", std::string("worker\0", 7), 1000);
+  ::mkdir((proc.root + "/pressure").c_str(), 0755);
+  writeFile(proc.root + "/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                                            "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  ::mkdir((proc.root + "/self").c_str(), 0755);
+  writeFile(proc.root + "/self/oom_score_adj", "0\n");
+  const auto before = snapshot(proc.root);
+  const std::string journal = dir_ + "/journal.log";
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--proc", proc.root, "--kmsg", journal});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+  ASSERT_NE(start, "") << readFile(journal);
+  EXPECT_NE(start.find(" wakeup=none"), std::string::npos) << start;
+  EXPECT_NE(j.waitFor({"event=warning", "what=no_pressure_wakeup", "not a kernel file"}, 2s), "") << readFile(journal);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  std::string out;
+  ASSERT_EQ(orkBounded({"top", "--proc", proc.root, "--config", file("ork.toml", "[vm]\nlibvirt = false\n")}, 20s, &out), 0)
+      << out;
+  EXPECT_EQ(snapshot(proc.root), before);
 }
 
 // The line of `ork top` for one PID.
