@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <string>
@@ -48,7 +50,9 @@ Options:
   --dry-run         decide and write the journal, but kill, hibernate and freeze
                     nothing (libvirt is opened read-only)
   --config FILE     TOML file overriding compiled-in defaults (checked at start;
-                    any error stops ORK with exit code 2)
+                    any error stops ORK with exit code 2). Without it,
+                    /etc/ork/ork.toml is read when it exists; the start line says
+                    which file is in use (config=...), or config=none
   --cgroup PATH     the memory domain is this cgroup (a cgroup v2 directory or a v1
                     memory-controller directory), and only processes and VMs inside
                     it may be hibernated, frozen or killed (the CPU is still sensed
@@ -93,11 +97,14 @@ Options:
   -h, --help        this text
 )";
 
-constexpr const char* kCheckHelp = R"(Usage: ork check-config FILE
+constexpr const char* kCheckHelp = R"(Usage: ork check-config [FILE]
        ork check-config --defaults
 
-Validates FILE: syntax, known sections and keys, types, ranges and patterns.
-Prints each error as FILE:LINE: message and exits 2, or prints "FILE: ok" and exits 0.
+Validates FILE (default: /etc/ork/ork.toml, the file the daemon reads without
+--config): syntax, known sections and keys, types, ranges and patterns. Prints each
+error as FILE:LINE: message (FILE: message for the file as a whole) and exits 2, or
+prints "FILE: ok" and exits 0. Without FILE, when /etc/ork/ork.toml does not exist,
+says so and exits 0: the daemon then runs on its compiled-in defaults.
 --defaults prints the compiled-in defaults as a TOML file.
 )";
 
@@ -123,11 +130,37 @@ void printConfigErrors(const std::string& path, const std::vector<config::Config
   }
 }
 
-bool loadConfig(const std::string& path, config::Config& cfg) {
-  if (path.empty()) return true;
+// The file read without --config: config::kDefaultConfigPath, or $ORK_DEFAULT_CONFIG
+// (for tests, so that they never depend on this host's /etc/ork). Empty when that
+// variable is not an absolute path (a usage error).
+std::string defaultConfigPath() {
+  const char* env = std::getenv("ORK_DEFAULT_CONFIG");
+  if (env == nullptr || *env == '\0') return config::kDefaultConfigPath;
+  return env[0] == '/' ? std::string(env) : std::string();
+}
+
+bool absent(const std::vector<config::ConfigError>& errors) {
+  return errors.size() == 1 && errors[0].line == 0 && errors[0].code == ENOENT;
+}
+
+// The configuration: the --config file, which must be valid, or else the default file
+// when it exists. False (errors printed) when invalid or unreadable. `used`: the file
+// the configuration came from ("" : none, the compiled-in defaults).
+bool loadConfig(const std::string& given, config::Config& cfg, std::string& used) {
+  const std::string path = given.empty() ? defaultConfigPath() : given;
+  if (path.empty()) {
+    std::fprintf(stderr, "ork: ORK_DEFAULT_CONFIG must be an absolute path\n");
+    return false;
+  }
   std::vector<config::ConfigError> errors;
   cfg = config::Config::load(path, errors);
+  if (given.empty() && absent(errors)) {
+    cfg = config::Config();
+    used.clear();
+    return true;
+  }
   printConfigErrors(path, errors);
+  used = path;
   return errors.empty();
 }
 
@@ -230,9 +263,9 @@ int runDaemon(Args& args) {
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
-  opts.configPath = scope.configPath;
   config::Config cfg;
-  if (!loadConfig(scope.configPath, cfg)) return 2;
+  if (!loadConfig(scope.configPath, cfg, opts.configPath)) return 2;
+  if (scope.configPath.empty()) opts.configDefault = defaultConfigPath();
   auto d = daemon::Daemon::create(opts, cfg);
   if (!d) {
     std::fprintf(stderr, "ork: cannot start: %s\n", d.error().what);
@@ -274,25 +307,39 @@ int runTop(Args& args) {
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
   config::Config cfg;
-  if (!loadConfig(scope.configPath, cfg)) return 2;
+  std::string used;
+  if (!loadConfig(scope.configPath, cfg, used)) return 2;
   return runTopCommand(opts, cfg);
 }
 
 int runCheckConfig(Args& args) {
-  if (!args.more()) return usage("check-config needs a file", kCheckHelp);
-  std::string_view a = args.next();
-  if (isHelp(a)) {
-    std::fputs(kCheckHelp, stdout);
-    return 0;
+  std::string path;
+  if (args.more()) {
+    std::string_view a = args.next();
+    if (isHelp(a)) {
+      std::fputs(kCheckHelp, stdout);
+      return 0;
+    }
+    if (args.more()) return usage("check-config takes one file", kCheckHelp);
+    if (a == "--defaults") {
+      std::fputs(config::Config().toToml().c_str(), stdout);
+      return 0;
+    }
+    path = std::string(a);
   }
-  if (args.more()) return usage("check-config takes one file", kCheckHelp);
-  if (a == "--defaults") {
-    std::fputs(config::Config().toToml().c_str(), stdout);
-    return 0;
+  const bool byDefault = path.empty();
+  if (byDefault) {
+    path = defaultConfigPath();
+    if (path.empty()) return usage("ORK_DEFAULT_CONFIG must be an absolute path", kCheckHelp);
   }
-  std::string path(a);
   std::vector<config::ConfigError> errors;
   (void)config::Config::load(path, errors);
+  if (byDefault && absent(errors)) {
+    std::printf("%s: no such file: there is no configuration file, and ORK runs on its compiled-in defaults "
+                "('ork check-config --defaults' prints them)\n",
+                path.c_str());
+    return 0;
+  }
   printConfigErrors(path, errors);
   if (!errors.empty()) return 2;
   std::printf("%s: ok\n", path.c_str());

@@ -10,7 +10,17 @@
 #include "ork/config/Defaults.h"
 #include "ork/core/Units.h"
 
+// The configuration file read when none is named (`--config` overrides it). A
+// packager may compile in another path (-DORK_DEFAULT_CONFIG_PATH='"/path"'); tests
+// point ORK at another one with the environment variable ORK_DEFAULT_CONFIG
+// (cli/Cli.cpp), so that they never depend on the host's /etc/ork.
+#ifndef ORK_DEFAULT_CONFIG_PATH
+#define ORK_DEFAULT_CONFIG_PATH "/etc/ork/ork.toml"
+#endif
+
 namespace ork::config {
+
+inline constexpr const char* kDefaultConfigPath = ORK_DEFAULT_CONFIG_PATH;
 
 // A pattern on one property of a process: "<field>:<glob>", field one of name (the
 // executable name), cmdline (the whole command line), exe (the executable path),

@@ -17,6 +17,31 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The ork these tests start without --config reads $ORK_DEFAULT_CONFIG: a file that does
+// not exist unless a test writes it, never the host's /etc/ork/ork.toml (ctest sets the
+// same; this covers running the binary by hand).
+class NoHostConfig : public ::testing::Environment {
+ public:
+  void SetUp() override { ::setenv("ORK_DEFAULT_CONFIG", "/nonexistent/ork-test/ork.toml", 0); }
+};
+[[maybe_unused]] ::testing::Environment* const kNoHostConfig = ::testing::AddGlobalTestEnvironment(new NoHostConfig);
+
+// Points ORK_DEFAULT_CONFIG at path for the scope of one test.
+class DefaultConfig {
+ public:
+  explicit DefaultConfig(const std::string& path) {
+    const char* was = std::getenv("ORK_DEFAULT_CONFIG");
+    saved_ = was != nullptr ? was : "";
+    ::setenv("ORK_DEFAULT_CONFIG", path.c_str(), 1);
+  }
+  ~DefaultConfig() { ::setenv("ORK_DEFAULT_CONFIG", saved_.c_str(), 1); }
+  DefaultConfig(const DefaultConfig&) = delete;
+  DefaultConfig& operator=(const DefaultConfig&) = delete;
+
+ private:
+  std::string saved_;
+};
+
 int ork(const std::vector<std::string>& args, std::string* out = nullptr) {
   std::vector<std::string> argv = {ORK_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -199,6 +224,102 @@ TEST_F(CliFiles, CheckConfigReportsSyntaxErrorsAndMissingFiles) {
   // A file-level error: the path once, no line number, and a missing file said so.
   EXPECT_EQ(ork({"check-config", dir_ + "/missing.toml"}, &out), 2);
   EXPECT_EQ(out, dir_ + "/missing.toml: no such file\n");
+}
+
+// Without --config, the default file (/etc/ork/ork.toml; here $ORK_DEFAULT_CONFIG) is
+// read when it exists: the start line names the file in use, or says config=none.
+TEST_F(CliFiles, DaemonReadsTheDefaultConfigurationWhenPresent) {
+  const std::string path = dir_ + "/etc-ork.toml";
+  const std::string journal = dir_ + "/journal.log";
+  DefaultConfig def(path);
+  for (bool present : {false, true}) {
+    if (present) writeFile(path, "[memory]\nsoft_percent = 20\nhard_percent = 7\n");
+    ::unlink(journal.c_str());
+    Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal});
+    JournalFile j{journal};
+    std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+    ASSERT_NE(start, "") << readFile(journal);
+    if (present) {
+      EXPECT_NE(start.find(" config=\"" + path + "\" "), std::string::npos) << start;
+      long total = std::atol(field(start, "total_kib").c_str());
+      EXPECT_NEAR(static_cast<double>(std::atol(field(start, "soft_kib").c_str())),
+                  std::min(total * 0.20, 4096.0 * 1024), 2.0) << start;
+    } else {
+      EXPECT_NE(start.find(" config=\"none\" "), std::string::npos) << start;
+    }
+    ::kill(d.pid, SIGTERM);
+    ASSERT_TRUE(d.waitExit(5s));
+    EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
+  }
+  // --config overrides it; a broken default file stops the daemon as a --config one does.
+  const std::string other = file("other.toml", "[memory]\nsoft_percent = 30\n");
+  std::string out;
+  writeFile(path, "[memory]\nhard_percent = 500\n");
+  EXPECT_EQ(ork({"daemon", "--dry-run", "--kmsg", journal}, &out), 2);
+  EXPECT_NE(out.find(path + ":2: memory.hard_percent = 500 is out of range"), std::string::npos) << out;
+  EXPECT_EQ(ork({"top", "-n", "1"}, &out), 2);
+  EXPECT_EQ(ork({"check-config", other}, &out), 0) << out;
+  ::unlink(journal.c_str());
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal, "--config", other});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+  EXPECT_NE(start.find(" config=\"" + other + "\" "), std::string::npos) << readFile(journal);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  // Not an absolute path: a usage error, never a file found relative to somewhere.
+  DefaultConfig relative("etc/ork.toml");
+  EXPECT_EQ(ork({"daemon", "--dry-run", "--kmsg", journal}, &out), 2);
+  EXPECT_NE(out.find("ORK_DEFAULT_CONFIG must be an absolute path"), std::string::npos) << out;
+}
+
+// SIGHUP looks at the default file again: created since the start, it is applied;
+// removed, the compiled-in defaults are back.
+TEST_F(CliFiles, SighupFollowsTheDefaultConfiguration) {
+  const std::string path = dir_ + "/etc-ork.toml";
+  const std::string journal = dir_ + "/journal.log";
+  DefaultConfig def(path);
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1", "config=\"none\""}, 5s);
+  ASSERT_NE(start, "") << readFile(journal);
+  ::kill(d.pid, SIGHUP);
+  EXPECT_NE(j.waitFor({"event=reload", "result=unchanged", "no configuration file"}, 5s), "") << readFile(journal);
+  writeFile(path, "[memory]\nsoft_percent = 20\nhard_percent = 7\n");
+  ::kill(d.pid, SIGHUP);
+  std::string ok = j.waitFor({"event=reload", "result=ok", "file=\"" + path + "\""}, 5s);
+  ASSERT_NE(ok, "") << readFile(journal);
+  long total = std::atol(field(start, "total_kib").c_str());
+  EXPECT_NEAR(static_cast<double>(std::atol(field(ok, "soft_kib").c_str())), std::min(total * 0.20, 4096.0 * 1024), 2.0);
+  ::unlink(path.c_str());
+  ::kill(d.pid, SIGHUP);
+  std::string back = j.waitFor({"event=reload", "result=ok", "file=\"none\""}, 5s);
+  ASSERT_NE(back, "") << readFile(journal);
+  EXPECT_EQ(field(back, "soft_kib"), field(start, "soft_kib")) << back;
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
+}
+
+// check-config without a file checks the default one, and says clearly when there is
+// none (the daemon then runs on its defaults: not an error).
+TEST_F(CliFiles, CheckConfigWithoutAFileChecksTheDefaultOne) {
+  const std::string path = dir_ + "/etc-ork.toml";
+  DefaultConfig def(path);
+  std::string out;
+  EXPECT_EQ(ork({"check-config"}, &out), 0) << out;
+  EXPECT_EQ(out, path + ": no such file: there is no configuration file, and ORK runs on its compiled-in "
+                        "defaults ('ork check-config --defaults' prints them)\n");
+  writeFile(path, "[memory]\nsoft_percent = 12\n");
+  EXPECT_EQ(ork({"check-config"}, &out), 0) << out;
+  EXPECT_EQ(out, path + ": ok\n");
+  writeFile(path, "[memory]\nsoft_percent = 120\n");
+  EXPECT_EQ(ork({"check-config"}, &out), 2) << out;
+  EXPECT_NE(out.find(path + ":2: memory.soft_percent = 120 is out of range"), std::string::npos) << out;
+  // A default "file" that is a FIFO is not absent: it is refused, at once.
+  ::unlink(path.c_str());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(orkBounded({"check-config"}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find(path + ": a FIFO, not a regular file"), std::string::npos) << out;
 }
 
 // A FIFO as the configuration file: opening it for reading would wait for a writer for
