@@ -71,6 +71,7 @@ std::vector<ProcessInfo> syntheticTable(int n, unsigned seed) {
       if (unit(rng) < 0.002) p.rss = Bytes::gib(2 + static_cast<std::int64_t>(rng() % 6));
       p.growth = unit(rng) < 0.1 ? p.rss.scaled(unit(rng)) : Bytes{0};
       p.uid = r < 0.3 ? 0 : r < 0.45 ? 100 + static_cast<std::uint32_t>(rng() % 800) : 1000;
+      p.uidKnown = true;
       double a = unit(rng);
       p.oomScoreAdj = a < 0.01 ? -1000 : a < 0.05 ? 300 : a < 0.07 ? -500 : 0;
       if (unit(rng) < 0.005) p.state = 'Z';

@@ -1,8 +1,9 @@
 // Writes the seed corpora of the fuzzers: SEEDS_DIR/<fuzzer>/<name>, one directory per
 // tests/fuzz/<Name>Fuzz.cpp (named in snake case, e.g. proc_stat_cpu). The seeds are the
-// unit tests' real samples (unit/parse/Samples.h, unit/cpu/StatSamples.h) and the
+// unit tests' real samples (unit/parse/Samples.h, unit/cpu/StatSamples.h), the
 // fixtures (tests/fixtures/: qemu command lines, libvirt's test node with nova
-// metadata), so that the fuzzers start from what the parsers really read.
+// metadata) and the TOML examples of docs/, so that the fuzzers start from what the
+// parsers really read.
 // Usage: ork_fuzz_seeds SEEDS_DIR
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "ork/config/Config.h"
 #include "ork/parse/VirtProtocol.h"
 #include "unit/cpu/StatSamples.h"
 #include "unit/parse/Samples.h"
@@ -97,6 +99,9 @@ void parsers(Seeds& s) {
   s.addSteered("passwd", "uid0", 0, samples::kPasswd);
   s.addSteered("passwd", "uid1", 1, samples::kPasswd);
   s.addSteered("passwd", "nobody", static_cast<char>(0xf0), samples::kPasswd);
+  s.add("uptime", "real", "350735.47 234388.90\n"sv);
+  s.add("uptime", "short", "0.01 0.00\n"sv);
+  s.add("uptime", "nan", "nan nan\n"sv);
   s.add("proc_stat_cpu", "reading1", samples::kProcStat1);
   s.add("proc_stat_cpu", "reading2", samples::kProcStat2);
 }
@@ -157,6 +162,43 @@ void mountinfo(Seeds& s) {
   s.addSteered("mountinfo", "v1-memory-subtree", 2, "/machine/b/c\n" + std::string(kMounts));
 }
 
+// Config::parse: every ```toml block of docs/*.md, the compiled-in defaults as
+// `check-config --defaults` prints them, and the inputs that reached toml++ 3.3.0's
+// undefined behaviour before ORK's guard (issue 17, item 8).
+void config(Seeds& s, const fs::path& docs) {
+  for (const auto& entry : fs::directory_iterator(docs)) {
+    if (entry.path().extension() != ".md") continue;
+    std::istringstream lines(readFile(entry.path()));
+    std::string block;
+    bool in = false;
+    int n = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (!in && line == "```toml") {
+        in = true;
+        block.clear();
+      } else if (in && line == "```") {
+        in = false;
+        s.add("config", entry.path().stem().string() + "-" + std::to_string(++n), block);
+      } else if (in) {
+        block += line + "\n";
+      }
+    }
+  }
+  s.add("config", "defaults", ork::config::Config().toToml());
+  s.add("config", "overrides",
+        "# a comment\n[memory]\nsoft_percent = 12.5\nhard_max_mib = 1024\ncount_zfs_arc = false\n"
+        "[sampling]\nmin_interval_ms = 5\n[kill]\ndeadline_ms = 500\n"
+        "prefer = [\"name:chrome*\", \"user:alice\"]\navoid = [\"cgroup:/system.slice/*\"]\n"
+        "protect = [\"exe:/usr/bin/postgres\", \"cmdline:*--important*\"]\n"
+        "[score]\nroot_factor = 0.5\nprefer_factor = 8\n"
+        "[vm]\nlibvirt_uri = \"qemu+ssh://root@h/system\"\nsave_dir = \"/srv/save\"\n"sv);
+  s.add("config", "escapes", "[kill]\navoid = [\"name:caf\\u00e9\", \"cmdline:*\\\"x\\\"*\", \"user:\\U0001F600\"]\n"sv);
+  s.add("config", "cross-key", "[memory]\nsoft_percent = 4\nhard_percent = 6\n"sv);
+  s.add("config", "bracket-ampersand", "[&"sv);
+  s.add("config", "issue-295", "\xcc\xaa"sv);
+  s.add("config", "issue-190", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n"sv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,5 +211,6 @@ int main(int argc, char** argv) {
   qemu(seeds, ORK_FIXTURES);
   virt(seeds, ORK_FIXTURES);
   mountinfo(seeds);
+  config(seeds, ORK_DOCS);
   return seeds.failed() ? 1 : 0;
 }

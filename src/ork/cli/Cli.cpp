@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <charconv>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +15,7 @@
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
+#include "ork/sys/Files.h"
 #include "ork/sys/SelfProtect.h"
 
 #ifndef ORK_VERSION
@@ -45,7 +50,9 @@ Options:
   --dry-run         decide and write the journal, but kill, hibernate and freeze
                     nothing (libvirt is opened read-only)
   --config FILE     TOML file overriding compiled-in defaults (checked at start;
-                    any error stops ORK with exit code 2)
+                    any error stops ORK with exit code 2). Without it,
+                    /etc/ork/ork.toml is read when it exists; the start line says
+                    which file is in use (config=...), or config=none
   --cgroup PATH     the memory domain is this cgroup (a cgroup v2 directory or a v1
                     memory-controller directory), and only processes and VMs inside
                     it may be hibernated, frozen or killed (the CPU is still sensed
@@ -92,11 +99,14 @@ Options:
   -h, --help        this text
 )";
 
-constexpr const char* kCheckHelp = R"(Usage: ork check-config FILE
+constexpr const char* kCheckHelp = R"(Usage: ork check-config [FILE]
        ork check-config --defaults
 
-Validates FILE: syntax, known sections and keys, types, ranges and patterns.
-Prints each error as FILE:LINE: message and exits 2, or prints "FILE: ok" and exits 0.
+Validates FILE (default: /etc/ork/ork.toml, the file the daemon reads without
+--config): syntax, known sections and keys, types, ranges and patterns. Prints each
+error as FILE:LINE: message (FILE: message for the file as a whole) and exits 2, or
+prints "FILE: ok" and exits 0. Without FILE, when /etc/ork/ork.toml does not exist,
+says so and exits 0: the daemon then runs on its compiled-in defaults.
 --defaults prints the compiled-in defaults as a TOML file.
 )";
 
@@ -114,11 +124,45 @@ int usage(const char* message, const char* help) {
 
 bool isHelp(std::string_view a) { return a == "-h" || a == "--help" || a == "help"; }
 
-bool loadConfig(const std::string& path, config::Config& cfg) {
-  if (path.empty()) return true;
+// FILE:LINE: message, or FILE: message for the file as a whole (missing, a FIFO).
+void printConfigErrors(const std::string& path, const std::vector<config::ConfigError>& errors) {
+  for (const auto& e : errors) {
+    if (e.line > 0) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+    else std::fprintf(stderr, "%s: %s\n", path.c_str(), e.message.c_str());
+  }
+}
+
+// The file read without --config: config::kDefaultConfigPath, or $ORK_DEFAULT_CONFIG
+// (for tests, so that they never depend on this host's /etc/ork). Empty when that
+// variable is not an absolute path (a usage error).
+std::string defaultConfigPath() {
+  const char* env = std::getenv("ORK_DEFAULT_CONFIG");
+  if (env == nullptr || *env == '\0') return config::kDefaultConfigPath;
+  return env[0] == '/' ? std::string(env) : std::string();
+}
+
+bool absent(const std::vector<config::ConfigError>& errors) {
+  return errors.size() == 1 && errors[0].line == 0 && errors[0].code == ENOENT;
+}
+
+// The configuration: the --config file, which must be valid, or else the default file
+// when it exists. False (errors printed) when invalid or unreadable. `used`: the file
+// the configuration came from ("" : none, the compiled-in defaults).
+bool loadConfig(const std::string& given, config::Config& cfg, std::string& used) {
+  const std::string path = given.empty() ? defaultConfigPath() : given;
+  if (path.empty()) {
+    std::fprintf(stderr, "ork: ORK_DEFAULT_CONFIG must be an absolute path\n");
+    return false;
+  }
   std::vector<config::ConfigError> errors;
   cfg = config::Config::load(path, errors);
-  for (const auto& e : errors) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+  if (given.empty() && absent(errors)) {
+    cfg = config::Config();
+    used.clear();
+    return true;
+  }
+  printConfigErrors(path, errors);
+  used = path;
   return errors.empty();
 }
 
@@ -128,6 +172,7 @@ struct Scope {
   std::string cgroupDir;
   std::string procRoot = "/proc";
   std::string passwdPath = "/etc/passwd";
+  bool passwdGiven = false;
 };
 
 enum class Taken { Yes, No, MissingValue, NotAbsolute };
@@ -142,6 +187,7 @@ Taken takeScopeOption(std::string_view a, Args& args, Scope& scope) {
   if (dst == nullptr) return Taken::No;
   if (!args.more()) return Taken::MissingValue;
   *dst = std::string(args.next());
+  scope.passwdGiven = scope.passwdGiven || dst == &scope.passwdPath;
   // An empty value ("--cgroup $UNSET") must never widen the scope to the whole host,
   // and a relative one depends on where ORK was started: both are refused.
   if (dst->empty() || dst->front() != '/') return Taken::NotAbsolute;
@@ -156,6 +202,17 @@ int notAbsolute(std::string_view option, const char* help) {
 int missingValue(std::string_view option, const char* help) {
   std::string m = std::string(option) + " needs a value";
   return usage(m.c_str(), help);
+}
+
+// A --passwd file that cannot be read would leave every user a number, silently: it is
+// refused (exit 2). The default /etc/passwd may be missing (a container): uids then.
+bool passwdUnreadable(const Scope& scope, const char* help, int& exitCode) {
+  if (!scope.passwdGiven) return false;
+  auto text = sys::readRegularFile(scope.passwdPath, 16 << 20);
+  if (text) return false;
+  std::string m = "--passwd: " + std::string(text.error().what);
+  exitCode = usage(m.c_str(), help);
+  return true;
 }
 
 int runDaemon(Args& args) {
@@ -204,12 +261,13 @@ int runDaemon(Args& args) {
     return usage("--proc needs --dry-run: the processes in DIR are not this host's, and "
                  "their PIDs could name real processes that ORK would kill",
                  kDaemonHelp);
+  if (int rc = 0; passwdUnreadable(scope, kDaemonHelp, rc)) return rc;
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
-  opts.configPath = scope.configPath;
   config::Config cfg;
-  if (!loadConfig(scope.configPath, cfg)) return 2;
+  if (!loadConfig(scope.configPath, cfg, opts.configPath)) return 2;
+  if (scope.configPath.empty()) opts.configDefault = defaultConfigPath();
   auto d = daemon::Daemon::create(opts, cfg);
   if (!d) {
     std::fprintf(stderr, "ork: cannot start: %s\n", d.error().what);
@@ -242,40 +300,57 @@ int runTop(Args& args) {
       opts.interval = Millis{static_cast<long long>(v * 1000)};
     } else if (a == "-n") {
       if (!args.more()) return missingValue(a, kTopHelp);
-      std::string n(args.next());
-      char* end = nullptr;
-      long v = std::strtol(n.c_str(), &end, 10);
-      if (end == n.c_str() || *end != '\0' || v <= 0) return usage("-n needs a positive number", kTopHelp);
-      opts.limit = static_cast<int>(v);
+      // Checked in the type it is kept in: "-n 4294967296" must not become 0.
+      std::string_view n = args.next();
+      int v = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v, 10);
+      if (ec != std::errc{} || end != n.data() + n.size() || v <= 0)
+        return usage("-n needs a whole number from 1 to 2147483647", kTopHelp);
+      opts.limit = v;
     } else {
       std::string m = "unknown option for top: " + std::string(a);
       return usage(m.c_str(), kTopHelp);
     }
   }
+  if (int rc = 0; passwdUnreadable(scope, kTopHelp, rc)) return rc;
   opts.cgroupDir = scope.cgroupDir;
   opts.procRoot = scope.procRoot;
   opts.passwdPath = scope.passwdPath;
   config::Config cfg;
-  if (!loadConfig(scope.configPath, cfg)) return 2;
+  std::string used;
+  if (!loadConfig(scope.configPath, cfg, used)) return 2;
   return runTopCommand(opts, cfg);
 }
 
 int runCheckConfig(Args& args) {
-  if (!args.more()) return usage("check-config needs a file", kCheckHelp);
-  std::string_view a = args.next();
-  if (isHelp(a)) {
-    std::fputs(kCheckHelp, stdout);
-    return 0;
+  std::string path;
+  if (args.more()) {
+    std::string_view a = args.next();
+    if (isHelp(a)) {
+      std::fputs(kCheckHelp, stdout);
+      return 0;
+    }
+    if (args.more()) return usage("check-config takes one file", kCheckHelp);
+    if (a == "--defaults") {
+      std::fputs(config::Config().toToml().c_str(), stdout);
+      return 0;
+    }
+    path = std::string(a);
   }
-  if (args.more()) return usage("check-config takes one file", kCheckHelp);
-  if (a == "--defaults") {
-    std::fputs(config::Config().toToml().c_str(), stdout);
-    return 0;
+  const bool byDefault = path.empty();
+  if (byDefault) {
+    path = defaultConfigPath();
+    if (path.empty()) return usage("ORK_DEFAULT_CONFIG must be an absolute path", kCheckHelp);
   }
-  std::string path(a);
   std::vector<config::ConfigError> errors;
   (void)config::Config::load(path, errors);
-  for (const auto& e : errors) std::fprintf(stderr, "%s:%d: %s\n", path.c_str(), e.line, e.message.c_str());
+  if (byDefault && absent(errors)) {
+    std::printf("%s: no such file: there is no configuration file, and ORK runs on its compiled-in defaults "
+                "('ork check-config --defaults' prints them)\n",
+                path.c_str());
+    return 0;
+  }
+  printConfigErrors(path, errors);
   if (!errors.empty()) return 2;
   std::printf("%s: ok\n", path.c_str());
   return 0;

@@ -9,6 +9,7 @@
 
 #include "ork/act/Killer.h"
 #include "ork/act/VmLane.h"
+#include "ork/core/Printable.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
 #include "ork/ladder/DiskLadder.h"
@@ -27,6 +28,12 @@ namespace ork::cli {
 
 namespace {
 double mib(Bytes b) { return static_cast<double>(b.value) / (1024.0 * 1024.0); }
+
+// Every string that ORK did not write itself (a process's name or command line, a VM's
+// name, what libvirt says, an error naming a cgroup) goes through this before it reaches
+// the terminal: a process controls those bytes, and ESC or a newline must not be written
+// raw (the journal escapes the same strings).
+std::string escaped(std::string_view text) { return printable(text); }
 
 // The domains libvirt knows, through the ork-virt helper, read-only, within a
 // deadline. Empty with a reason when libvirt cannot be asked.
@@ -108,7 +115,7 @@ void printVms(const TopOptions& opts, const config::Config& cfg, sense::ProcessT
   auto space = sys::fsSpace(cfg.saveDir);
 
   std::printf("VMs (%zu), largest first; libvirt %s%s%s\n", rows.size(), why.empty() ? "at " : "unavailable: ",
-              why.empty() ? cfg.libvirtUri.c_str() : why.c_str(), "");
+              escaped(why.empty() ? cfg.libvirtUri : why).c_str(), "");
   std::printf("   %7s %-20s %-36s %9s %9s %5s %-8s %s\n", "pid", "name", "uuid", "mem_MiB", "guest_MiB", "cpu%",
               "state", "what ORK would do: on memory pressure / on CPU overload");
   bool firstSave = true;
@@ -139,12 +146,13 @@ void printVms(const TopOptions& opts, const config::Config& cfg, sense::ProcessT
     else if (auto t = sys::freezerFor(r.vm.pid, opts.procRoot); t)
       onCpu = t->kind == sys::FreezerTarget::Kind::V2 ? "freeze (cgroup v2 freeze)" : "freeze (cgroup v1 freezer)";
     else onCpu = std::string("cannot freeze: ") + t.error().what;
-    std::printf("   %7d %-20.20s %-36s %9.1f %9.1f %5.0f %-8s %s / %s\n", r.vm.pid, cmd && !cmd->name.empty() ? cmd->name.c_str() : "?",
-                cmd && !cmd->uuid.empty() ? cmd->uuid.c_str() : "-", mib(r.vm.memory), mib(guest), r.cpus * 100,
-                d ? d->state.c_str() : "-", onMemory.c_str(), onCpu.c_str());
+    std::printf("   %7d %-20.20s %-36s %9.1f %9.1f %5.0f %-8s %s / %s\n", r.vm.pid,
+                cmd && !cmd->name.empty() ? escaped(cmd->name).c_str() : "?",
+                cmd && !cmd->uuid.empty() ? escaped(cmd->uuid).c_str() : "-", mib(r.vm.memory), mib(guest), r.cpus * 100,
+                d ? escaped(d->state).c_str() : "-", escaped(onMemory).c_str(), escaped(onCpu).c_str());
     if (d && !d->novaName.empty())
-      std::printf("   %7s OpenStack instance \"%s\"%s%s%s%s\n", "", d->novaName.c_str(), d->novaProject.empty() ? "" : ", project ",
-                  d->novaProject.c_str(), d->novaFlavor.empty() ? "" : ", flavor ", d->novaFlavor.c_str());
+      std::printf("   %7s OpenStack instance \"%s\"%s%s%s%s\n", "", escaped(d->novaName).c_str(), d->novaProject.empty() ? "" : ", project ",
+                  escaped(d->novaProject).c_str(), d->novaFlavor.empty() ? "" : ", flavor ", escaped(d->novaFlavor).c_str());
   }
   std::printf("\n");
 }
@@ -181,7 +189,7 @@ void printLadders(const TopOptions& opts, const config::Config& cfg, sense::Proc
   for (auto& l : ladders) l->onTimer(clock.now());
   for (auto& l : ladders) {
     auto r = l->report();
-    for (const auto& line : r.lines) std::printf("%-7s %s\n", (r.title + ":").c_str(), line.c_str());
+    for (const auto& line : r.lines) std::printf("%-7s %s\n", (r.title + ":").c_str(), escaped(line).c_str());
   }
   std::printf("\n");
 }
@@ -238,7 +246,7 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   Bytes need = std::max(t.soft - std::min(sample->available, t.hard), Bytes{0});
 
   std::printf("domain %s: total %.0f MiB, available %.0f MiB (%.1f%%), soft %.0f MiB, hard %.0f MiB, now %s\n",
-              memory->describe(), mib(sample->total), mib(sample->available),
+              escaped(memory->describe()).c_str(), mib(sample->total), mib(sample->available),
               100.0 * static_cast<double>(sample->available.value) / static_cast<double>(std::max<std::int64_t>(1, sample->total.value)),
               mib(t.soft), mib(t.hard),
               level == policy::MemoryLevel::Ok ? "ok" : level == policy::MemoryLevel::Soft ? "below soft" : "below hard");
@@ -275,11 +283,11 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   for (std::size_t i = 0; i < ranked.size() && shown < opts.limit; ++i, ++shown) {
     const auto& c = ranked[i];
     const ProcessInfo& p = entries[static_cast<std::size_t>(c.index)];
-    std::string_view user = users.nameOf(p.uid);
+    std::string user = p.uidKnown ? escaped(users.nameOf(p.uid)) : "?";
     char userText[16];
     if (user.empty()) std::snprintf(userText, sizeof userText, "%u", p.uid);
     else std::snprintf(userText, sizeof userText, "%.*s", static_cast<int>(std::min<std::size_t>(user.size(), 10)), user.data());
-    const char* cmd = p.identity && !p.identity->cmdline.empty() ? p.identity->cmdline.c_str() : p.comm;
+    std::string cmd = escaped(p.identity && !p.identity->cmdline.empty() ? std::string_view(p.identity->cmdline) : p.comm);
     // What the row kills: the process, a pool (the process and its same-program
     // descendants), a tree (the process and its descendants), or a burst of its
     // children (without it).
@@ -287,14 +295,14 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
     std::printf("%-2s %4zu %7d %-10s %-7s %4d %9.1f %9.1f %-4s %6d %5.2f %5.2f %5.2f %9.1f %-6s %s%.60s\n",
                 static_cast<int>(i) == choice ? "->" : "", i + 1, p.pid, userText, kind, c.members, mib(c.freed),
                 mib(c.growth), c.grew ? "yes" : "no", p.oomScoreAdj, c.ownerFactor, c.patternFactor, c.youthFactor,
-                c.score / (1024.0 * 1024.0), c.sufficient ? "yes" : "no", c.headIncluded ? "" : "children of ", cmd);
+                c.score / (1024.0 * 1024.0), c.sufficient ? "yes" : "no", c.headIncluded ? "" : "children of ", cmd.c_str());
     if (c.group != policy::Group::Process) {
       int n = policy::treeMembers(entries, scratch, c, members.data(), static_cast<int>(members.size()));
       std::printf("%20s members:", "");
       int listed = 0;
       for (int k = 0; k < n && listed < 8; ++k, ++listed) {
         const ProcessInfo& m = entries[static_cast<std::size_t>(members[static_cast<std::size_t>(k)])];
-        std::printf(" %d %s%s", m.pid, m.comm, k + 1 < n && listed + 1 < 8 ? "," : "");
+        std::printf(" %d %s%s", m.pid, escaped(m.comm).c_str(), k + 1 < n && listed + 1 < 8 ? "," : "");
       }
       if (c.members > listed) std::printf(" (+%d more)", c.members - listed);
       std::printf("\n");
@@ -324,7 +332,7 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
     for (const auto& p : entries) {
       auto why = policy::exclusionOf(p);
       if (why == policy::Exclusion::None || why == policy::Exclusion::KernelThread) continue;
-      std::printf("  %7d %-16s %9.1f MiB  %s\n", p.pid, p.comm, mib(p.memory()), policy::toString(why));
+      std::printf("  %7d %-16s %9.1f MiB  %s\n", p.pid, escaped(p.comm).c_str(), mib(p.memory()), policy::toString(why));
     }
     std::printf("  (and kernel threads)\n");
   }

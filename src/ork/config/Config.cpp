@@ -1,12 +1,29 @@
 #include "ork/config/Config.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
+// toml++ 3.3.0 (Debian 12) has undefined behaviour on input it should only reject:
+// a non-ASCII character where it looks for whitespace (at the start of a line, after a
+// line-ending backslash in a multi-line string...) reaches TOML_UNREACHABLE (upstream
+// issues #190 and #295, fixed upstream by PR #305), and an invalid character after '['
+// ("[&") fails an assertion in parse_key(), which a build with NDEBUG turns into an
+// assumption (clang: __builtin_assume) that is false. Two guards: the library is
+// included with its assertions as no-ops, never assumptions, whatever the build type
+// (after each one, the parser rejects the input properly: tests/fuzz/ConfigFuzz.cpp
+// checks it with assertions enabled), and no byte outside ASCII ever reaches it
+// (nonAsciiErrors below).
+#pragma push_macro("NDEBUG")
+#undef NDEBUG
+#define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
+#pragma pop_macro("NDEBUG")
 
+#include "ork/core/Printable.h"
 #include "ork/sys/Files.h"
 
 namespace ork::config {
@@ -78,12 +95,13 @@ bool parseOverride(std::string_view where, std::string_view name, const toml::no
   return true;
 }
 
-void checkOverrides(std::string_view where, const DiskOverrides& o, std::vector<ConfigError>& errors) {
+// line: of the table the overrides are in (a cross-key error is never on line 0).
+void checkOverrides(std::string_view where, const DiskOverrides& o, int line, std::vector<ConfigError>& errors) {
   if (o.softPercent && o.hardPercent && *o.softPercent < *o.hardPercent)
-    errors.push_back({0, fmt("%.*s: soft_percent (%g) must not be below hard_percent (%g)", static_cast<int>(where.size()),
+    errors.push_back({line, fmt("%.*s: soft_percent (%g) must not be below hard_percent (%g)", static_cast<int>(where.size()),
                              where.data(), *o.softPercent, *o.hardPercent)});
   if (o.inodesSoftPercent && o.inodesHardPercent && *o.inodesSoftPercent < *o.inodesHardPercent)
-    errors.push_back({0, fmt("%.*s: inodes_soft_percent (%g) must not be below inodes_hard_percent (%g)",
+    errors.push_back({line, fmt("%.*s: inodes_soft_percent (%g) must not be below inodes_hard_percent (%g)",
                              static_cast<int>(where.size()), where.data(), *o.inodesSoftPercent, *o.inodesHardPercent)});
 }
 
@@ -152,18 +170,76 @@ void parseDiskMounts(const toml::node& node, Config& cfg, std::vector<ConfigErro
       errors.push_back({lineOf(v), fmt("unknown key \"%.*s\" in [%s] (soft_percent, hard_percent, inodes_soft_percent, inodes_hard_percent, class)",
                                        static_cast<int>(name.size()), name.data(), where.c_str())});
     }
-    checkOverrides(where, m.thresholds, errors);
+    checkOverrides(where, m.thresholds, line, errors);
     cfg.disk.mounts.push_back(std::move(m));
   }
+}
+
+// The code point of the UTF-8 sequence at the start of text, or -1 when it is not a
+// well-formed one (overlong, surrogate, beyond U+10FFFF, cut).
+long utf8CodePoint(std::string_view text) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  std::size_t n = b(0) >= 0xf0 && b(0) < 0xf5 ? 4 : b(0) >= 0xe0 ? 3 : b(0) >= 0xc2 && b(0) < 0xe0 ? 2 : 0;
+  if (n == 0 || b(0) >= 0xf5 || text.size() < n) return -1;
+  long cp = b(0) & (0x7f >> n);
+  for (std::size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return -1;
+    cp = (cp << 6) | (b(i) & 0x3f);
+  }
+  const long minimum = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < minimum || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  return cp;
+}
+
+// One error per line that holds a byte outside ASCII (the first such byte), so that
+// toml++ never sees one. Characters beyond ASCII can still be written in strings, as
+// \uXXXX escapes.
+bool nonAsciiErrors(std::string_view text, std::vector<ConfigError>& errors) {
+  bool any = false;
+  int line = 1;
+  std::size_t lineStart = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      lineStart = i + 1;
+      continue;
+    }
+    if (c < 0x80) continue;
+    any = true;
+    const long cp = utf8CodePoint(text.substr(i));
+    std::string hint = cp < 0 ? std::string("not UTF-8 either")
+                              : fmt(cp > 0xffff ? "U+%06lX: inside a string, write it \\U%08lX"
+                                                : "U+%04lX: inside a string, write it \\u%04lX",
+                                    cp, cp);
+    errors.push_back({line, fmt("column %zu: byte 0x%02x is not ASCII (%s); a configuration file is ASCII only",
+                                i - lineStart + 1, static_cast<unsigned>(c), hint.c_str())});
+    // The rest of this line is not looked at.
+    const std::size_t nl = text.find('\n', i);
+    if (nl == std::string_view::npos) break;
+    i = nl - 1;
+  }
+  return any;
 }
 
 }  // namespace
 
 bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
+  // Messages show the pattern escaped: it may hold any byte.
+  const std::string shown = "pattern \"" + printable(text) + "\"";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      // Refused: a pattern must read as what it matches wherever it is shown, and the
+      // command lines patterns see hold none (control characters are '?' there).
+      message = shown + ": control character " + printable(text.substr(i, 1)) + " at byte " +
+                std::to_string(i + 1) + " (patterns may not hold control characters)";
+      return false;
+    }
+  }
   auto colon = text.find(':');
   if (colon == std::string_view::npos) {
-    message = "pattern \"" + std::string(text) +
-              "\" has no field: write <field>:<glob>, field one of name, cmdline, exe, cgroup, user";
+    message = shown + " has no field: write <field>:<glob>, field one of name, cmdline, exe, cgroup, user";
     return false;
   }
   std::string_view field = text.substr(0, colon);
@@ -174,12 +250,11 @@ bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
   else if (field == "cgroup") out.field = Pattern::Field::Cgroup;
   else if (field == "user") out.field = Pattern::Field::User;
   else {
-    message = "pattern \"" + std::string(text) + "\": unknown field \"" + std::string(field) +
-              "\" (one of name, cmdline, exe, cgroup, user)";
+    message = shown + ": unknown field \"" + printable(field) + "\" (one of name, cmdline, exe, cgroup, user)";
     return false;
   }
   if (glob.empty()) {
-    message = "pattern \"" + std::string(text) + "\": empty glob";
+    message = shown + ": empty glob";
     return false;
   }
   out.glob = std::string(glob);
@@ -193,11 +268,16 @@ Config::Config() {
 
 Config Config::parse(std::string_view text, std::string_view path, std::vector<ConfigError>& errors) {
   Config cfg;
+  const std::size_t firstError = errors.size();
+  // The line of each setting the file sets (0: not set), for errors between two keys.
+  std::array<int, kSettingCount> keyLine{};
+  int diskOverrideLine = 0;  // the last [disk] threshold key (a cross-key error's line)
+  if (nonAsciiErrors(text, errors)) return cfg;
   toml::table root;
   try {
     root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    errors.push_back({static_cast<int>(e.source().begin.line), std::string(e.description())});
+    errors.push_back({std::max(1, static_cast<int>(e.source().begin.line)), printable(e.description())});
     return cfg;
   }
 
@@ -205,7 +285,7 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
     std::string_view section = sectionKey.str();
     int sectionLine = static_cast<int>(sectionKey.source().begin.line);
     if (!knownSection(section)) {
-      errors.push_back({sectionLine, fmt("unknown section [%.*s]", static_cast<int>(section.size()), section.data())});
+      errors.push_back({sectionLine, "unknown section [" + printable(section) + "]"});
       continue;
     }
     const toml::table* table = sectionNode.as_table();
@@ -238,7 +318,10 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
         continue;
       }
       if (section == "disk") {
-        if (parseOverride("disk", name, node, cfg.disk.all, errors)) continue;
+        if (parseOverride("disk", name, node, cfg.disk.all, errors)) {
+          diskOverrideLine = std::max(diskOverrideLine, line);
+          continue;
+        }
         if (name == "watch" || name == "clean") {
           (void)pathList(name, node, name == "watch" ? cfg.disk.watch : cfg.disk.clean, errors);
           continue;
@@ -264,8 +347,7 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
       }
       const Setting* s = findSetting(section, name);
       if (s == nullptr) {
-        errors.push_back({line, fmt("unknown key \"%.*s\" in [%.*s]", static_cast<int>(name.size()), name.data(),
-                                    static_cast<int>(section.size()), section.data())});
+        errors.push_back({line, "unknown key \"" + printable(name) + "\" in [" + std::string(section) + "]"});
         continue;
       }
       double v = 0;
@@ -293,21 +375,39 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
         continue;
       }
       cfg.set(s->key, v);
+      keyLine[static_cast<std::size_t>(s->key)] = line;
     }
   }
+  // An error between two keys is on the line of the one written last (the defaults
+  // agree with each other: at least one of the two was set by the file).
+  auto lineOfPair = [&](Key a, Key b) {
+    return std::max({keyLine[static_cast<std::size_t>(a)], keyLine[static_cast<std::size_t>(b)], 1});
+  };
   if (cfg.get(Key::MemorySoftPercent) < cfg.get(Key::MemoryHardPercent))
-    errors.push_back({0, fmt("memory.soft_percent (%g) must not be below memory.hard_percent (%g)",
-                             cfg.get(Key::MemorySoftPercent), cfg.get(Key::MemoryHardPercent))});
-  checkOverrides("disk", cfg.disk.all, errors);
+    errors.push_back({lineOfPair(Key::MemorySoftPercent, Key::MemoryHardPercent),
+                      fmt("memory.soft_percent (%g) must not be below memory.hard_percent (%g)",
+                          cfg.get(Key::MemorySoftPercent), cfg.get(Key::MemoryHardPercent))});
+  checkOverrides("disk", cfg.disk.all, std::max(diskOverrideLine, 1), errors);
   if (cfg.get(Key::SamplingMinIntervalMs) > cfg.get(Key::SamplingMaxIntervalMs))
-    errors.push_back({0, "sampling.min_interval_ms must not exceed sampling.max_interval_ms"});
+    errors.push_back({lineOfPair(Key::SamplingMinIntervalMs, Key::SamplingMaxIntervalMs),
+                      fmt("sampling.min_interval_ms (%g) must not exceed sampling.max_interval_ms (%g)",
+                          cfg.get(Key::SamplingMinIntervalMs), cfg.get(Key::SamplingMaxIntervalMs))});
+  // In the order of the file (toml++ visits the keys of a table in name order).
+  std::stable_sort(errors.begin() + static_cast<std::ptrdiff_t>(firstError), errors.end(),
+                   [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
   return cfg;
 }
 
 Config Config::load(const std::string& path, std::vector<ConfigError>& errors) {
-  auto text = sys::readWholeFile(path);
+  // Only a regular file is read: a FIFO would block the open for ever.
+  auto text = sys::readRegularFile(path);
   if (!text) {
-    errors.push_back({0, std::string(text.error().message())});
+    // The message is about the file as a whole: without its path, which the caller
+    // prints once in front of it.
+    const Error& e = text.error();
+    std::string_view what = e.message();
+    if (what.starts_with(path) && what.substr(path.size()).starts_with(": ")) what.remove_prefix(path.size() + 2);
+    errors.push_back({0, e.code == ENOENT ? std::string("no such file") : std::string(what), e.code});
     return Config();
   }
   return parse(*text, path, errors);
@@ -315,16 +415,28 @@ Config Config::load(const std::string& path, std::vector<ConfigError>& errors) {
 
 std::string Config::toToml() const {
   std::string out;
+  // A TOML basic string in ASCII (what parse() reads back): escapes for '"', '\\', control
+  // characters, and every character beyond ASCII (a byte that is not UTF-8 becomes
+  // U+FFFD: TOML strings are Unicode).
   auto quoted = [&](const std::string& text) {
     std::string q = "\"";
-    for (char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
       if (c == '"' || c == '\\') {
         q += '\\';
-        q += c;
-      } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        q += fmt("\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        q += static_cast<char>(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        q += fmt("\\u%04x", static_cast<unsigned>(c));
+      } else if (c >= 0x80) {
+        const long cp = utf8CodePoint(std::string_view(text).substr(i));
+        if (cp < 0) {
+          q += "\\ufffd";
+          continue;
+        }
+        q += cp > 0xffff ? fmt("\\U%08lx", cp) : fmt("\\u%04lx", cp);
+        i += cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
       } else {
-        q += c;
+        q += static_cast<char>(c);
       }
     }
     return q + "\"";

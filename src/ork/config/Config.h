@@ -11,7 +11,17 @@
 #include "ork/config/Defaults.h"
 #include "ork/core/Units.h"
 
+// The configuration file read when none is named (`--config` overrides it). A
+// packager may compile in another path (-DORK_DEFAULT_CONFIG_PATH='"/path"'); tests
+// point ORK at another one with the environment variable ORK_DEFAULT_CONFIG
+// (cli/Cli.cpp), so that they never depend on the host's /etc/ork.
+#ifndef ORK_DEFAULT_CONFIG_PATH
+#define ORK_DEFAULT_CONFIG_PATH "/etc/ork/ork.toml"
+#endif
+
 namespace ork::config {
+
+inline constexpr const char* kDefaultConfigPath = ORK_DEFAULT_CONFIG_PATH;
 
 // A pattern on one property of a process: "<field>:<glob>", field one of name (the
 // executable name), cmdline (the whole command line), exe (the executable path),
@@ -25,8 +35,9 @@ struct Pattern {
 };
 
 struct ConfigError {
-  int line = 0;  // 0 when the error is not tied to a line (file unreadable)
-  std::string message;
+  int line = 0;  // 0: the error is about the file as a whole (missing, unreadable)
+  std::string message;  // for line 0, without the file's path
+  int code = 0;         // for line 0, the errno (ENOENT: the file does not exist)
 };
 
 // [disk] thresholds that are not in the table because they have no single default:
@@ -90,7 +101,9 @@ class Config {
   // syntax errors, unknown sections or keys, wrong types, values out of range,
   // malformed patterns, soft threshold not above the hard one. Nothing is ignored.
   static Config parse(std::string_view text, std::string_view path, std::vector<ConfigError>& errors);
-  // Reads and parses a file; an unreadable file is one error with line 0.
+  // Reads and parses a file. A file that cannot be read, or is not a regular file (a
+  // FIFO, a directory), is one error with line 0 and its errno; a missing one says
+  // "no such file" (code ENOENT).
   static Config load(const std::string& path, std::vector<ConfigError>& errors);
 
   // Renders the effective settings as TOML (for `ork check-config --defaults`).

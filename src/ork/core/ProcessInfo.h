@@ -29,6 +29,9 @@ struct ProcessInfo {
   int session = 0;  // session ID: == pid for a session leader (a login shell, a daemon)
   int tty = 0;      // controlling terminal (0: none; a login shell has one, a daemon not)
   std::uint32_t uid = 0;
+  // uid was read (a "Uid:" line of /proc/PID/status). Unknown (status garbled or without
+  // it) is not root: no owner discount, no user pattern matches, shown as unknown.
+  bool uidKnown = false;
   std::uint64_t startTimeTicks = 0;  // identity: a recycled PID has another start time
   char comm[17] = {};
   char state = '?';
@@ -57,7 +60,7 @@ struct ProcessInfo {
   Bytes lastMem;
   TimePoint lastGrewAt;
 
-  Bytes memory() const { return rss + swap; }
+  Bytes memory() const { return saturatingAdd(rss, swap); }
 };
 
 // What is read again of a process just before it is signalled (act::Killer).

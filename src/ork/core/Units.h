@@ -26,6 +26,13 @@ struct Bytes {
   constexpr Bytes scaled(double f) const { return Bytes{static_cast<std::int64_t>(static_cast<double>(value) * f)}; }
 };
 
+// a + b, saturated at the limits of int64 instead of overflowing.
+constexpr Bytes saturatingAdd(Bytes a, Bytes b) {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a.value, b.value, &r)) return Bytes{b.value > 0 ? INT64_MAX : INT64_MIN};
+  return Bytes{r};
+}
+
 using Nanos = std::chrono::nanoseconds;
 using Micros = std::chrono::microseconds;
 using Millis = std::chrono::milliseconds;

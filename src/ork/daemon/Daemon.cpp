@@ -220,23 +220,37 @@ void Daemon::State::stepTable(TimePoint now) {
 
 void Daemon::State::reload(TimePoint now) {
   Line l("reload");
-  if (options.configPath.empty()) {
+  const std::string path = options.configPath.empty() ? options.configDefault : options.configPath;
+  if (path.empty()) {
     l.word("result", "unchanged").str("detail", "no configuration file: the compiled-in defaults stay");
     journal.write(l, Priority::Notice, now);
     return;
   }
   std::vector<config::ConfigError> errors;
-  config::Config fresh = config::Config::load(options.configPath, errors);
-  l.str("file", options.configPath);
+  config::Config fresh = config::Config::load(path, errors);
+  // The default file absent (never created, or removed): the compiled-in defaults.
+  const bool absentDefault = path == options.configDefault && errors.size() == 1 && errors[0].line == 0 &&
+                             errors[0].code == ENOENT;
+  if (absentDefault && options.configPath.empty()) {
+    l.word("result", "unchanged").str("detail", "no configuration file (" + path + "): the compiled-in defaults stay");
+    journal.write(l, Priority::Notice, now);
+    return;
+  }
+  if (absentDefault) {
+    errors.clear();
+    fresh = config::Config();
+  }
+  l.str("file", absentDefault ? "none" : path);
   if (!errors.empty()) {
-    char where[32];
-    std::snprintf(where, sizeof where, "line %d: ", errors.front().line);
+    char where[32] = "";
+    if (errors.front().line > 0) std::snprintf(where, sizeof where, "line %d: ", errors.front().line);
     l.word("result", "failed").str("error", std::string(where) + errors.front().message)
         .num("errors", static_cast<std::int64_t>(errors.size())).word("kept", "previous");
     journal.write(l, Priority::Warning, now);
     return;
   }
   cfg = std::move(fresh);  // in place: every part holds a pointer to it
+  options.configPath = absentDefault ? std::string() : path;
   for (auto* p : parts) p->reconfigure(now);
   // What is in force now, as the start line says it.
   l.word("result", "ok");
@@ -276,7 +290,8 @@ void Daemon::State::stop(TimePoint now, int sig) {
 int Daemon::run() {
   State& s = *s_;
   TimePoint now = s.clock.now();
-  if (s.options.protectSelf) s.protection = sys::protectSelf(s.options.procRoot.c_str());
+  // ORK's own oom_score_adj is in this host's /proc, never in a --proc fixture.
+  if (s.options.protectSelf) s.protection = sys::protectSelf("/proc");
 
   for (auto& l : s.ladders) {
     if (auto r = l->open(now); !r) {
@@ -286,6 +301,7 @@ int Daemon::run() {
   }
   Line start("start");
   start.word("version", ORK_VERSION).flag("dry_run", s.options.dryRun);
+  start.str("config", s.options.configPath.empty() ? "none" : s.options.configPath);  // the file in use
   for (auto& l : s.ladders) l->describe(start);
   start.flag("mlocked", s.protection.locked).flag("oom_exempt", s.protection.oomExempt);
   start.flag("vms", s.cfg.flag(Key::VmEnabled)).flag("libvirt", s.cfg.flag(Key::VmEnabled) && s.cfg.flag(Key::VmLibvirt));

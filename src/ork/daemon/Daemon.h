@@ -21,7 +21,11 @@ struct Options {
   std::string kmsgPath = "/dev/kmsg";
   std::string procRoot = "/proc";
   std::string passwdPath = "/etc/passwd";
-  std::string configPath;                // re-read on SIGHUP; empty: the defaults
+  std::string configPath;                // the file in use, re-read on SIGHUP; empty: the defaults
+  // When no --config was given: the default file (config::kDefaultConfigPath), looked at
+  // on SIGHUP while configPath is empty (created since), and whose removal means the
+  // defaults again. Empty when a --config file was named (it must stay readable).
+  std::string configDefault;
   std::string stateDir = "/var/lib/ork";  // what must outlive ORK (frozen VMs)
   bool mirrorStderr = true;
   bool protectSelf = true;  // mlockall, oom_score_adj -1000

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <string_view>
 
 #include "ork/core/ProcessInfo.h"
@@ -15,6 +16,13 @@ namespace ork::ladder {
 
 inline std::int64_t msBetween(TimePoint a, TimePoint b) {
   return std::chrono::duration_cast<Millis>(b - a).count();
+}
+
+// A kill line's uid field: the number, or "unknown" when ORK could not read the owner.
+inline std::string_view uidWord(const ProcessInfo& p, char (&buf)[16]) {
+  if (!p.uidKnown) return "unknown";
+  int n = std::snprintf(buf, sizeof buf, "%u", p.uid);
+  return {buf, static_cast<std::size_t>(n)};
 }
 
 // A kill line's tail: the victim's command line (first 200 bytes) and cgroup.

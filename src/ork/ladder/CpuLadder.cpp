@@ -253,12 +253,13 @@ void CpuLadder::kill(TimePoint now) {
     });
     for (int i = 0; i < count; ++i) entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])].state = 'X';
   }
-  std::string_view user = s_.users->nameOf(root.uid);
+  std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
+  char uid[16];
   Line l("kill");
   l.num("pid", root.pid)
       .str("name", root.comm)
       .str("user", user)
-      .num("uid", root.uid)
+      .word("uid", uidWord(root, uid))
       .num("members", choice.members)
       .num("cpu_pct", static_cast<std::int64_t>(choice.cpus * 100))
       .num("signalled", outcome.signalled)

@@ -453,12 +453,13 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     if (outcome.outcome == Outcome::Failed) rule_->holdOff(after + kNoCandidateRetry);
   }
 
-  std::string_view user = s_.users->nameOf(root.uid);
+  std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
+  char uid[16];
   Line l("kill");
   l.num("pid", root.pid)
       .str("name", root.comm)
       .str("user", user)
-      .num("uid", root.uid)
+      .word("uid", uidWord(root, uid))
       .word("group", policy::toString(c.group))
       .num("members", count)
       .num("spared", outcome.spared)

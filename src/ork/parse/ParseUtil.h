@@ -122,13 +122,5 @@ inline Bytes bytesFromKib(std::uint64_t kib) {
   if (kib > kMaxKib) return Bytes{std::numeric_limits<std::int64_t>::max()};
   return Bytes{static_cast<std::int64_t>(kib * 1024)};
 }
-inline Bytes saturatingAdd(Bytes a, Bytes b) {
-  std::int64_t r = 0;
-  if (__builtin_add_overflow(a.value, b.value, &r)) {
-    return Bytes{b.value > 0 ? std::numeric_limits<std::int64_t>::max()
-                             : std::numeric_limits<std::int64_t>::min()};
-  }
-  return Bytes{r};
-}
 
 }  // namespace ork::parse::detail

@@ -25,6 +25,15 @@ using detail::parseDecimal;
 using detail::parseInt;
 using detail::trimBlanks;
 
+Bytes bytesFromPages(std::int64_t pages, long pageSize) {
+  if (pages <= 0 || pageSize <= 0) return Bytes{0};
+  std::int64_t bytes = 0;
+  if (__builtin_mul_overflow(pages, static_cast<std::int64_t>(pageSize), &bytes) ||
+      bytes > kMaxProcessMemory)
+    return Bytes{kMaxProcessMemory};
+  return Bytes{bytes};
+}
+
 namespace {
 
 // Splits "Key:<value>" at the first ':'. The key must start the line, so text that
@@ -124,7 +133,7 @@ Result<MemInfo> parseMeminfo(std::string_view text) {
   if (info.total.value == 0) return Error::make(kParseErrorCode, "meminfo: MemTotal is 0");
   if (!info.hasAvailable) {
     // Kernels before 3.14 lack MemAvailable: the classic free + page cache estimate.
-    info.available = detail::saturatingAdd(detail::saturatingAdd(info.free, cached), buffers);
+    info.available = saturatingAdd(saturatingAdd(info.free, cached), buffers);
   }
   return info;
 }
@@ -198,9 +207,13 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   if (!parseInt(field[22], st.startTimeTicks)) {
     return Error::make(kParseErrorCode, "stat: bad starttime (field 22)");
   }
-  if (!parseInt(field[24], st.rssPages)) {
+  // The kernel prints rss unsigned: a sign is garbage; more than kMaxRssPages is
+  // impossible and saturates.
+  std::uint64_t rssPages = 0;
+  if (!parseInt(field[24], rssPages)) {
     return Error::make(kParseErrorCode, "stat: bad rss (field 24)");
   }
+  st.rssPages = static_cast<std::int64_t>(rssPages < kMaxRssPages ? rssPages : kMaxRssPages);
   // The layout fields: optional, and any garbage there only makes the key unknown.
   if (count >= 28) {
     std::uint64_t v[7] = {};
@@ -287,12 +300,24 @@ Result<ProcStatus> parseProcStatus(std::string_view text) {
       return Error::make(kParseErrorCode, "status: bad value for %.*s",
                          static_cast<int>(key.size()), key.data());
     }
+    if (dst->value > kMaxProcessMemory) *dst = Bytes{kMaxProcessMemory};
   }
   if (!hasName) return Error::make(kParseErrorCode, "status: missing Name");
   // Kernel threads have no mm, hence no Vm* lines. Note that before 6.x (no Kthread:
   // line) a zombie also lacks them and is reported as a kernel thread.
   st.kernelThread = kthread >= 0 ? kthread == 1 : !hasVmSize;
   return st;
+}
+
+// ---- /proc/uptime ----------------------------------------------------------------
+
+Result<double> parseUptime(std::string_view text) {
+  std::string_view rest = dropNewline(text);
+  double seconds = 0;
+  if (!parseDecimal(nextToken(rest), seconds)) {
+    return Error::make(kParseErrorCode, "uptime: not a number of seconds");
+  }
+  return seconds;
 }
 
 // ---- /proc/PID/oom_score_adj ----------------------------------------------------

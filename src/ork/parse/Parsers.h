@@ -13,6 +13,18 @@
 
 namespace ork::parse {
 
+// ---- amounts of memory -----------------------------------------------------------
+// No amount of memory a process holds can exceed 2^52 bytes (4 PiB: the physical
+// address space of x86-64 with 5-level paging, more than any machine has). Beyond it a
+// number is impossible (a corrupt or hostile fixture): the per-process parsers saturate
+// there, so that ORK's arithmetic on those amounts (pages to bytes, resident plus
+// swapped, sums over a worker pool) cannot overflow.
+inline constexpr std::int64_t kMaxProcessMemory = std::int64_t{1} << 52;
+// ... in pages of the smallest size (4 KiB).
+inline constexpr std::uint64_t kMaxRssPages = static_cast<std::uint64_t>(kMaxProcessMemory) / 4096;
+// pages x pageSize, saturated at kMaxProcessMemory; 0 when either is not positive.
+Bytes bytesFromPages(std::int64_t pages, long pageSize);
+
 // ---- /proc/meminfo -------------------------------------------------------------
 struct MemInfo {
   Bytes total;
@@ -41,7 +53,7 @@ struct ProcStat {
   std::uint64_t stimeTicks = 0;  // field 15
   std::int64_t numThreads = 0;   // field 20
   std::uint64_t startTimeTicks = 0;  // field 22, clock ticks since boot
-  std::int64_t rssPages = 0;     // field 24
+  std::int64_t rssPages = 0;     // field 24: never negative, at most kMaxRssPages
   // A hash of the address space that exec lays out: start/end of code and start of
   // stack (fields 26-28), where argv and the environment sit (fields 48-51). Every
   // exec changes it (ASLR moves the stack; another binary moves the code), nothing
@@ -58,6 +70,7 @@ struct ProcStatus {
   std::uint32_t uid = 0;  // real uid (first field of "Uid:")
   bool hasUid = false;
   int tgid = 0;  // "Tgid:" (0 when absent): differs from the PID for a thread
+  // Each at most kMaxProcessMemory.
   Bytes vmRss;
   Bytes rssAnon;
   Bytes rssFile;
@@ -67,6 +80,12 @@ struct ProcStatus {
 };
 // The Name: line may hold anything (it is escaped by the kernel, but do not rely on it).
 Result<ProcStatus> parseProcStatus(std::string_view text);
+
+// ---- /proc/uptime ----------------------------------------------------------------
+// The first field, seconds since boot ("12345.67 ..."): a finite, non-negative number
+// of at most 9 integer digits (31 years); anything else (NaN, inf, a sign, an exponent,
+// garbage) is an error, never a number that cannot be converted to a duration.
+Result<double> parseUptime(std::string_view text);
 
 // ---- /proc/PID/oom_score_adj ----------------------------------------------------
 // An integer in [-1000, 1000]; anything else is an error.

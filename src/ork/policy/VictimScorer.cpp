@@ -89,7 +89,8 @@ struct Factors {
 Factors factorsOf(const ProcessInfo& p, const config::Config& cfg) {
   Factors f;
   bool system = p.identity != nullptr && p.identity->systemService;
-  f.owner = p.uid == 0 ? cfg.get(Key::ScoreRootFactor) : system ? cfg.get(Key::ScoreSystemFactor) : 1.0;
+  // An owner ORK could not read is not root: no discount for it.
+  f.owner = p.uidKnown && p.uid == 0 ? cfg.get(Key::ScoreRootFactor) : system ? cfg.get(Key::ScoreSystemFactor) : 1.0;
   bool prefer = p.identity != nullptr && p.identity->prefer;
   bool avoid = p.identity != nullptr && p.identity->avoid;
   f.pattern = prefer && !avoid ? cfg.get(Key::ScorePreferFactor) : avoid && !prefer ? cfg.get(Key::ScoreAvoidFactor) : 1.0;
@@ -180,8 +181,8 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
 
     out.push_back(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ef, ctx));
     if (nd.hasPoolChild && !nd.poolEdge) {
-      out.push_back(headed(Group::Pool, static_cast<int>(i), nd.poolMembers + 1, nd.poolFreed + freed,
-                           nd.poolGrowth + growth, e, ef, ctx));
+      out.push_back(headed(Group::Pool, static_cast<int>(i), nd.poolMembers + 1, saturatingAdd(nd.poolFreed, freed),
+                           saturatingAdd(nd.poolGrowth, growth), e, ef, ctx));
     }
     if (nd.children > 0) {
       // The head goes with its descendants when it is part of the group: it is not a
@@ -199,8 +200,8 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
         t.index = static_cast<int>(i);
         t.group = Group::Tree;
         t.members = nd.members + 1;
-        t.freed = nd.freed + freed;
-        t.growth = nd.growth + growth;
+        t.freed = saturatingAdd(nd.freed, freed);
+        t.growth = saturatingAdd(nd.growth, growth);
         t.sizePoints = static_cast<double>(t.freed.value);
         t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
         t.adjPoints = nd.adjSum + adjPointsOf(e, ctx);
@@ -217,28 +218,28 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     }
 
     nd.members += 1;
-    nd.freed += freed;
-    nd.growth += growth;
+    nd.freed = saturatingAdd(nd.freed, freed);
+    nd.growth = saturatingAdd(nd.growth, growth);
     nd.sizeF += sizeF;
     nd.growthF += growthF;
     nd.adjF += adjF;
     nd.adjSum += adjPointsOf(e, ctx);
     nd.poolMembers += 1;
-    nd.poolFreed += freed;
-    nd.poolGrowth += growth;
+    nd.poolFreed = saturatingAdd(nd.poolFreed, freed);
+    nd.poolGrowth = saturatingAdd(nd.poolGrowth, growth);
     if (nd.parent >= 0) {
       RankScratch::Node& pn = nodes[static_cast<std::size_t>(nd.parent)];
       pn.members += nd.members;
-      pn.freed += nd.freed;
-      pn.growth += nd.growth;
+      pn.freed = saturatingAdd(pn.freed, nd.freed);
+      pn.growth = saturatingAdd(pn.growth, nd.growth);
       pn.sizeF += nd.sizeF;
       pn.growthF += nd.growthF;
       pn.adjF += nd.adjF;
       pn.adjSum += nd.adjSum;
       if (nd.poolEdge) {
         pn.poolMembers += nd.poolMembers;
-        pn.poolFreed += nd.poolFreed;
-        pn.poolGrowth += nd.poolGrowth;
+        pn.poolFreed = saturatingAdd(pn.poolFreed, nd.poolFreed);
+        pn.poolGrowth = saturatingAdd(pn.poolGrowth, nd.poolGrowth);
       }
       if (--pn.pending == 0) order.push_back(nd.parent);
     }
@@ -281,8 +282,8 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       for (std::size_t k = a; k < b; ++k) {
         const RankScratch::Node& c = nodes[static_cast<std::size_t>(kids[k])];
         t.members += c.members;
-        t.freed += c.freed;
-        t.growth += c.growth;
+        t.freed = saturatingAdd(t.freed, c.freed);
+        t.growth = saturatingAdd(t.growth, c.growth);
         t.adjPoints += c.adjSum;
         t.weightedSize += c.sizeF;
         t.weightedGrowth += c.growthF;

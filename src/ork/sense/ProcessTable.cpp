@@ -58,6 +58,7 @@ bool matches(const config::Pattern& p, const ProcessIdentity& id, const ProcessI
     case config::Pattern::Field::Exe: value = id.exe.c_str(); break;
     case config::Pattern::Field::Cgroup: value = id.cgroup.c_str(); break;
     case config::Pattern::Field::User: {
+      if (!info.uidKnown) return false;  // an owner ORK could not read matches no user
       std::snprintf(uidText, sizeof uidText, "%u", info.uid);
       if (::fnmatch(p.glob.c_str(), uidText, 0) == 0) return true;
       if (users == nullptr) return false;
@@ -162,12 +163,10 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   lastPidAtPassStart_ = options_.cgroupDir.empty() ? readLastPid() : -1;
   if (auto r = listPids(pids_); !r) return r;
 
-  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_ - 1);
-  uptimeSeconds_ = 0;
-  if (up) {
-    buf_[up->size()] = '\0';
-    uptimeSeconds_ = std::strtod(buf_, nullptr);
-  }
+  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_);
+  // Unknown (unreadable, NaN, inf, garbage): 0, and every process is taken as old.
+  auto seconds = up ? parse::parseUptime(*up) : Result<double>(up.error());
+  uptimeSeconds_ = seconds ? *seconds : 0;
   uptimeReadAt_ = now;
   passBegan_ = now;
   next_.clear();
@@ -179,13 +178,16 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   return success();
 }
 
-Nanos ProcessTable::ageOf(std::uint64_t startTicks) const {
+Nanos ProcessTable::ageOf(std::uint64_t startTicks, double sinceUptimeRead) const {
   // Without an uptime every process would look just started, and all its memory like
   // recent growth: take it as old instead.
   if (uptimeSeconds_ <= 0) return Seconds{365LL * 86400};
   double started = static_cast<double>(startTicks) / static_cast<double>(ticksPerSecond_);
-  double age = uptimeSeconds_ - started;
-  if (age < 0) age = 0;
+  double age = uptimeSeconds_ + sinceUptimeRead - started;
+  // Bounded before the conversion (a century; uptime itself is at most 1e9 s,
+  // parse::parseUptime), and NaN is 0: out of range, the cast would be undefined.
+  if (!(age >= 0)) age = 0;
+  age = std::min(age, 100 * 365 * 86400.0);
   return Nanos{static_cast<long long>(age * 1e9)};
 }
 
@@ -233,7 +235,7 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
               anyMatch(options_.protect, *id, info, options_.users);
   id->prefer = anyMatch(options_.prefer, *id, info, options_.users);
   id->avoid = anyMatch(options_.avoid, *id, info, options_.users);
-  id->systemService = (info.uid >= 1 && info.uid <= 999) || id->cgroup.starts_with("/system.slice/");
+  id->systemService = (info.uidKnown && info.uid >= 1 && info.uid <= 999) || id->cgroup.starts_with("/system.slice/");
   // Patterns saw the whole command line; keep only what journal lines and `ork top`
   // show, so that the table stays small on hosts with long (Java) command lines.
   if (id->cmdline.size() > kKeptCmdline) {
@@ -259,7 +261,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   out.state = st->state;
   // PF_KTHREAD, not "PID 2 or its children": inside a PID namespace those are ordinary.
   out.kernelThread = (st->flags & parse::kPfKthread) != 0;
-  out.rss = Bytes{st->rssPages * pageSize_};
+  out.rss = parse::bytesFromPages(st->rssPages, pageSize_);
   out.cpuTicks = st->utimeTicks + st->stimeTicks;
   out.age = ageOf(st->startTimeTicks);
   out.layoutKey = st->layoutKey;
@@ -268,13 +270,15 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
                previous->identity != nullptr;
   // Another program since the last look: read everything again but the growth.
   bool execed = known && execedSince(*previous, st->comm, st->layoutKey);
-  bool readDetails = !known || execed || options_.readSwap ||
+  // An owner not read yet (status garbled) is read again on every pass.
+  bool readDetails = !known || execed || options_.readSwap || !previous->uidKnown ||
                      previous->memory() >= kWatchedSize || out.rss >= kWatchedSize;
   // Small processes: oom_score_adj alone, in rotation (see ProcessTable.h).
   bool readAdj = readDetails ||
                  (static_cast<std::uint64_t>(pid) + passes_) % kSmallAdjEvery == 0;
   if (known) {
     out.uid = previous->uid;
+    out.uidKnown = previous->uidKnown;
     out.oomScoreAdj = previous->oomScoreAdj;
     out.adjMinSeen = previous->adjMinSeen;
     out.execs = previous->execs + (execed ? 1 : 0);
@@ -296,7 +300,10 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
       // /proc/TID of a thread is reachable by its number though not listed: probing a
       // range of PIDs meets threads, which are not processes of their own.
       if (ps->tgid != 0 && ps->tgid != pid) return false;
-      if (ps->hasUid) out.uid = ps->uid;
+      if (ps->hasUid) {
+        out.uid = ps->uid;
+        out.uidKnown = true;
+      }
       out.swap = ps->vmSwap;
       if (ps->kernelThread) out.kernelThread = true;
     }
@@ -502,7 +509,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
     ++entry.execs;
   }
   entry.layoutKey = st->layoutKey;
-  entry.rss = Bytes{st->rssPages * pageSize_};
+  entry.rss = parse::bytesFromPages(st->rssPages, pageSize_);
   entry.cpuTicks = st->utimeTicks + st->stimeTicks;
   entry.state = st->state;
   entry.ppid = st->ppid;
@@ -511,7 +518,10 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   if (!status) return false;
   auto ps = parse::parseProcStatus(*status);
   if (ps) {
-    if (ps->hasUid) entry.uid = ps->uid;
+    if (ps->hasUid) {
+      entry.uid = ps->uid;
+      entry.uidKnown = true;
+    }
     entry.swap = ps->vmSwap;
   }
   std::snprintf(path, sizeof path, "%d/oom_score_adj", entry.pid);
@@ -521,16 +531,14 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   if (v) entry.oomScoreAdj = *v;
   if (entry.oomScoreAdj <= -1000) entry.adjMinSeen = true;
   if (execed && !entry.kernelThread) entry.identity = readIdentity(entry.pid, entry);
-  double elapsed = std::chrono::duration<double>(now - uptimeReadAt_).count();
-  double started = static_cast<double>(entry.startTimeTicks) / static_cast<double>(ticksPerSecond_);
-  double age = uptimeSeconds_ + elapsed - started;
-  entry.age = Nanos{static_cast<long long>((age < 0 ? 0 : age) * 1e9)};
+  entry.age = ageOf(entry.startTimeTicks, std::chrono::duration<double>(now - uptimeReadAt_).count());
   updateGrowth(entry, now);
   return true;
 }
 
 void UserNames::load(const std::string& passwdPath) {
-  auto text = sys::readWholeFile(passwdPath, 16 << 20);
+  // A regular file only: a FIFO would block the open for ever.
+  auto text = sys::readRegularFile(passwdPath, 16 << 20);
   passwd_ = text ? std::move(*text) : std::string();
 }
 

@@ -120,7 +120,8 @@ class ProcessTable {
   std::shared_ptr<const ProcessIdentity> readIdentity(int pid, const ProcessInfo& info);
   Result<void> listCgroupPids(const std::string& dir, std::vector<int>& out, int depth);
   void updateGrowth(ProcessInfo& e, TimePoint now) const;
-  Nanos ageOf(std::uint64_t startTicks) const;
+  // Since the process started, sinceUptimeRead seconds after the pass read the uptime.
+  Nanos ageOf(std::uint64_t startTicks, double sinceUptimeRead = 0) const;
   ProcessInfo* entryOf(int pid, std::uint64_t startTicks);
 
   Options options_;

@@ -4,12 +4,33 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 namespace ork::sys {
+
+namespace {
+
+// The filesystems whose control files ORK may write to (linux/magic.h).
+constexpr long kProcSuperMagic = 0x9fa0;
+constexpr long kCgroupSuperMagic = 0x27e0eb;
+constexpr long kCgroup2SuperMagic = 0x63677270;
+
+// ENOTSUP unless fd is a file of one of the two kernel filesystems given: a file of a
+// fixture tree (a tmpfs or disk copy of /proc or of a cgroup) is read-only to ORK.
+Result<void> onKernelFs(int fd, const std::string& path, long magic1, long magic2) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0) return Error::sys(errno, path);
+  const long type = static_cast<long>(fs.f_type);
+  if (type == magic1 || type == magic2) return success();
+  return Error::make(ENOTSUP, "%s: not a kernel file (a fixture tree?): nothing written", path.c_str());
+}
+
+}  // namespace
 
 Result<Epoll> Epoll::create() {
   int fd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -66,6 +87,10 @@ Result<UniqueFd> openPsiTrigger(const std::string& path, std::uint64_t stallUs,
                                 std::uint64_t windowUs) {
   int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return Error::sys(errno, path);
+  if (auto kernel = onKernelFs(fd, path, kProcSuperMagic, kCgroup2SuperMagic); !kernel) {
+    ::close(fd);
+    return kernel.error();
+  }
   char buf[64];
   int len = std::snprintf(buf, sizeof buf, "some %llu %llu", static_cast<unsigned long long>(stallUs),
                           static_cast<unsigned long long>(windowUs));
@@ -94,6 +119,14 @@ Result<UniqueFd> openCgroupV1Threshold(const std::string& cgroupDir, std::uint64
                           static_cast<unsigned long long>(thresholdBytes));
   int ctl = ::open(controlPath.c_str(), O_WRONLY | O_CLOEXEC);
   int e = errno;
+  if (ctl >= 0) {
+    if (auto kernel = onKernelFs(ctl, controlPath, kCgroupSuperMagic, kCgroupSuperMagic); !kernel) {
+      ::close(ctl);
+      ::close(usage);
+      ::close(efd);
+      return kernel.error();
+    }
+  }
   bool ok = ctl >= 0 && ::write(ctl, buf, static_cast<std::size_t>(len)) == len;
   if (ctl >= 0) e = errno;
   if (ctl >= 0) ::close(ctl);

@@ -43,12 +43,15 @@ int readSignal(int sigfd);
 
 // Opens a PSI trigger on a pressure file: writes "some <stallUs> <windowUs>". The fd
 // is to be polled for EPOLLPRI. EINVAL means the kernel refused the window (unprivileged
-// writers need windows that are multiples of 2 s); callers fall back.
+// writers need windows that are multiples of 2 s); callers fall back. Only a kernel
+// file is written to (procfs or cgroup2): a pressure file in a fixture tree (--proc
+// DIR) is left untouched, and the error (ENOTSUP) says so.
 Result<UniqueFd> openPsiTrigger(const std::string& path, std::uint64_t stallUs,
                                 std::uint64_t windowUs);
 
 // cgroup v1: an eventfd that becomes readable when memory.usage_in_bytes crosses
-// thresholdBytes (either way), registered through cgroup.event_control.
+// thresholdBytes (either way), registered through cgroup.event_control. Only a kernel
+// cgroup.event_control is written to (cgroup v1): ENOTSUP otherwise.
 Result<UniqueFd> openCgroupV1Threshold(const std::string& cgroupDir, std::uint64_t thresholdBytes);
 // Drains an eventfd (or any fd signalled by a counter); ignores errors.
 void drainEventFd(int fd);

@@ -80,9 +80,10 @@ Result<void> listSubdirectories(const std::string& dir, std::vector<std::string>
   return success();
 }
 
-Result<std::string> readWholeFile(const std::string& path, std::size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::sys(errno, path);
+namespace {
+
+// Reads fd to its end (at most limit bytes) and closes it.
+Result<std::string> readAllAndClose(int fd, const std::string& path, std::size_t limit) {
   std::string out;
   char chunk[4096];
   for (;;) {
@@ -102,6 +103,40 @@ Result<std::string> readWholeFile(const std::string& path, std::size_t limit) {
   }
   ::close(fd);
   return out;
+}
+
+const char* fileTypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "a special file";
+}
+
+}  // namespace
+
+Result<std::string> readWholeFile(const std::string& path, std::size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::sys(errno, path);
+  return readAllAndClose(fd, path, limit);
+}
+
+Result<std::string> readRegularFile(const std::string& path, std::size_t limit) {
+  // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, for ever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Error::sys(errno, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Error::sys(e, path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error::make(EINVAL, "%s: %s, not a regular file", path.c_str(), fileTypeName(st.st_mode));
+  }
+  return readAllAndClose(fd, path, limit);
 }
 
 Result<void> writeFile(const std::string& path, std::string_view text) {

@@ -55,6 +55,12 @@ Result<void> listSubdirectories(const std::string& dir, std::vector<std::string>
 // the hot path.
 Result<std::string> readWholeFile(const std::string& path, std::size_t limit = 1 << 20);
 
+// Reads a whole small file that an operator names (configuration, passwd), only if it is
+// a regular file: opened non-blocking (a FIFO would otherwise block the open until a
+// writer comes, for ever), then checked with fstat. A directory, FIFO, socket or device
+// is an error (EINVAL) that says what it is. Allocates; not for the hot path.
+Result<std::string> readRegularFile(const std::string& path, std::size_t limit = 1 << 20);
+
 // Writes text to path (cgroup control files, oom_score_adj).
 Result<void> writeFile(const std::string& path, std::string_view text);
 

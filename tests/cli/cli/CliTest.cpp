@@ -2,6 +2,10 @@
 // and the daemon's own budget while it runs (RSS, open fds), as earlyoom's CLI tests do.
 #include <dirent.h>
 
+#include <filesystem>
+#include <map>
+
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -13,10 +17,68 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The ork these tests start without --config reads $ORK_DEFAULT_CONFIG: a file that does
+// not exist unless a test writes it, never the host's /etc/ork/ork.toml (ctest sets the
+// same; this covers running the binary by hand).
+class NoHostConfig : public ::testing::Environment {
+ public:
+  void SetUp() override { ::setenv("ORK_DEFAULT_CONFIG", "/nonexistent/ork-test/ork.toml", 0); }
+};
+[[maybe_unused]] ::testing::Environment* const kNoHostConfig = ::testing::AddGlobalTestEnvironment(new NoHostConfig);
+
+// Points ORK_DEFAULT_CONFIG at path for the scope of one test.
+class DefaultConfig {
+ public:
+  explicit DefaultConfig(const std::string& path) {
+    const char* was = std::getenv("ORK_DEFAULT_CONFIG");
+    saved_ = was != nullptr ? was : "";
+    ::setenv("ORK_DEFAULT_CONFIG", path.c_str(), 1);
+  }
+  ~DefaultConfig() { ::setenv("ORK_DEFAULT_CONFIG", saved_.c_str(), 1); }
+  DefaultConfig(const DefaultConfig&) = delete;
+  DefaultConfig& operator=(const DefaultConfig&) = delete;
+
+ private:
+  std::string saved_;
+};
+
 int ork(const std::vector<std::string>& args, std::string* out = nullptr) {
   std::vector<std::string> argv = {ORK_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return runCommand(argv, out);
+}
+
+// Runs ork like ork() but gives up after `limit`: a command that hangs is killed (by
+// its PID) and reported as exit code -1, so that a test of "must not hang" fails rather
+// than hangs.
+int orkBounded(const std::vector<std::string>& args, std::chrono::milliseconds limit, std::string* out) {
+  std::vector<std::string> argv = {ORK_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Child c = spawn(argv, true);
+  ::fcntl(c.out, F_SETFL, O_NONBLOCK);
+  std::string all;
+  auto until = std::chrono::steady_clock::now() + limit;
+  bool exited = false;
+  while (std::chrono::steady_clock::now() < until) {
+    char buf[4096];
+    ssize_t n = ::read(c.out, buf, sizeof buf);
+    if (n > 0) {
+      all.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (!c.alive()) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  // What it wrote just before it exited.
+  char buf[4096];
+  for (ssize_t n; exited && (n = ::read(c.out, buf, sizeof buf)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+  c.stop();
+  if (out) *out = all;
+  if (!exited) return -1;
+  return WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 128 + WTERMSIG(c.status);
 }
 
 TEST(Cli, NoCommandIsAUsageError) {
@@ -96,11 +158,62 @@ TEST_F(CliFiles, CheckConfigReportsEveryErrorWithItsLine) {
                           "[bogus]\n");                   // line 8: unknown section
   std::string out;
   EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  // Every error, in the order of the file.
+  std::size_t last = 0;
   for (const char* expected : {":2: memory.hard_percent must be", ":3: unknown key \"soft_procent\"",
                                ":5: sampling.max_interval_ms = 999999 is out of range", ":7: kill.prefer",
                                ":8: unknown section [bogus]"}) {
-    EXPECT_NE(out.find(path + expected), std::string::npos) << expected << "\nin:\n" << out;
+    std::size_t at = out.find(path + expected);
+    EXPECT_NE(at, std::string::npos) << expected << "\nin:\n" << out;
+    EXPECT_GE(at, last) << expected << " out of line order:\n" << out;
+    last = at == std::string::npos ? last : at;
   }
+}
+
+// An error between two keys points at a line of one of them; nothing says line 0.
+TEST_F(CliFiles, CheckConfigPutsCrossKeyErrorsOnALine) {
+  std::string path = file("cross.toml", "[memory]\nsoft_percent = 4\n\nhard_percent = 6\n");
+  std::string out;
+  EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  EXPECT_EQ(out, path + ":4: memory.soft_percent (4) must not be below memory.hard_percent (6)\n");
+}
+
+// What the file holds is escaped in every message: a control character in a pattern is
+// refused, and said without reaching the terminal raw.
+TEST_F(CliFiles, CheckConfigEscapesWhatTheFileHolds) {
+  std::string path = file("esc.toml", "[kill]\nprefer = [\"name:\\u001b]0;pwned\\u0007x\"]\n\"\\u001b[2J\" = 1\n");
+  std::string out;
+  EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  EXPECT_NE(out.find(":2: kill.prefer: pattern \"name:\\x1b]0;pwned\\x07x\": control character \\x1b"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find(":3: unknown key \"\\x1b[2J\" in [kill]"), std::string::npos) << out;
+  for (char c : out) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c) << " in " << out;
+  // Bytes beyond ASCII never reach the TOML library: refused with line and column.
+  path = file("utf8.toml", "[memory]\n\xcc\xaa = 1\n");
+  EXPECT_EQ(ork({"check-config", path}, &out), 2);
+  EXPECT_NE(out.find(path + ":2: column 1: byte 0xcc is not ASCII"), std::string::npos) << out;
+}
+
+TEST_F(CliFiles, TopRefusesACountThatDoesNotFit) {
+  std::string out;
+  for (const char* n : {"4294967296", "2147483648", "-1", "0", "5x", ""}) {
+    EXPECT_EQ(ork({"top", "-n", n}, &out), 2) << n;
+    EXPECT_NE(out.find("-n needs a whole number from 1 to 2147483647"), std::string::npos) << n << ": " << out;
+  }
+}
+
+// A --passwd file that cannot be read would leave every user a number, silently.
+TEST_F(CliFiles, AnUnreadablePasswdIsRefused) {
+  std::string out;
+  const std::string missing = dir_ + "/nonexistent";
+  EXPECT_EQ(ork({"daemon", "--dry-run", "--passwd", missing, "--kmsg", dir_ + "/j.log"}, &out), 2) << out;
+  EXPECT_NE(out.find("--passwd: " + missing + ": No such file or directory"), std::string::npos) << out;
+  EXPECT_EQ(ork({"top", "--passwd", missing}, &out), 2) << out;
+  EXPECT_NE(out.find("--passwd: " + missing), std::string::npos) << out;
+  const std::string fifo = dir_ + "/passwd";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(orkBounded({"top", "--passwd", fifo}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find("a FIFO, not a regular file"), std::string::npos) << out;
 }
 
 TEST_F(CliFiles, CheckConfigReportsSyntaxErrorsAndMissingFiles) {
@@ -108,8 +221,121 @@ TEST_F(CliFiles, CheckConfigReportsSyntaxErrorsAndMissingFiles) {
   std::string out;
   EXPECT_EQ(ork({"check-config", path}, &out), 2);
   EXPECT_NE(out.find(path + ":2:"), std::string::npos) << out;
+  // A file-level error: the path once, no line number, and a missing file said so.
   EXPECT_EQ(ork({"check-config", dir_ + "/missing.toml"}, &out), 2);
-  EXPECT_NE(out.find("No such file"), std::string::npos) << out;
+  EXPECT_EQ(out, dir_ + "/missing.toml: no such file\n");
+}
+
+// Without --config, the default file (/etc/ork/ork.toml; here $ORK_DEFAULT_CONFIG) is
+// read when it exists: the start line names the file in use, or says config=none.
+TEST_F(CliFiles, DaemonReadsTheDefaultConfigurationWhenPresent) {
+  const std::string path = dir_ + "/etc-ork.toml";
+  const std::string journal = dir_ + "/journal.log";
+  DefaultConfig def(path);
+  for (bool present : {false, true}) {
+    if (present) writeFile(path, "[memory]\nsoft_percent = 20\nhard_percent = 7\n");
+    ::unlink(journal.c_str());
+    Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal});
+    JournalFile j{journal};
+    std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+    ASSERT_NE(start, "") << readFile(journal);
+    if (present) {
+      EXPECT_NE(start.find(" config=\"" + path + "\" "), std::string::npos) << start;
+      long total = std::atol(field(start, "total_kib").c_str());
+      EXPECT_NEAR(static_cast<double>(std::atol(field(start, "soft_kib").c_str())),
+                  std::min(total * 0.20, 4096.0 * 1024), 2.0) << start;
+    } else {
+      EXPECT_NE(start.find(" config=\"none\" "), std::string::npos) << start;
+    }
+    ::kill(d.pid, SIGTERM);
+    ASSERT_TRUE(d.waitExit(5s));
+    EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
+  }
+  // --config overrides it; a broken default file stops the daemon as a --config one does.
+  const std::string other = file("other.toml", "[memory]\nsoft_percent = 30\n");
+  std::string out;
+  writeFile(path, "[memory]\nhard_percent = 500\n");
+  EXPECT_EQ(ork({"daemon", "--dry-run", "--kmsg", journal}, &out), 2);
+  EXPECT_NE(out.find(path + ":2: memory.hard_percent = 500 is out of range"), std::string::npos) << out;
+  EXPECT_EQ(ork({"top", "-n", "1"}, &out), 2);
+  EXPECT_EQ(ork({"check-config", other}, &out), 0) << out;
+  ::unlink(journal.c_str());
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal, "--config", other});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+  EXPECT_NE(start.find(" config=\"" + other + "\" "), std::string::npos) << readFile(journal);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  // Not an absolute path: a usage error, never a file found relative to somewhere.
+  DefaultConfig relative("etc/ork.toml");
+  EXPECT_EQ(ork({"daemon", "--dry-run", "--kmsg", journal}, &out), 2);
+  EXPECT_NE(out.find("ORK_DEFAULT_CONFIG must be an absolute path"), std::string::npos) << out;
+}
+
+// SIGHUP looks at the default file again: created since the start, it is applied;
+// removed, the compiled-in defaults are back.
+TEST_F(CliFiles, SighupFollowsTheDefaultConfiguration) {
+  const std::string path = dir_ + "/etc-ork.toml";
+  const std::string journal = dir_ + "/journal.log";
+  DefaultConfig def(path);
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1", "config=\"none\""}, 5s);
+  ASSERT_NE(start, "") << readFile(journal);
+  ::kill(d.pid, SIGHUP);
+  EXPECT_NE(j.waitFor({"event=reload", "result=unchanged", "no configuration file"}, 5s), "") << readFile(journal);
+  writeFile(path, "[memory]\nsoft_percent = 20\nhard_percent = 7\n");
+  ::kill(d.pid, SIGHUP);
+  std::string ok = j.waitFor({"event=reload", "result=ok", "file=\"" + path + "\""}, 5s);
+  ASSERT_NE(ok, "") << readFile(journal);
+  long total = std::atol(field(start, "total_kib").c_str());
+  EXPECT_NEAR(static_cast<double>(std::atol(field(ok, "soft_kib").c_str())), std::min(total * 0.20, 4096.0 * 1024), 2.0);
+  ::unlink(path.c_str());
+  ::kill(d.pid, SIGHUP);
+  std::string back = j.waitFor({"event=reload", "result=ok", "file=\"none\""}, 5s);
+  ASSERT_NE(back, "") << readFile(journal);
+  EXPECT_EQ(field(back, "soft_kib"), field(start, "soft_kib")) << back;
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
+}
+
+// check-config without a file checks the default one, and says clearly when there is
+// none (the daemon then runs on its defaults: not an error).
+TEST_F(CliFiles, CheckConfigWithoutAFileChecksTheDefaultOne) {
+  const std::string path = dir_ + "/etc-ork.toml";
+  DefaultConfig def(path);
+  std::string out;
+  EXPECT_EQ(ork({"check-config"}, &out), 0) << out;
+  EXPECT_EQ(out, path + ": no such file: there is no configuration file, and ORK runs on its compiled-in "
+                        "defaults ('ork check-config --defaults' prints them)\n");
+  writeFile(path, "[memory]\nsoft_percent = 12\n");
+  EXPECT_EQ(ork({"check-config"}, &out), 0) << out;
+  EXPECT_EQ(out, path + ": ok\n");
+  writeFile(path, "[memory]\nsoft_percent = 120\n");
+  EXPECT_EQ(ork({"check-config"}, &out), 2) << out;
+  EXPECT_NE(out.find(path + ":2: memory.soft_percent = 120 is out of range"), std::string::npos) << out;
+  // A default "file" that is a FIFO is not absent: it is refused, at once.
+  ::unlink(path.c_str());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(orkBounded({"check-config"}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find(path + ": a FIFO, not a regular file"), std::string::npos) << out;
+}
+
+// A FIFO as the configuration file: opening it for reading would wait for a writer for
+// ever. Only regular files are read, and the error says what the file is.
+TEST_F(CliFiles, AFifoAsTheConfigurationIsRefusedAtOnce) {
+  const std::string fifo = dir_ + "/ork.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string out;
+  EXPECT_EQ(orkBounded({"check-config", fifo}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find(fifo + ": a FIFO, not a regular file"), std::string::npos) << out;
+  EXPECT_EQ(orkBounded({"daemon", "--dry-run", "--config", fifo, "--kmsg", dir_ + "/j.log"}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find("a FIFO, not a regular file"), std::string::npos) << out;
+  EXPECT_EQ(orkBounded({"top", "--config", fifo}, 5s, &out), 2) << out;
+  // A directory is said as such too.
+  EXPECT_EQ(orkBounded({"check-config", dir_}, 5s, &out), 2) << out;
+  EXPECT_NE(out.find(dir_ + ": a directory, not a regular file"), std::string::npos) << out;
 }
 
 TEST_F(CliFiles, DefaultsRoundTrip) {
@@ -150,6 +376,143 @@ TEST_F(CliFiles, DaemonRefusesAnotherProcWithoutDryRun) {
   // With --dry-run the option is accepted (and the daemon then fails on the missing tree).
   EXPECT_EQ(ork({"daemon", "--proc", proc, "--kmsg", dir_ + "/j.log", "--dry-run"}, &out), 1);
   EXPECT_EQ(out.find("--proc needs --dry-run"), std::string::npos) << out;
+}
+
+// A fixture /proc for `ork top --proc` and `ork daemon --dry-run --proc`: memory, CPU,
+// uptime, and processes written as the kernel would (stat, status, oom_score_adj,
+// cmdline, cgroup, exe), with what each process chooses for itself (its name, its
+// command line) as hostile as a test wants.
+struct FixtureProc {
+  std::string root;  // DIR/proc
+
+  explicit FixtureProc(const std::string& dir) : root(dir + "/proc") {
+    ::mkdir(root.c_str(), 0755);
+    writeFile(root + "/meminfo", "MemTotal: 8000000 kB\nMemFree: 4000000 kB\nMemAvailable: 6000000 kB\n");
+    writeFile(root + "/stat",
+              "cpu  100 0 100 1000 0 0 0 0 0 0\ncpu0 100 0 100 1000 0 0 0 0 0 0\nprocs_running 1\nprocs_blocked 0\n");
+    writeFile(root + "/uptime", "10000.00 20000.00\n");
+    ::mkdir((root + "/sys").c_str(), 0755);
+  }
+  // comm as /proc/PID/stat shows it; argv with NULs; status as written (a valid one by
+  // default).
+  void add(int pid, const std::string& comm, const std::string& argv, long rssPages, unsigned uid = 1000,
+           const std::string& status = "") {
+    const std::string d = root + "/" + std::to_string(pid);
+    ::mkdir(d.c_str(), 0755);
+    char stat[512];
+    std::snprintf(stat, sizeof stat,
+                  "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 12 34 0 0 20 0 1 0 500000 123456789 %ld "
+                  "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+                  pid, comm.c_str(), pid, pid, rssPages);
+    writeFile(d + "/stat", stat);
+    const std::string u = std::to_string(uid);
+    writeFile(d + "/status", !status.empty() ? status
+                                             : "Name:\tx\nTgid:\t" + std::to_string(pid) + "\nUid:\t" + u + "\t" + u +
+                                                   "\t" + u + "\t" + u + "\nVmSize:\t 100000 kB\nVmSwap:\t 0 kB\n");
+    writeFile(d + "/oom_score_adj", "0\n");
+    writeFile(d + "/cmdline", argv);
+    writeFile(d + "/cgroup", "0::/user.slice/test\n");
+  }
+};
+
+// `ork top` writes what a process chose (a VM's name from its qemu command line, a
+// command line, a comm, a user name) escaped, as the journal does: no ESC, BEL,
+// newline or C1 control (UTF-8 0xc2 0x9b is CSI) reaches the terminal raw.
+TEST_F(CliFiles, TopEscapesWhatProcessesChose) {
+  FixtureProc proc(dir_);
+  const std::string hostileName = "ev\x1b[31mil\nX\x07";
+  proc.add(300, "qemu-system-x86",
+           std::string("/usr/bin/qemu-system-x86_64\0-name\0", 34) + hostileName +
+               std::string("\0-uuid\0005f1c0d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f\0-m\0512\0", 50),
+           100000, 64055);
+  proc.add(400, "a\x1b]0;t\x07", std::string("hog\0\xc2\x9b" "31m\0\x1b[2J\0", 15), 50000, 1001);
+  proc.add(500, "a\x1b]0;t\x07", "", 20000);  // no command line: its comm is shown
+  const std::string passwd = file("passwd", "root:x:0:0::/root:/bin/sh\nev\x1bil:x:1001:1001::/:/bin/sh\n");
+  const std::string config = file("ork.toml", "[vm]\nlibvirt = false\n");
+  std::string out;
+  ASSERT_EQ(orkBounded({"top", "--proc", proc.root, "--passwd", passwd, "--config", config, "--all"}, 20s, &out), 0) << out;
+  EXPECT_NE(out.find("VMs (1)"), std::string::npos) << out;
+  EXPECT_NE(out.find(" ev\\x1b[31mil\\x0aX"), std::string::npos) << out;  // in a 20-column field
+  // The command line has its control characters as '?' already; what is beyond ASCII is escaped.
+  EXPECT_NE(out.find("hog \\xc2\\x9b31m ?[2J"), std::string::npos) << out;
+  EXPECT_NE(out.find("ev\\x1bil"), std::string::npos) << out;
+  EXPECT_NE(out.find("a\\x1b]0;t\\x07"), std::string::npos) << out;
+  for (char c : out) {
+    const auto b = static_cast<unsigned char>(c);
+    ASSERT_TRUE(b == '\n' || (b >= 0x20 && b < 0x7f)) << "byte " << static_cast<int>(b) << " written raw in:\n" << out;
+  }
+}
+
+// Every file under dir, with its content (symbolic links as their target).
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_symlink()) out[e.path()] = "-> " + std::filesystem::read_symlink(e.path()).string();
+    else if (e.is_regular_file()) out[e.path()] = readFile(e.path());
+  }
+  return out;
+}
+
+// A fixture root is read-only to ORK: neither `ork daemon --dry-run --proc DIR` nor
+// `ork top --proc DIR` writes into it (no PSI trigger into DIR/pressure/memory, no
+// oom_score_adj into DIR/self), and the start line does not claim wakeup=psi.
+TEST_F(CliFiles, AFixtureProcIsReadOnly) {
+  FixtureProc proc(dir_);
+  proc.add(300, "worker", std::string("worker\0", 7), 1000);
+  ::mkdir((proc.root + "/pressure").c_str(), 0755);
+  writeFile(proc.root + "/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                                            "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  ::mkdir((proc.root + "/self").c_str(), 0755);
+  writeFile(proc.root + "/self/oom_score_adj", "0\n");
+  const auto before = snapshot(proc.root);
+  const std::string journal = dir_ + "/journal.log";
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--proc", proc.root, "--kmsg", journal});
+  JournalFile j{journal};
+  std::string start = j.waitFor({"event=start", "dry_run=1"}, 5s);
+  ASSERT_NE(start, "") << readFile(journal);
+  EXPECT_NE(start.find(" wakeup=none"), std::string::npos) << start;
+  EXPECT_NE(j.waitFor({"event=warning", "what=no_pressure_wakeup", "not a kernel file"}, 2s), "") << readFile(journal);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  std::string out;
+  ASSERT_EQ(orkBounded({"top", "--proc", proc.root, "--config", file("ork.toml", "[vm]\nlibvirt = false\n")}, 20s, &out), 0)
+      << out;
+  EXPECT_EQ(snapshot(proc.root), before);
+}
+
+// The line of `ork top` for one PID.
+std::string topRow(const std::string& out, int pid) {
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string rank, p;
+    words >> rank;
+    if (rank == "->") words >> rank;
+    if (words >> p && p == std::to_string(pid)) return line;
+  }
+  return "";
+}
+
+// A status that cannot be parsed leaves the owner unknown: shown as "?", and scored
+// without the root discount (owner 1.00), unlike a process really owned by root.
+TEST_F(CliFiles, TopShowsAnUnknownOwnerAsUnknown) {
+  FixtureProc proc(dir_);
+  proc.add(600, "garbled", std::string("garbled\0", 8), 30000, 0, "Name:\tgarbled\nUid:\t-\nVmSize:\t1 kB\n");
+  proc.add(700, "rootjob", std::string("rootjob\0", 8), 30000, 0);
+  const std::string config = file("ork.toml", "[vm]\nenabled = false\n");
+  std::string out;
+  ASSERT_EQ(orkBounded({"top", "--proc", proc.root, "--config", config}, 20s, &out), 0) << out;
+  std::istringstream unknown(topRow(out, 600)), root(topRow(out, 700));
+  std::vector<std::string> u{std::istream_iterator<std::string>(unknown), {}};
+  std::vector<std::string> r{std::istream_iterator<std::string>(root), {}};
+  ASSERT_GE(u.size(), 9u) << out;
+  ASSERT_GE(r.size(), 9u) << out;
+  // rank pid user kills memb mem grow grew adj owner ...
+  const std::size_t at = u[0] == "->" ? 1 : 0, rat = r[0] == "->" ? 1 : 0;
+  EXPECT_EQ(u[at + 2], "?") << out;
+  EXPECT_EQ(u[at + 9], "1.00") << out;
+  EXPECT_EQ(r[rat + 2], "root") << out;
+  EXPECT_EQ(r[rat + 9], "0.25") << out;
 }
 
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {

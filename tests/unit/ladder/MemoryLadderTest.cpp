@@ -3,6 +3,9 @@
 // victim is named, and the episode ends when memory is back.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
+#include "support/Harness.h"
 #include "unit/ladder/Rig.h"
 
 namespace ork::ladder::testing {
@@ -110,6 +113,24 @@ TEST_F(MemoryLadderTest, BelowHardNamesTheVictimInDryRunAndRecovers) {
   EXPECT_EQ(rig->memoryLadder->longestGap() <= Seconds{1}, true);
 }
 
+// A victim whose owner ORK could not read (a garbled status) is not said to be root:
+// the kill line says uid=unknown and names no user.
+TEST_F(MemoryLadderTest, AVictimWithAnUnknownOwnerIsSaidUnknown) {
+  rig = std::make_unique<Rig>(/*dryRun=*/true);
+  rig->tree.write("passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  rig->users.load(rig->tree.path("passwd"));
+  rig->process({.pid = 500, .comm = "leaker", .exe = "/usr/bin/leaker", .cmdline = argv({"leaker"}), .rssPages = 900000});
+  rig->tree.write("proc/500/status", "Name:\tleaker\nUid:\t?\nVmSize:\t 900000 kB\n");
+  rig->start(true, false);
+  rig->turn();
+  rig->setMemory(kTotal, Bytes::mib(600));
+  rig->runFor(Millis{1100}, Millis{10});
+  auto kills = rig->lines("kill");
+  ASSERT_EQ(kills.size(), 1u) << rig->log();
+  EXPECT_NE(kills[0].find("pid=500 "), std::string::npos) << kills[0];
+  EXPECT_NE(kills[0].find(" user=\"\" uid=unknown "), std::string::npos) << kills[0];
+}
+
 // A victim set to oom_score_adj -1000 after the table's last look is found protected
 // at the re-check before the signal: it is spared and the next best chosen at once.
 TEST_F(MemoryLadderTest, AVictimProtectedAtTheLastMomentIsSparedAndAnotherChosen) {
@@ -134,11 +155,16 @@ TEST_F(MemoryLadderTest, AVictimProtectedAtTheLastMomentIsSparedAndAnotherChosen
 }
 
 // The start line tells the truth: a PSI trigger the loop could not watch wakes nothing,
-// so it is not "wakeup=psi", and the reason is said.
+// so it is not "wakeup=psi", and the reason is said. The trigger is the kernel's own
+// (a fixture's pressure file is never written: the next test).
 TEST_F(MemoryLadderTest, APsiTriggerTheLoopCannotWatchIsNotAWakeup) {
+  const int probe = ::open("/proc/pressure/memory", O_RDWR | O_CLOEXEC);
+  ORK_REQUIRE(probe >= 0, "needs a writable /proc/pressure/memory (root, a kernel with PSI)");
+  ::close(probe);
   for (bool fail : {false, true}) {
     Rig r;
-    r.tree.write("proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    r.tree.mkdir("proc/pressure");
+    r.tree.symlink("/proc/pressure/memory", "proc/pressure/memory");
     r.poller.fail = fail;
     r.start(true, false);
     journal::Line start("start");
@@ -147,7 +173,8 @@ TEST_F(MemoryLadderTest, APsiTriggerTheLoopCannotWatchIsNotAWakeup) {
     std::string text(start.text());
     if (!fail) {
       EXPECT_NE(text.find("wakeup=psi"), std::string::npos) << text;
-      EXPECT_TRUE(r.lines("warning").empty()) << r.log();
+      // Without CAP_SYS_RESOURCE the kernel takes a 2 s window only, which is said.
+      for (const auto& w : r.lines("warning")) EXPECT_NE(w.find("what=psi_window_refused"), std::string::npos) << w;
     } else {
       EXPECT_NE(text.find("wakeup=none"), std::string::npos) << text;
       auto w = r.lines("warning");
@@ -156,6 +183,27 @@ TEST_F(MemoryLadderTest, APsiTriggerTheLoopCannotWatchIsNotAWakeup) {
       EXPECT_NE(w[0].find("epoll_ctl"), std::string::npos) << w[0];
     }
   }
+}
+
+// A fixture tree (--proc DIR) is read-only to ORK: its pressure file is not a kernel
+// file, so no trigger is written into it, and the start line does not claim
+// wakeup=psi; the warning says why.
+TEST_F(MemoryLadderTest, AFixturePressureFileIsNeverWritten) {
+  Rig r;
+  const std::string before = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+  r.tree.write("proc/pressure/memory", before);
+  r.start(true, false);
+  journal::Line start("start");
+  r.memoryLadder->describe(start);
+  r.memoryLadder->announce(r.clock.now());
+  std::string text(start.text());
+  EXPECT_NE(text.find("wakeup=none"), std::string::npos) << text;
+  EXPECT_EQ(text.find("psi_window_ms"), std::string::npos) << text;
+  auto w = r.lines("warning");
+  ASSERT_EQ(w.size(), 1u) << r.log();
+  EXPECT_NE(w[0].find("what=no_pressure_wakeup"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("not a kernel file"), std::string::npos) << w[0];
+  EXPECT_EQ(r.read(r.tree.path("proc/pressure/memory")), before);
 }
 
 }  // namespace

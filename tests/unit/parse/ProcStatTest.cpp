@@ -64,12 +64,23 @@ const StatOk kOkCases[] = {
      "0) R 1 2 3 4 5 6", 'S', 1, 4194560, 123, 45, 7, 98765, 2500},
     {"exactly 24 fields, no newline",
      "1 (x) D 0 0 0 0 0 2097152 0 0 0 0 18446744073709551615 7 0 0 0 0 -5 0 "
-     "18446744073709551615 0 -1",
-     1, "x", 'D', 0, kPfKthread, UINT64_MAX, 7, -5, UINT64_MAX, -1},
-    {"max pid and flags",
+     "18446744073709551615 0 1",
+     1, "x", 'D', 0, kPfKthread, UINT64_MAX, 7, -5, UINT64_MAX, 1},
+    // An rss no machine can have (more than 4 PiB) saturates: pages x page size, and
+    // sums of them, must not overflow.
+    {"max pid and flags, impossible rss saturates",
      "2147483647 (x) t 2147483647 0 0 0 0 4294967295 0 0 0 0 0 0 0 0 0 0 "
      "9223372036854775807 0 0 0 9223372036854775807\n",
-     2147483647, "x", 't', 2147483647, 4294967295u, 0, 0, INT64_MAX, 0, INT64_MAX},
+     2147483647, "x", 't', 2147483647, 4294967295u, 0, 0, INT64_MAX, 0,
+     static_cast<std::int64_t>(kMaxRssPages)},
+    {"rss 2^63 saturates",
+     "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1 "
+     "9223372036854775808\n",
+     42, "foo", 'S', 1, 4194560, 123, 45, 7, 98765, static_cast<std::int64_t>(kMaxRssPages)},
+    {"rss at the bound",
+     "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1 "
+     "1099511627776\n",
+     42, "foo", 'S', 1, 4194560, 123, 45, 7, 98765, std::int64_t{1} << 40},
 };
 
 TEST(ProcStat, OkCases) {
@@ -200,9 +211,12 @@ const StatErr kErrCases[] = {
      "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98\0"
      "765 1 2\n"sv,
      "bad starttime"},
-    {"rss 2^63",
+    // The kernel prints rss unsigned: a negative one is garbage.
+    {"rss negative",
+     "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1 -1\n", "bad rss"},
+    {"rss most negative",
      "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1 "
-     "9223372036854775808\n",
+     "-9223372036854775808\n",
      "bad rss"},
     {"rss 2^70",
      "42 (foo) S 1 100 100 0 -1 4194560 50 0 0 0 123 45 0 0 20 0 7 0 98765 1 "

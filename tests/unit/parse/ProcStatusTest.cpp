@@ -61,8 +61,14 @@ const StatusOk kOkCases[] = {
      false, 0, 0, 0, 0, 0, 0, false},
     {"NUL in name", "Name:\ta\0b\nVmSize:\t1 kB\nVmSwap:\t3 kB\n"sv, false, 0, 0, 0, 0, 0, 3 * kKiB,
      false},
+    // More than any machine has (4 PiB) saturates there, so that rss + swap and the
+    // sums over a pool cannot overflow.
     {"saturated VmRSS", "Name:\tx\nVmSize:\t1 kB\nVmRSS:\t18446744073709551615 kB\n", false, 0,
-     kInt64Max, 0, 0, 0, 0, false},
+     kMaxProcessMemory, 0, 0, 0, 0, false},
+    {"impossible VmSwap", "Name:\tx\nVmSize:\t1 kB\nVmSwap:\t9007199254740992 kB\n", false, 0, 0, 0, 0,
+     0, kMaxProcessMemory, false},
+    {"VmSwap at the bound", "Name:\tx\nVmSize:\t1 kB\nVmSwap:\t4398046511104 kB\n", false, 0, 0, 0, 0, 0,
+     kMaxProcessMemory, false},
     {"no trailing newline", "Name:\tx\nVmSize:\t1 kB\nVmSwap:\t7 kB", false, 0, 0, 0, 0, 0,
      7 * kKiB, false},
 };

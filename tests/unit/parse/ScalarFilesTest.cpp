@@ -13,6 +13,64 @@ using testing::HeapText;
 using testing::isParseError;
 using testing::show;
 
+// ---- /proc/uptime -------------------------------------------------------------------
+
+// A finite, non-negative number of seconds, or an error: never NaN or inf (which would
+// make every process "just started", through an undefined conversion).
+TEST(Uptime, Cases) {
+  struct Case {
+    std::string_view input;
+    bool ok;
+    double seconds;
+  };
+  const Case cases[] = {
+      {"10000.00 20000.00\n", true, 10000.0},
+      {"350735.47 234388.90\n", true, 350735.47},
+      {"0.01 0.00\n", true, 0.01},
+      {"12\n", true, 12},
+      {"999999999.99 1\n", true, 999999999.99},
+      {"nan 1\n", false, 0},
+      {"NaN\n", false, 0},
+      {"inf 1\n", false, 0},
+      {"-inf\n", false, 0},
+      {"infinity\n", false, 0},
+      {"1e400 1\n", false, 0},
+      {"1e3\n", false, 0},
+      {"-5.00 1\n", false, 0},
+      {"+5.00 1\n", false, 0},
+      {"18446744073709551616.00 1\n", false, 0},
+      {"1000000000.00 1\n", false, 0},  // 10 integer digits: over 31 years
+      {"0x10 1\n", false, 0},
+      {"12.\n", false, 0},
+      {"", false, 0},
+      {"\n", false, 0},
+      {" 12.00\n", true, 12},
+      {"12.00garbage 1\n", false, 0},
+  };
+  for (const auto& c : cases) {
+    const auto r = parseUptime(c.input);
+    EXPECT_EQ(r.ok(), c.ok) << show(c.input);
+    if (c.ok && r.ok()) {
+      EXPECT_DOUBLE_EQ(*r, c.seconds) << show(c.input);
+    }
+    if (!c.ok) {
+      EXPECT_TRUE(isParseError(r, "uptime: not a number of seconds")) << show(c.input);
+    }
+  }
+}
+
+TEST(BytesFromPages, SaturatesAtTheMostAProcessCanHold) {
+  EXPECT_EQ(bytesFromPages(0, 4096).value, 0);
+  EXPECT_EQ(bytesFromPages(-1, 4096).value, 0);
+  EXPECT_EQ(bytesFromPages(10, 0).value, 0);
+  EXPECT_EQ(bytesFromPages(10, -4096).value, 0);
+  EXPECT_EQ(bytesFromPages(2500, 4096).value, 2500 * 4096);
+  EXPECT_EQ(bytesFromPages(static_cast<std::int64_t>(kMaxRssPages), 4096).value, kMaxProcessMemory);
+  EXPECT_EQ(bytesFromPages(static_cast<std::int64_t>(kMaxRssPages), 65536).value, kMaxProcessMemory);
+  EXPECT_EQ(bytesFromPages(INT64_MAX, 4096).value, kMaxProcessMemory);
+  EXPECT_EQ(bytesFromPages(INT64_MAX, 1).value, kMaxProcessMemory);
+}
+
 // ---- oom_score_adj ----------------------------------------------------------------
 
 struct IntCase {

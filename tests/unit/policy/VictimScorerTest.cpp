@@ -31,6 +31,7 @@ ProcessInfo proc(int pid, Bytes rss, IdentitySpec id = {}) {
   p.pid = pid;
   p.ppid = 1;
   p.uid = 1000;
+  p.uidKnown = true;
   p.state = 'S';
   p.rss = rss;
   p.age = kOld;
@@ -215,6 +216,26 @@ TEST_F(VictimScorerTest, RootOwnedScoresAQuarter) {
   EXPECT_DOUBLE_EQ(r[0].ownerFactor, 1.0);
 }
 
+constexpr std::uint32_t kUnknownUid = 0xffffffff;
+
+// Sizes no process can have (hand-built here; the parsers saturate at 4 PiB) saturate
+// in sums instead of overflowing: a pool of such processes is still ranked.
+TEST_F(VictimScorerTest, ImpossibleSizesSaturate) {
+  ProcessInfo a = proc(100, Bytes{INT64_MAX}, {.exeKey = 7});
+  a.swap = Bytes{INT64_MAX};
+  a.growth = Bytes{INT64_MAX};
+  ProcessInfo b = proc(101, Bytes{INT64_MAX}, {.exeKey = 7});
+  b.ppid = 100;
+  b.growth = Bytes{INT64_MAX};
+  std::vector<ProcessInfo> e = {a, b};
+  const auto& r = rank(e);
+  ASSERT_EQ(r.size(), 3u);  // each alone, and the pool
+  for (const auto& c : r) {
+    EXPECT_EQ(c.freed.value, INT64_MAX);
+    EXPECT_TRUE(std::isfinite(c.score));
+  }
+}
+
 TEST_F(VictimScorerTest, OwnerAndPatternFactorsTable) {
   struct Case {
     const char* name;
@@ -232,10 +253,14 @@ TEST_F(VictimScorerTest, OwnerAndPatternFactorsTable) {
       {"avoid", 1000, {.avoid = true}, 1.0, 0.125},
       {"prefer and avoid cancel", 1000, {.prefer = true, .avoid = true}, 1.0, 1.0},
       {"root prefer", 0, {.prefer = true}, 0.25, 4.0},
+      // An owner ORK could not read (status garbled): uid stays 0, but it is not root.
+      {"unknown owner", kUnknownUid, {}, 1.0, 1.0},
+      {"unknown owner, system slice", kUnknownUid, {.systemService = true}, 0.5, 1.0},
   };
   for (const auto& c : cases) {
     ProcessInfo p = proc(100, Bytes::gib(1), c.id);
-    p.uid = c.uid;
+    p.uid = c.uid == kUnknownUid ? 0 : c.uid;
+    p.uidKnown = c.uid != kUnknownUid;
     std::vector<ProcessInfo> e = {p};
     const auto& r = rank(e);
     ASSERT_EQ(r.size(), 1u) << c.name;

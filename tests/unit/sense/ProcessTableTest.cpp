@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "TempTree.h"
+#include "ork/parse/Parsers.h"
+#include "ork/policy/VictimScorer.h"
 
 namespace ork::sense {
 namespace {
@@ -39,6 +42,7 @@ struct Proc {
   std::string exe = {};  // symlink target, "" for none
   bool kernel = false;  // status without VmSize
   std::uint64_t startStack = 0;  // stat field 28: what an exec moves (0: hidden)
+  int session = 1;  // stat field 6: PID 1's session, as a child of a daemon would have
 };
 
 std::string statLine(const Proc& p) {
@@ -46,7 +50,7 @@ std::string statLine(const Proc& p) {
   std::snprintf(buf, sizeof buf,
                 "%d (%s) %c %d %d %d 0 -1 %u 100 0 0 0 12 34 0 0 20 0 1 0 %llu 123456789 %lld "
                 "18446744073709551615 1 1 %llu 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
-                p.pid, p.comm.c_str(), p.state, p.ppid, p.pid, p.pid, p.flags,
+                p.pid, p.comm.c_str(), p.state, p.ppid, p.pid, p.session, p.flags,
                 static_cast<unsigned long long>(p.startSeconds * static_cast<double>(kHz)),
                 static_cast<long long>(p.rssPages), static_cast<unsigned long long>(p.startStack));
   return buf;
@@ -60,7 +64,9 @@ std::string statusText(const Proc& p) {
                   "\nUid:\t" + u + "\t" + u + "\t" + u + "\t" + u + "\nGid:\t0\t0\t0\t0\n";
   if (!p.kernel) {
     s += "VmPeak:\t  100000 kB\nVmSize:\t  90000 kB\nVmRSS:\t " +
-         std::to_string(p.rssPages * kPage / 1024) + " kB\nRssAnon:\t 1000 kB\n"
+         // Unsigned: an impossible rss (a test of it rewrites status) wraps, defined.
+         std::to_string(static_cast<unsigned long long>(p.rssPages) * static_cast<unsigned long long>(kPage) / 1024) +
+         " kB\nRssAnon:\t 1000 kB\n"
          "RssFile:\t 1000 kB\nRssShmem:\t 0 kB\nVmSwap:\t " + std::to_string(p.swapKb) + " kB\n";
   }
   s += "Threads:\t1\n";
@@ -367,6 +373,64 @@ TEST_F(ProcessTableTest, GrowthOfAnOldProcess) {
   EXPECT_EQ(find(t, 100)->growth, Bytes{0});
 }
 
+// Numbers the kernel never writes (a corrupt or hostile fixture) are refused or
+// saturate, never undefined behaviour (the sanitizer build runs this, and stops at any
+// overflow): a negative rss makes stat garbage; an rss of 2^63-1 pages, a VmSwap of
+// 2^53 kB saturate at the most a process can hold; growth and ranking of such
+// processes, alone and as a pool, stay defined.
+TEST_F(ProcessTableTest, ImpossibleMemoryIsRefusedOrSaturates) {
+  add({.pid = 300, .comm = "neg", .rssPages = -5, .exe = "/usr/bin/neg"});
+  add({.pid = 400, .comm = "huge", .rssPages = INT64_MAX, .exe = "/usr/bin/huge"});
+  add({.pid = 401, .comm = "huge", .ppid = 400, .rssPages = INT64_MAX, .exe = "/usr/bin/huge"});
+  add({.pid = 402, .comm = "huge", .ppid = 400, .rssPages = INT64_MAX, .exe = "/usr/bin/huge"});
+  for (int pid : {400, 401, 402})
+    tree_.write("proc/" + std::to_string(pid) + "/status",
+                "Name:\thuge\nTgid:\t" + std::to_string(pid) +
+                    "\nUid:\t1000\t1000\t1000\t1000\nVmSize:\t1 kB\nVmSwap:\t18446744073709551615 kB\n");
+  ProcessTable::Options o = options();
+  o.readSwap = true;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_EQ(find(t, 300), nullptr);  // its stat is garbage
+  for (int pid : {400, 401, 402}) {
+    const ProcessInfo* p = find(t, pid);
+    ASSERT_NE(p, nullptr) << pid;
+    EXPECT_EQ(p->rss.value, parse::kMaxProcessMemory) << pid;
+    EXPECT_EQ(p->swap.value, parse::kMaxProcessMemory) << pid;
+    EXPECT_EQ(p->memory().value, 2 * parse::kMaxProcessMemory) << pid;
+  }
+  // Growth from nothing to the most, then the ranking of the pool.
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{40}).ok());
+  ProcessInfo e = *find(t, 400);
+  ASSERT_TRUE(t.reread(e, t0_ + Seconds{41}));
+  config::Config cfg;
+  std::vector<policy::Candidate> ranked;
+  policy::RankScratch scratch;
+  policy::rankCandidates(t.entries(), {Bytes::gib(1), Bytes::mib(100), &cfg, t0_ + Seconds{41}}, ranked, scratch);
+  ASSERT_FALSE(ranked.empty());
+  EXPECT_EQ(ranked[0].members, 3);
+  EXPECT_EQ(ranked[0].freed.value, 6 * parse::kMaxProcessMemory);
+  EXPECT_TRUE(std::isfinite(ranked[0].score));
+}
+
+// An uptime that is not a number of seconds (NaN, inf, beyond 31 years, garbage) is
+// unknown: every process is then taken as old, never as "just started" (all its
+// memory recent growth) through an undefined conversion, in a pass and in reread().
+TEST_F(ProcessTableTest, ImpossibleUptimeMakesEveryProcessOld) {
+  for (const char* uptime : {"nan 1\n", "inf inf\n", "-inf 1\n", "1e400 1\n", "-5.00 1\n",
+                             "18446744073709551616.00 1\n", "garbage\n", ""}) {
+    tree_.write("proc/uptime", uptime);
+    ProcessTable t = open(options());
+    ASSERT_TRUE(t.refreshAll(t0_).ok()) << uptime;
+    ASSERT_NE(find(t, 100), nullptr);
+    EXPECT_EQ(find(t, 100)->age, Seconds{365LL * 86400}) << uptime;
+    ProcessInfo e = *find(t, 100);
+    ASSERT_TRUE(t.reread(e, t0_ + Seconds{5})) << uptime;
+    EXPECT_EQ(e.age, Seconds{365LL * 86400}) << uptime;
+    EXPECT_EQ(e.growth, Bytes{0}) << uptime;
+  }
+}
+
 TEST_F(ProcessTableTest, ShrinkingIsNoGrowth) {
   Proc& p0 = proc(100);
   p0.rssPages = 300000;
@@ -573,6 +637,46 @@ TEST_F(ProcessTableTest, UserPatternWithoutUserNamesMatchesOnlyNumbers) {
   ProcessTable t = open(o);
   ASSERT_TRUE(t.refreshAll(t0_).ok());
   EXPECT_TRUE(find(t, 100)->identity->vital);  // uid 1000 matches "100?"
+}
+
+// A status that is garbled or has no Uid: line leaves the owner unknown, not root (uid
+// 0): no user pattern matches it, it is no system service by uid, and it is read again
+// on the next pass (a small process's status is otherwise not).
+TEST_F(ProcessTableTest, UnreadableOwnerIsUnknownNotRoot) {
+  add({.pid = 300, .comm = "garbled", .rssPages = 10, .uid = 0});
+  add({.pid = 301, .comm = "nouid", .rssPages = 10, .uid = 0});
+  add({.pid = 302, .comm = "daemon", .rssPages = 10, .uid = 0});
+  tree_.write("proc/300/status", "Name:\tgarbled\nUid:\tzero\t0\t0\t0\nVmSize:\t1 kB\n");
+  tree_.write("proc/301/status", "Name:\tnouid\nVmSize:\t1 kB\n");
+  const std::vector<config::Pattern> prefer = {pattern("user:0")};
+  const std::vector<config::Pattern> avoid = {pattern("user:*")};
+  ProcessTable::Options o = options();
+  o.prefer = &prefer;
+  o.avoid = &avoid;
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  for (int pid : {300, 301}) {
+    const ProcessInfo* p = find(t, pid);
+    ASSERT_NE(p, nullptr) << pid;
+    EXPECT_FALSE(p->uidKnown) << pid;
+    EXPECT_FALSE(p->identity->prefer) << pid;
+    EXPECT_FALSE(p->identity->avoid) << pid;
+    EXPECT_FALSE(p->identity->systemService) << pid;
+  }
+  ASSERT_NE(find(t, 302), nullptr);
+  EXPECT_TRUE(find(t, 302)->uidKnown);  // really root
+  EXPECT_TRUE(find(t, 302)->identity->prefer);
+  // Readable again: the next pass reads the owner.
+  tree_.write("proc/300/status", statusText(proc(300)));
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{1}).ok());
+  EXPECT_TRUE(find(t, 300)->uidKnown);
+  EXPECT_EQ(find(t, 300)->uid, 0u);
+  EXPECT_FALSE(find(t, 301)->uidKnown);
+  // And reread() learns it too.
+  tree_.write("proc/301/status", statusText(proc(301)));
+  ProcessInfo e = *find(t, 301);
+  ASSERT_TRUE(t.reread(e, t0_ + Seconds{2}));
+  EXPECT_TRUE(e.uidKnown);
 }
 
 TEST_F(ProcessTableTest, NamePatternUsesExeBasenameThenComm) {
