@@ -68,9 +68,10 @@ Result<void> KmsgWriter::write(std::string_view line, TimePoint now) {
       slot = victim;
     }
   }
+  // One writev: /dev/kmsg makes one record of one write, newline included.
   iovec iov[2] = {{const_cast<char*>(line.data()), line.size()}, {const_cast<char*>("\n"), 1}};
   for (;;) {
-    ssize_t n = ::writev(slot->fd.get(), iov, isKmsg_ ? 1 : 2);
+    ssize_t n = ::writev(slot->fd.get(), iov, 2);
     if (n >= 0) break;
     if (errno == EINTR) continue;
     return Error::sys(errno, path_);

@@ -26,8 +26,10 @@ class KmsgWriter {
   // path "/dev/kmsg" or any file (created if missing, appended to).
   static Result<KmsgWriter> open(const std::string& path);
 
-  // Writes one line (the caller includes the "<N>" priority prefix for /dev/kmsg and
-  // no trailing newline for kmsg; a newline is added for plain files). `now` drives the
+  // Writes one line and a newline (the caller includes the "<N>" priority prefix for
+  // /dev/kmsg, and no newline). In /dev/kmsg the newline ends the record: without it
+  // the kernel holds the record back as one that may be continued, and no reader
+  // (dmesg, journald) sees it until another message arrives. `now` drives the
   // rate-limit bookkeeping. Never allocates.
   Result<void> write(std::string_view line, TimePoint now);
   bool isKmsg() const { return isKmsg_; }

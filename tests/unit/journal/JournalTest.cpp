@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -301,6 +303,86 @@ TEST(KmsgWriterTest, WriteErrorIsReturned) {
   auto r = w->write("x", TimePoint{});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ENOSPC);
+}
+
+// ---- the real /dev/kmsg ---------------------------------------------------------------
+
+// /dev/kmsg read from where it ends when this is made: the records written since.
+class KmsgTail {
+ public:
+  KmsgTail() {
+    fd_ = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ >= 0) ::lseek(fd_, 0, SEEK_END);
+  }
+  ~KmsgTail() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  // The records there now, each "PRI,SEQ,USEC,FLAGS;message" (continuation lines cut),
+  // without waiting for more.
+  std::vector<std::string> records() {
+    std::vector<std::string> out;
+    char buf[8192];
+    for (;;) {
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n < 0 && errno == EPIPE) continue;  // overwritten before we read it: go on
+      if (n <= 0) break;                      // EAGAIN: nothing more now
+      std::string r(buf, static_cast<std::size_t>(n));
+      out.push_back(r.substr(0, r.find('\n')));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string uniqueMarker() {
+  return "t" + std::to_string(::getpid()) + "_" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+// The message of the record holding marker, "" when none does.
+std::string recordWith(const std::vector<std::string>& records, const std::string& marker) {
+  for (const auto& r : records)
+    if (r.find(marker) != std::string::npos) return r;
+  return "";
+}
+
+// A record written without a trailing newline is held back by the kernel (it might be
+// continued) until the next message comes: the last line of an incident would be
+// missing from dmesg. Read back at once, with nothing written after it, it is there.
+TEST(KmsgTest, ALineIsInTheKernelLogAsSoonAsItIsWritten) {
+  if (::geteuid() != 0 || ::access("/dev/kmsg", W_OK) != 0) GTEST_SKIP() << "needs root and /dev/kmsg";
+  KmsgTail tail;
+  ASSERT_TRUE(tail.ok());
+  auto j = Journal::open("/dev/kmsg", false);
+  ASSERT_TRUE(j.ok()) << j.error().message();
+  EXPECT_TRUE(j->isKmsg());
+  const std::string marker = uniqueMarker();
+  j->write(Line("test").word("marker", marker), Priority::Info, TimePoint{});
+  const std::string rec = recordWith(tail.records(), marker);
+  ASSERT_NE(rec, "") << "the line is not in /dev/kmsg yet: written without its newline?";
+  // Facility user (1), priority info (6): 1 * 8 + 6.
+  EXPECT_EQ(rec.substr(0, 3), "14,") << rec;
+  EXPECT_EQ(rec.substr(rec.find(';') + 1), "ork: event=test marker=" + marker) << rec;
+}
+
+TEST(KmsgTest, EveryLineOfABurstIsThere) {
+  if (::geteuid() != 0 || ::access("/dev/kmsg", W_OK) != 0) GTEST_SKIP() << "needs root and /dev/kmsg";
+  KmsgTail tail;
+  ASSERT_TRUE(tail.ok());
+  auto w = sys::KmsgWriter::open("/dev/kmsg");
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  const std::string marker = uniqueMarker();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(w->write("<6>ork: event=test marker=" + marker + "_" + std::to_string(i), TimePoint{}).ok());
+  const auto records = tail.records();
+  for (int i = 0; i < 3; ++i) {
+    const std::string rec = recordWith(records, marker + "_" + std::to_string(i));
+    ASSERT_NE(rec, "") << i;
+    EXPECT_EQ(rec.substr(rec.find(';') + 1), "ork: event=test marker=" + marker + "_" + std::to_string(i));
+  }
 }
 
 }  // namespace
