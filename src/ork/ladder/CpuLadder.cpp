@@ -252,7 +252,8 @@ void CpuLadder::kill(TimePoint now) {
     for (int i = 0; i < count; ++i) entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])].state = 'X';
   }
   std::string_view user = s_.users->nameOf(root.uid);
-  Line l("kill");
+  const bool dry = s_.options->dryRun;
+  Line l(dry ? "would_kill" : "kill");  // a dry run's decision is not a kill
   l.num("pid", root.pid)
       .str("name", root.comm)
       .str("user", user)
@@ -266,7 +267,7 @@ void CpuLadder::kill(TimePoint now) {
       .word("result", toString(outcome.outcome));
   if (outcome.err != 0) l.num("errno", outcome.err);
   commandFields(l, root);
-  s_.journal->write(l, Priority::Warning, after);
+  s_.journal->write(l, dry ? Priority::Notice : Priority::Warning, after);
 }
 
 }  // namespace ork::ladder

@@ -446,7 +446,10 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   }
 
   std::string_view user = s_.users->nameOf(root.uid);
-  Line l("kill");
+  // A dry run's decision is not a kill: a line that says so, so that no grep for kills
+  // counts it.
+  const bool dry = s_.options->dryRun;
+  Line l(dry ? "would_kill" : "kill");
   l.num("pid", root.pid)
       .str("name", root.comm)
       .str("user", user)
@@ -471,7 +474,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   if (unwatched > 0) l.num("unwatched", unwatched);
   l.kib("avail_kib", sample.available).kib("need_kib", v.need);
   commandFields(l, root);
-  s_.journal->write(l, Priority::Warning, after);
+  s_.journal->write(l, dry ? Priority::Notice : Priority::Warning, after);
 }
 
 // ---- step 1: hibernate ------------------------------------------------------------------

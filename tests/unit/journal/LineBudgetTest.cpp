@@ -32,7 +32,7 @@ TEST(ClassifyTest, ActionsAreEvidenceStartStopAlwaysTheRestRoutine) {
   for (const char* e : {"start", "stop", "suppressed"})
     EXPECT_EQ(classify(e), LineClass::Always) << e;
   for (const char* e :
-       {"pressure", "kill", "abort", "exited", "deadline", "recovered", "hibernate", "hibernated",
+       {"pressure", "kill", "would_kill", "abort", "exited", "deadline", "recovered", "hibernate", "hibernated",
         "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
     EXPECT_EQ(classify(e), LineClass::Evidence) << e;
   for (const char* e :
