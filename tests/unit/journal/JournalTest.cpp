@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -134,6 +135,21 @@ TEST(LineTest, ExactlyFullLine) {
 
 // ---- files -------------------------------------------------------------------------
 
+// A file's line starts with the local time: "2026-12-01T09:24:33.123456+01:00 ".
+const std::regex kStamp(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}[+-]\d{2}:\d{2} )");
+
+// text with the stamp checked and cut from every line.
+std::string unstamped(const std::string& text) {
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(line, m, kStamp)) << "no time stamp: " << line;
+    out += (m.empty() ? line : line.substr(static_cast<std::size_t>(m.length(0)))) + "\n";
+  }
+  return out;
+}
+
 class TempFile {
  public:
   TempFile() {
@@ -172,7 +188,7 @@ TEST(JournalTest, WritesLinesToAFileWithoutPriority) {
   j->write(Line("start").num("pid", 1), Priority::Info, TimePoint{});
   j->write(Line("kill").str("name", "a\nb"), Priority::Warning, TimePoint{});
   j->write(Line("oops"), Priority::Error, TimePoint{});
-  EXPECT_EQ(f.read(),
+  EXPECT_EQ(unstamped(f.read()),
             "ork[4242]: event=start pid=1\n"
             "ork[4242]: event=kill name=\"a\\x0ab\"\n"
             "ork[4242]: event=oops\n");
@@ -185,7 +201,7 @@ TEST(JournalTest, TheTagCarriesThisProcesssPid) {
   auto j = Journal::open(f.path(), false);
   ASSERT_TRUE(j.ok());
   j->write(Line("x"), Priority::Info, TimePoint{});
-  EXPECT_EQ(f.read(), "ork[" + std::to_string(::getpid()) + "]: event=x\n");
+  EXPECT_EQ(unstamped(f.read()), "ork[" + std::to_string(::getpid()) + "]: event=x\n");
 }
 
 TEST(JournalTest, AppendsToAnExistingFile) {
@@ -197,7 +213,9 @@ TEST(JournalTest, AppendsToAnExistingFile) {
   auto j = Journal::open(f.path(), false, kPid);
   ASSERT_TRUE(j.ok());
   j->write(Line("x"), Priority::Notice, TimePoint{});
-  EXPECT_EQ(f.read(), "earlier\nork[4242]: event=x\n");
+  const std::string got = f.read();
+  ASSERT_EQ(got.substr(0, 8), "earlier\n");
+  EXPECT_EQ(unstamped(got.substr(8)), "ork[4242]: event=x\n");
 }
 
 TEST(JournalTest, FullLengthLineIsWrittenWhole) {
@@ -207,7 +225,7 @@ TEST(JournalTest, FullLengthLineIsWrittenWhole) {
   Line l("e");
   l.str("v", std::string(3000, 'z'));
   j->write(l, Priority::Info, TimePoint{});
-  const std::string got = f.read();
+  const std::string got = unstamped(f.read());
   ASSERT_EQ(got.size(), 11 + Line::kMax + 1);
   EXPECT_EQ(got.substr(0, 11), "ork[4242]: ");
   EXPECT_EQ(got.substr(11, Line::kMax), text(l));
@@ -221,8 +239,8 @@ TEST(JournalTest, MirrorsOnStderr) {
   ::testing::internal::CaptureStderr();
   j->write(Line("x").num("n", 1), Priority::Info, TimePoint{});
   const std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(err, "ork[4242]: event=x n=1\n");
-  EXPECT_EQ(f.read(), "ork[4242]: event=x n=1\n");
+  EXPECT_EQ(err, "ork[4242]: event=x n=1\n") << "the mirror has no time stamp";
+  EXPECT_EQ(unstamped(f.read()), "ork[4242]: event=x n=1\n");
 }
 
 TEST(JournalTest, WriteFailureReportedOnceAndIgnored) {
@@ -235,6 +253,52 @@ TEST(JournalTest, WriteFailureReportedOnceAndIgnored) {
   j->write(Line("b"), Priority::Info, TimePoint{});
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(err, "ork: cannot write the journal, ignoring: /dev/full: No space left on device\n");
+}
+
+// A file has no kernel timestamp: each line carries the local time, within the second
+// it was written.
+TEST(JournalTest, AFileLineStartsWithTheLocalTime) {
+  TempFile f;
+  auto j = Journal::open(f.path(), false, kPid);
+  ASSERT_TRUE(j.ok());
+  const auto before = std::chrono::system_clock::now();
+  j->write(Line("x"), Priority::Info, TimePoint{});
+  const auto after = std::chrono::system_clock::now();
+  const std::string got = f.read();
+  ASSERT_TRUE(std::regex_search(got, kStamp)) << got;
+  std::tm tm{};
+  ASSERT_NE(::strptime(got.c_str(), "%Y-%m-%dT%H:%M:%S", &tm), nullptr) << got;
+  tm.tm_isdst = -1;
+  const auto written = std::chrono::system_clock::from_time_t(std::mktime(&tm));
+  EXPECT_GE(written, std::chrono::floor<std::chrono::seconds>(before) - std::chrono::seconds{1}) << got;
+  EXPECT_LE(written, after + std::chrono::seconds{1}) << got;
+}
+
+// The stamp in a time zone east and one west of UTC (POSIX TZ strings, no zone files).
+TEST(JournalTest, TheStampCarriesTheOffsetFromUtc) {
+  const char* saved = std::getenv("TZ");
+  const std::string previous = saved ? saved : "";
+  char buf[sys::KmsgWriter::kStampLen + 1];
+  struct Case {
+    const char* tz;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"UTC0", "2026-12-01T08:24:33.123456+00:00 "},
+      {"CET-1", "2026-12-01T09:24:33.123456+01:00 "},
+      {"EST5", "2026-12-01T03:24:33.123456-05:00 "},
+      {"IST-5:30", "2026-12-01T13:54:33.123456+05:30 "},
+  };
+  for (const auto& c : cases) {
+    ::setenv("TZ", c.tz, 1);
+    ::tzset();
+    // 2026-12-01T08:24:33Z and 123,456,789 ns (microseconds, cut).
+    ASSERT_EQ(sys::KmsgWriter::stamp(1796113473, 123456789, buf), sys::KmsgWriter::kStampLen) << c.tz;
+    EXPECT_STREQ(buf, c.want) << c.tz;
+  }
+  if (saved) ::setenv("TZ", previous.c_str(), 1);
+  else ::unsetenv("TZ");
+  ::tzset();
 }
 
 TEST(JournalTest, OpenInMissingDirectoryFails) {
@@ -260,7 +324,7 @@ TEST(JournalMirrorTest, AMirrorNobodyReadsIsDroppedAndSaidOnceInTheKernelLog) {
   j->write(Line("kill").num("pid", 2), Priority::Warning, TimePoint{Millis{2}});
   j->write(Line("stop").num("signal", 15), Priority::Notice, TimePoint{Millis{3}});
   ::close(p[1]);
-  EXPECT_EQ(f.read(),
+  EXPECT_EQ(unstamped(f.read()),
             "ork[4242]: event=start\n"
             "ork[4242]: event=warning what=mirror_dropped detail=\"stderr: Broken pipe\" "
             "fallback=kmsg_file_only\n"
@@ -276,7 +340,7 @@ TEST(JournalMirrorTest, ABadMirrorFdIsDroppedToo) {
   j->write(Line("start"), Priority::Notice, TimePoint{});
   j->write(Line("start"), Priority::Notice, TimePoint{});
   EXPECT_FALSE(j->mirroring());
-  EXPECT_EQ(f.read(),
+  EXPECT_EQ(unstamped(f.read()),
             "ork[4242]: event=start\n"
             "ork[4242]: event=warning what=mirror_dropped detail=\"stderr: Bad file descriptor\" "
             "fallback=kmsg_file_only\n"
@@ -300,7 +364,7 @@ TEST(KmsgWriterTest, RegularFileIsNotKmsgAndKeepsEveryLineInOrder) {
     want += line + "\n";
   }
   EXPECT_EQ(w->fdsOpen(), 1);
-  EXPECT_EQ(f.read(), want);
+  EXPECT_EQ(unstamped(f.read()), want);
 }
 
 TEST(KmsgWriterTest, DevNullIsNotKmsg) {
