@@ -157,6 +157,17 @@ void mountinfo(Seeds& s) {
   s.addSteered("mountinfo", "v1-memory-subtree", 2, "/machine/b/c\n" + std::string(kMounts));
 }
 
+// What `ork log` reads: /dev/kmsg records (steer 0) and journal file lines (steer 1).
+void kmsg(Seeds& s) {
+  s.addSteered("kmsg", "record", 0,
+               "12,1219,11417038627,-;ork[812]: event=kill pid=4242 name=\"a\\x5cx22b\" freed_kib=1843200\n"sv);
+  s.addSteered("kmsg", "record-dict", 0, "6,5,100,-,caller=T1;usb 1-1: new device\n SUBSYSTEM=usb\n"sv);
+  s.addSteered("kmsg", "record-old-tag", 0, "13,7,42,-;ork: event=stop signal=15\n"sv);
+  s.addSteered("kmsg", "file-line", 1,
+               "2026-12-01T09:24:33.123456+01:00 ork[812]: event=start version=0.1.0 dry_run=0"sv);
+  s.addSteered("kmsg", "file-line-z", 1, "2026-12-01T08:24:33Z ork[1]: event=x"sv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,5 +180,6 @@ int main(int argc, char** argv) {
   qemu(seeds, ORK_FIXTURES);
   virt(seeds, ORK_FIXTURES);
   mountinfo(seeds);
+  kmsg(seeds);
   return seeds.failed() ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ork/cli/Log.h"
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
@@ -28,6 +29,7 @@ Usage: ork <command> [options]
 Commands:
   daemon          watch memory and kill the expected process before the host stalls
   top             show the candidates ranked right now, with each score's breakdown
+  log             show ORK's lines of the kernel log, readably (-f: follow)
   check-config    validate a configuration file
   version         print the version
   help            this text
@@ -288,6 +290,7 @@ int run(int argc, char** argv) {
   }
   if (cmd == "daemon") return runDaemon(args);
   if (cmd == "top") return runTop(args);
+  if (cmd == "log") return runLogCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   if (cmd == "check-config") return runCheckConfig(args);
   std::string m = "unknown command: " + std::string(cmd);
   return usage(m.c_str(), kMainHelp);

@@ -2,6 +2,8 @@
 // and the daemon's own budget while it runs (RSS, open fds), as earlyoom's CLI tests do.
 #include <dirent.h>
 
+#include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,7 +29,8 @@ TEST(Cli, NoCommandIsAUsageError) {
 
 TEST(Cli, HelpEverywhere) {
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"help"}, {"-h"}, {"daemon", "--help"}, {"top", "--help"}, {"check-config", "--help"}}) {
+           {"--help"}, {"help"}, {"-h"}, {"daemon", "--help"}, {"top", "--help"}, {"check-config", "--help"},
+           {"log", "--help"}}) {
     std::string out;
     EXPECT_EQ(ork(args, &out), 0) << args[0];
     EXPECT_NE(out.find("Usage:"), std::string::npos) << args[0];
@@ -48,6 +51,10 @@ TEST(Cli, UnknownCommandAndOptionAreUsageErrors) {
   EXPECT_NE(out.find("unknown option for daemon: --frob"), std::string::npos);
   EXPECT_EQ(ork({"daemon", "--config"}, &out), 2);
   EXPECT_EQ(ork({"top", "-n", "zero"}, &out), 2);
+  EXPECT_EQ(ork({"log", "--frob"}, &out), 2);
+  EXPECT_NE(out.find("unknown option for log: --frob"), std::string::npos);
+  EXPECT_EQ(ork({"log", "--kmsg"}, &out), 2);
+  EXPECT_EQ(ork({"log", "--kmsg", "relative.log"}, &out), 2);
 }
 
 class CliFiles : public ::testing::Test {
@@ -150,6 +157,84 @@ TEST_F(CliFiles, DaemonRefusesAnotherProcWithoutDryRun) {
   // With --dry-run the option is accepted (and the daemon then fails on the missing tree).
   EXPECT_EQ(ork({"daemon", "--proc", proc, "--kmsg", dir_ + "/j.log", "--dry-run"}, &out), 1);
   EXPECT_EQ(out.find("--proc needs --dry-run"), std::string::npos) << out;
+}
+
+// ---- ork log ---------------------------------------------------------------------------
+
+// A journal file as `ork log` shows it: ORK's lines only, oldest first, the writer's
+// local time to the millisecond, the tag, the event, sizes and durations for people.
+TEST_F(CliFiles, LogRendersAJournalFile) {
+  const std::string path = file("journal.log",
+                                "2026-12-01T09:24:33.123456+01:00 ork[812]: event=start version=0.1.0 dry_run=0 "
+                                "total_kib=24641536 avail_kib=23992320\n"
+                                "not ours\n"
+                                "2026-12-01T09:25:01.500000+01:00 ork[812]: event=kill pid=4242 name=\"filler\" "
+                                "freed_kib=1843200 latency_us=412 cmd=\"./filler --fast\"\n"
+                                "ork: event=stop signal=15 longest_sample_gap_us=804000\n");
+  std::string out;
+  ASSERT_EQ(ork({"log", "--kmsg", path}, &out), 0) << out;
+  EXPECT_EQ(out,
+            "2026-12-01 09:24:33.123 ork[812] start             version=0.1.0 dry_run=0 total=23.5GiB avail=22.9GiB\n"
+            "2026-12-01 09:25:01.500 ork[812] kill              pid=4242 name=\"filler\" freed=1.76GiB latency=412us "
+            "cmd=\"./filler --fast\"\n"
+            "- ork stop              signal=15 longest_sample_gap=804ms\n");
+  EXPECT_EQ(ork({"log", "--kmsg", dir_ + "/missing.log"}, &out), 1);
+  EXPECT_NE(out.find("No such file"), std::string::npos) << out;
+}
+
+// `ork log` on the real kernel log: a line written to /dev/kmsg is there, rendered.
+TEST(CliLog, ShowsOrksLinesOfTheKernelLog) {
+  ORK_REQUIRE(::geteuid() == 0 && ::access("/dev/kmsg", W_OK) == 0, "needs root to read and write /dev/kmsg");
+  const std::string marker =
+      "cli" + std::to_string(::getpid()) + "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  {
+    std::ofstream kmsg("/dev/kmsg");
+    kmsg << "<6>ork[4242]: event=test marker=" << marker << " freed_kib=2048 took_ms=1500\n";
+  }
+  std::string out;
+  ASSERT_EQ(ork({"log"}, &out), 0) << out;
+  const auto at = out.find("marker=" + marker);
+  ASSERT_NE(at, std::string::npos) << out.substr(out.size() > 2000 ? out.size() - 2000 : 0);
+  const std::string line = out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1);
+  EXPECT_NE(line.find(" ork[4242] test "), std::string::npos) << line;
+  EXPECT_NE(line.find("marker=" + marker + " freed=2.00MiB took=1.50s"), std::string::npos) << line;
+  EXPECT_EQ(line.find("event="), std::string::npos) << line;
+}
+
+// --follow prints a line appended after it started, then keeps going until stopped.
+TEST_F(CliFiles, LogFollowsAJournalFile) {
+  const std::string path = file("journal.log", "2026-12-01T09:24:33.000000+01:00 ork[812]: event=start dry_run=1\n");
+  Child c = spawn({ORK_BINARY, "log", "--follow", "--kmsg", path});
+  ASSERT_TRUE(c.waitFor("start", 5s));
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "2026-12-01T09:24:34.000000+01:00 ork[812]: event=recovered kills=1 duration_ms=61000\n";
+  }
+  EXPECT_TRUE(c.waitFor("recovered         kills=1 duration=1m01s", 5s));
+  EXPECT_TRUE(c.alive()) << "ork log --follow stopped by itself";
+  c.stop(SIGTERM);
+}
+
+// The daemon's journal file: every line after its local time and the tag ork[PID] of
+// that daemon; `ork log --kmsg` reads it back.
+TEST_F(CliFiles, TheDaemonsJournalFileIsStampedAndTagged) {
+  const std::string journal = dir_ + "/journal.log";
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal});
+  JournalFile j{journal};
+  ASSERT_NE(j.waitFor({"event=start"}, 5s), "") << readFile(journal);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  ASSERT_NE(j.waitFor({"event=stop"}, 1s), "") << readFile(journal);
+  const std::string tag = "ork[" + std::to_string(d.pid) + "]: event=";
+  const std::regex stamped("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}[+-]\\d{2}:\\d{2} ork\\[\\d+\\]: event=");
+  for (const auto& l : j.lines()) {
+    EXPECT_TRUE(std::regex_search(l, stamped)) << l;
+    EXPECT_NE(l.find(tag), std::string::npos) << l;
+  }
+  std::string out;
+  ASSERT_EQ(ork({"log", "--kmsg", journal}, &out), 0) << out;
+  EXPECT_NE(out.find(" ork[" + std::to_string(d.pid) + "] start "), std::string::npos) << out;
+  EXPECT_NE(out.find(" ork[" + std::to_string(d.pid) + "] stop "), std::string::npos) << out;
 }
 
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
