@@ -43,6 +43,12 @@ constexpr std::uint64_t kTagSignal = 0;
 constexpr int kPartShift = 48;
 constexpr std::uint64_t kPartMask = (std::uint64_t{1} << kPartShift) - 1;
 
+// An errno as its name ("EACCES"), for the journal's closed-set words.
+const char* errnoName(int code) {
+  const char* name = code != 0 ? ::strerrorname_np(code) : nullptr;
+  return name != nullptr ? name : "unknown";
+}
+
 // A part's view of the loop's epoll: its tags, tagged with its index.
 class PartPoller final : public sys::Poller {
  public:
@@ -238,6 +244,7 @@ void Daemon::State::reload(TimePoint now) {
   // What is in force now, as the start line says it.
   l.word("result", "ok");
   for (auto& lad : ladders) lad->describe(l);
+  fleet->describe(l);
   journal.write(l, Priority::Notice, now);
   for (auto& lad : ladders) lad->announce(now);
 }
@@ -275,6 +282,13 @@ int Daemon::run() {
   TimePoint now = s.clock.now();
   if (s.options.protectSelf) s.protection = sys::protectSelf(s.options.procRoot.c_str());
 
+  // The candidate table's first pass, whole, before the first memory sample (the loop
+  // would start with it anyway): the start line can say how many VMs there are, and the
+  // loop's first sample is not kept waiting behind it. A pass that fails is retried, and
+  // said, by the loop.
+  const bool firstPass = s.table->refreshAll(now).ok();
+  if (firstPass) s.fleet->survey();
+  now = s.clock.now();
   for (auto& l : s.ladders) {
     if (auto r = l->open(now); !r) {
       std::fprintf(stderr, "ork: %s: %s\n", l->name(), r.error().what);
@@ -284,8 +298,16 @@ int Daemon::run() {
   Line start("start");
   start.word("version", ORK_VERSION).flag("dry_run", s.options.dryRun);
   for (auto& l : s.ladders) l->describe(start);
-  start.flag("mlocked", s.protection.locked).flag("oom_exempt", s.protection.oomExempt);
-  start.flag("vms", s.cfg.flag(Key::VmEnabled)).flag("libvirt", s.cfg.flag(Key::VmEnabled) && s.cfg.flag(Key::VmLibvirt));
+  // What ORK could do to protect itself, and why not (the errno's name).
+  start.flag("self_protect", s.options.protectSelf).flag("mlocked", s.protection.locked);
+  if (s.options.protectSelf && !s.protection.locked) start.word("mlock_errno", errnoName(s.protection.lockError.code));
+  start.flag("oom_exempt", s.protection.oomExempt);
+  if (s.options.protectSelf && !s.protection.oomExempt)
+    start.word("oom_adj_errno", errnoName(s.protection.oomError.code));
+  // The VMs of the first pass, and libvirt as it is (not as configured): asked only
+  // once there are VMs, it answers after the start line (libvirt_connected, or a
+  // warning what=libvirt_unavailable).
+  s.fleet->describe(start);
   s.journal.write(start, Priority::Notice, now);
   for (auto& l : s.ladders) l->announce(now);
   if (s.options.protectSelf && !s.protection.oomExempt) {
@@ -299,6 +321,8 @@ int Daemon::run() {
     s.journal.write(w, Priority::Warning, now);
   }
   s.fleet->restore(now);
+  // The parts hear of the first pass after the start line (the fleet's vm_found lines).
+  if (firstPass) s.tablePassed(now);
 
   std::array<epoll_event, 16> events{};
   for (;;) {

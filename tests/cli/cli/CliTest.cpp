@@ -237,6 +237,43 @@ TEST_F(CliFiles, TheDaemonsJournalFileIsStampedAndTagged) {
   EXPECT_NE(out.find(" ork[" + std::to_string(d.pid) + "] stop "), std::string::npos) << out;
 }
 
+// The start line says what is true: the VMs the first pass found (its vm_found lines
+// come after it), libvirt as it is (a state, never the configuration's flag), and why
+// ORK is not exempt from the OOM killer or locked in memory when it is not.
+TEST_F(CliFiles, TheStartLineSaysWhatIsTrue) {
+  for (bool protect : {true, false}) {
+    const std::string journal = dir_ + (protect ? "/protect.log" : "/noprotect.log");
+    std::vector<std::string> argv = {ORK_BINARY, "daemon", "--dry-run", "--quiet", "--kmsg", journal};
+    if (!protect) argv.push_back("--no-protect");
+    Child d = spawn(argv);
+    JournalFile j{journal};
+    const std::string start = j.waitFor({"event=start"}, 5s);
+    ASSERT_NE(start, "") << readFile(journal);
+    ::kill(d.pid, SIGTERM);
+    ASSERT_TRUE(d.waitExit(5s));
+    const auto lines = j.lines();
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.front(), start) << "a line came before the start line";
+    const std::string vms = field(start, "vms");
+    EXPECT_TRUE(!vms.empty() && vms.find_first_not_of("0123456789") == std::string::npos) << start;
+    const std::string libvirt = field(start, "libvirt");
+    EXPECT_TRUE(libvirt == "not_needed" || libvirt == "connecting" || libvirt == "not_installed") << start;
+    EXPECT_EQ(field(start, "self_protect"), protect ? "1" : "0") << start;
+    const std::regex errnoName("^E[A-Z0-9]+$");
+    for (const auto& [flag, why] : {std::pair{"oom_exempt", "oom_adj_errno"}, std::pair{"mlocked", "mlock_errno"}}) {
+      if (protect && field(start, flag) == "0") {
+        EXPECT_TRUE(std::regex_match(field(start, why), errnoName)) << why << " missing or not an errno: " << start;
+      } else {
+        EXPECT_EQ(field(start, why), "") << start;
+      }
+    }
+    if (!protect) {
+      EXPECT_EQ(field(start, "oom_exempt"), "0") << start;
+      EXPECT_EQ(field(start, "mlocked"), "0") << start;
+    }
+  }
+}
+
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
   std::string out;
   ASSERT_EQ(ork({"top", "-n", "5", "--all"}, &out), 0) << out;
