@@ -57,6 +57,7 @@ enum class Key : int {
   VmSaveDeadlineS,
   VmCallDeadlineMs,
   VmReconnectMaxS,
+  JournalReportIntervalS,
   kCount
 };
 
@@ -117,6 +118,7 @@ inline constexpr Setting kSettings[] = {
   {Key::VmSaveDeadlineS,            "vm",       "save_deadline_s",       Kind::Seconds,  300,     5,      86400, "a managed save still running after this long is aborted (the VM keeps running)"},
   {Key::VmCallDeadlineMs,           "vm",       "call_deadline_ms",      Kind::Millis,   5000,    100,    600000, "any other libvirt call (list, suspend, resume) not answered within this is given up; the helper is restarted"},
   {Key::VmReconnectMaxS,            "vm",       "reconnect_max_s",       Kind::Seconds,  60,      1,      3600,  "while libvirt is unreachable, ORK retries with a doubling delay up to this"},
+  {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
 };
 // clang-format on
 

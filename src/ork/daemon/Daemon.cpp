@@ -89,12 +89,19 @@ struct Daemon::State {
   TimePoint scanRetryAt;
   Nanos scanBackoff{0};
   std::string scanError;
+  // The next periodic state line (journal.report_interval_s; never when 0).
+  TimePoint reportAt{Nanos::max()};
 
   void tablePassed(TimePoint now) {
     for (auto* p : parts) p->onTablePass(now);
   }
   bool refreshDue(TimePoint now) const;
   void stepTable(TimePoint now);
+  void scheduleReport(TimePoint now) {
+    const Nanos every = cfg.seconds(Key::JournalReportIntervalS);
+    reportAt = every > Nanos{0} ? now + every : TimePoint{Nanos::max()};
+  }
+  void report(TimePoint now);
   void reload(TimePoint now);
   void stop(TimePoint now, int sig);
 };
@@ -221,6 +228,15 @@ void Daemon::State::stepTable(TimePoint now) {
   if (*done) tablePassed(clock.now());
 }
 
+// The periodic state line: what ORK sees now, so that a quiet ORK is seen alive.
+void Daemon::State::report(TimePoint now) {
+  Line l("state");
+  for (auto& lad : ladders) lad->state(l);
+  fleet->describe(l);
+  journal.write(l, Priority::Info, now);
+  scheduleReport(now);
+}
+
 void Daemon::State::reload(TimePoint now) {
   Line l("reload");
   if (options.configPath.empty()) {
@@ -241,6 +257,7 @@ void Daemon::State::reload(TimePoint now) {
   }
   cfg = std::move(fresh);  // in place: every part holds a pointer to it
   for (auto* p : parts) p->reconfigure(now);
+  scheduleReport(now);
   // What is in force now, as the start line says it.
   l.word("result", "ok");
   for (auto& lad : ladders) lad->describe(l);
@@ -323,6 +340,7 @@ int Daemon::run() {
   s.fleet->restore(now);
   // The parts hear of the first pass after the start line (the fleet's vm_found lines).
   if (firstPass) s.tablePassed(now);
+  s.scheduleReport(now);
 
   std::array<epoll_event, 16> events{};
   for (;;) {
@@ -331,6 +349,7 @@ int Daemon::run() {
     TimePoint wakeAt{Nanos::max()};
     for (auto* p : s.parts) wakeAt = std::min(wakeAt, p->nextDue());
     if (s.scanRetryAt > now) wakeAt = std::min(wakeAt, s.scanRetryAt);
+    wakeAt = std::min(wakeAt, s.reportAt);
     Nanos timeout = refreshDue ? Nanos{0} : std::clamp(wakeAt - now, Nanos{0}, Nanos{Seconds{60}});
     auto n = s.epoll.wait(events.data(), static_cast<int>(events.size()), timeout);
     if (!n) {
@@ -364,6 +383,7 @@ int Daemon::run() {
       if (s.memory->nextDue() - t < kStepBudget) s.memory->onTimer(t);
       s.stepTable(s.clock.now());
     }
+    if (s.clock.now() >= s.reportAt) s.report(s.clock.now());
     // Counts of lines the journal's bound dropped, once it lets them be said.
     s.journal.flush(s.clock.now());
   }

@@ -48,6 +48,12 @@ void CpuLadder::describe(journal::Line& start) const {
   if (enabled()) start.flag("cpu_psi", sensor_.hasPressure());
 }
 
+void CpuLadder::state(journal::Line& l) const {
+  if (!enabled() || !haveLast_) return;
+  l.num("busy_pct", static_cast<std::int64_t>(last_.busy * 100 + 0.5)).num("runnable", last_.runnable);
+  if (last_.pressure >= 0) l.num("pressure_pct", static_cast<std::int64_t>(last_.pressure * 100 + 0.5));
+}
+
 Report CpuLadder::report() const {
   Report r;
   r.title = "cpu";

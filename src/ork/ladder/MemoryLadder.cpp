@@ -153,6 +153,16 @@ void MemoryLadder::announce(TimePoint now) {
   }
 }
 
+void MemoryLadder::state(journal::Line& l) const {
+  auto t = policy::memoryThresholds(last_.total, *s_.cfg);
+  auto level = policy::classify(last_, t, *s_.cfg);
+  l.word("memory", level == policy::MemoryLevel::Hard ? "hard" : level == policy::MemoryLevel::Soft ? "soft" : "ok")
+      .kib("avail_kib", last_.available)
+      .kib("total_kib", last_.total);
+  if (last_.swapTotal > Bytes{0}) l.kib("swap_free_kib", last_.swapFree);
+  l.num("longest_sample_gap_us", std::chrono::duration_cast<Micros>(longestGap_).count());
+}
+
 Report MemoryLadder::report() const {
   Report r;
   r.title = "memory";

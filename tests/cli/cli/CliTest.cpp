@@ -274,6 +274,32 @@ TEST_F(CliFiles, TheStartLineSaysWhatIsTrue) {
   }
 }
 
+// journal.report_interval_s: a state line every interval (what ORK sees: memory, CPU,
+// VMs, libvirt); a reload to 0 stops them.
+TEST_F(CliFiles, APeriodicStateLineSaysOrkIsAlive) {
+  const std::string journal = dir_ + "/journal.log";
+  const std::string config = file("ork.toml", "[journal]\nreport_interval_s = 1\n");
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal, "--config", config});
+  JournalFile j{journal};
+  ASSERT_NE(j.waitFor({"event=start"}, 5s), "") << readFile(journal);
+  const std::string state = j.waitFor({"event=state"}, 3s);
+  ASSERT_NE(state, "") << readFile(journal);
+  for (const char* key : {"memory", "avail_kib", "total_kib", "longest_sample_gap_us", "busy_pct", "vms", "libvirt"})
+    EXPECT_NE(field(state, key), "") << key << " missing: " << state;
+  std::this_thread::sleep_for(2500ms);
+  const int states = j.count("event=state");
+  EXPECT_GE(states, 3) << readFile(journal);
+  EXPECT_LE(states, 5) << readFile(journal);
+  writeFile(config, "[journal]\nreport_interval_s = 0\n");
+  ::kill(d.pid, SIGHUP);
+  ASSERT_NE(j.waitFor({"event=reload", "result=ok"}, 5s), "") << readFile(journal);
+  const int atReload = j.count("event=state");
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(j.count("event=state"), atReload) << "state lines go on after report_interval_s = 0";
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+}
+
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
   std::string out;
   ASSERT_EQ(ork({"top", "-n", "5", "--all"}, &out), 0) << out;
@@ -343,6 +369,7 @@ TEST_F(CliFiles, DaemonStaysWithinItsBudget) {
   EXPECT_NE(j.waitFor({"event=stop"}, 1s), "");
   EXPECT_EQ(j.count("event=kill"), 0) << "a dry run wrote event=kill";
   EXPECT_EQ(j.count("event=would_kill"), 0) << "a dry run on a healthy host decided a kill";
+  EXPECT_EQ(j.count("event=state"), 0) << "the periodic state line is on by default";
 }
 
 // The reader of ORK's stderr (the journal mirror) goes away, as with `ork daemon ...

@@ -98,5 +98,23 @@ TEST_F(CpuLadderTest, WithoutVmsTheTreeCreatingTheLoadIsTheVictim) {
   EXPECT_EQ(rig->lines("would_kill").size(), 1u);
 }
 
+// The periodic state line's CPU fields: nothing before the first second, then how busy
+// the CPUs were and how many tasks were runnable; nothing with the CPU ladder off.
+TEST_F(CpuLadderTest, StateSaysHowBusy) {
+  rig->start(false, true);
+  journal::Line none("state");
+  rig->cpuLadder->state(none);
+  EXPECT_EQ(std::string(none.text()), "event=state");
+  second(true);
+  journal::Line busy("state");
+  rig->cpuLadder->state(busy);
+  EXPECT_EQ(std::string(busy.text()).rfind("event=state busy_pct=", 0), 0u) << busy.text();
+  EXPECT_NE(std::string(busy.text()).find(" runnable="), std::string::npos) << busy.text();
+  rig->cfg.set(config::Key::CpuEnabled, 0);
+  journal::Line off("state");
+  rig->cpuLadder->state(off);
+  EXPECT_EQ(std::string(off.text()), "event=state");
+}
+
 }  // namespace
 }  // namespace ork::ladder::testing

@@ -159,5 +159,22 @@ TEST_F(MemoryLadderTest, APsiTriggerTheLoopCannotWatchIsNotAWakeup) {
   }
 }
 
+// The periodic state line's memory fields: the level, the memory, the loop's worst gap.
+TEST_F(MemoryLadderTest, StateSaysTheLevelAndTheMemory) {
+  build(false);
+  rig->setMemory(kTotal, Bytes::mib(8000));
+  rig->runFor(Millis{1100}, Millis{100});
+  journal::Line l("state");
+  rig->memoryLadder->state(l);
+  const std::string text(l.text());
+  EXPECT_EQ(text.rfind("event=state memory=ok avail_kib=8192000 total_kib=16777216 longest_sample_gap_us=", 0), 0u)
+      << text;
+  rig->setMemory(kTotal, Bytes::mib(1200));
+  rig->runFor(Millis{1100}, Millis{50});
+  journal::Line soft("state");
+  rig->memoryLadder->state(soft);
+  EXPECT_NE(std::string(soft.text()).find("memory=soft avail_kib=1228800 "), std::string::npos) << soft.text();
+}
+
 }  // namespace
 }  // namespace ork::ladder::testing
