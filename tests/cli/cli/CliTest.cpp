@@ -300,6 +300,43 @@ TEST_F(CliFiles, APeriodicStateLineSaysOrkIsAlive) {
   ASSERT_TRUE(d.waitExit(5s));
 }
 
+// The systemd unit: no restart loop on a bad configuration (its exit code is the one
+// RestartPreventExitStatus= names), and Documentation= names files the README's install
+// puts there, from docs/.
+TEST_F(CliFiles, TheUnitDoesNotRestartOnABadConfigAndNamesItsDocumentation) {
+  const std::string root = std::string(ORK_FIXTURES) + "/../..";
+  const std::string unit = readFile(root + "/packaging/ork.service");
+  ASSERT_NE(unit, "");
+  auto value = [&](const std::string& key) {
+    const auto at = unit.find("\n" + key + "=");
+    if (at == std::string::npos) return std::string();
+    const auto start = at + key.size() + 2;
+    return unit.substr(start, unit.find('\n', start) - start);
+  };
+  std::string out;
+  const int code = ork({"daemon", "--dry-run", "--config", file("bad.toml", "[memory]\nhard_percent = 500\n"),
+                        "--kmsg", dir_ + "/j.log"},
+                       &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(value("RestartPreventExitStatus"), std::to_string(code));
+  EXPECT_EQ(ork({"daemon", "--frob"}, &out), 2) << "a usage error is not restarted either";
+  const std::string docs = value("Documentation");
+  ASSERT_NE(docs, "");
+  std::istringstream uris(docs);
+  int n = 0;
+  for (std::string uri; uris >> uri; ++n) {
+    const std::string prefix = "file:/usr/local/share/doc/ork/";
+    ASSERT_EQ(uri.rfind(prefix, 0), 0u) << uri;
+    const std::string name = uri.substr(prefix.size());
+    const std::string source = name == "README.md" ? root + "/README.md" : root + "/docs/" + name;
+    EXPECT_EQ(::access(source.c_str(), R_OK), 0) << uri << ": no " << source;
+  }
+  EXPECT_GE(n, 2);
+  EXPECT_NE(readFile(root + "/README.md").find("install -D -m 0644 -t /usr/local/share/doc/ork README.md docs/*.md"),
+            std::string::npos)
+      << "the README's install does not put the documentation where the unit says";
+}
+
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
   std::string out;
   ASSERT_EQ(ork({"top", "-n", "5", "--all"}, &out), 0) << out;
