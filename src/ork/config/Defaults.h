@@ -75,7 +75,7 @@ struct Setting {
 // clang-format off
 inline constexpr Setting kSettings[] = {
   // key                              section     name                     kind            default  min     max        what it means
-  {Key::MemorySoftPercent,          "memory",   "soft_percent",          Kind::Percent,  10,      0.1,    90,    "soft threshold: available memory below this % of the domain starts an episode (VMs are hibernated here, later); kills free memory up to it"},
+  {Key::MemorySoftPercent,          "memory",   "soft_percent",          Kind::Percent,  10,      0.1,    90,    "soft threshold: available memory below this % of the domain starts an episode (VMs are hibernated here); kills free memory up to it"},
   {Key::MemorySoftMaxMib,           "memory",   "soft_max_mib",          Kind::Mib,      4096,    1,      1 << 24, "cap of the soft threshold in MiB, so that big hosts do not keep 10 % idle"},
   {Key::MemoryHardPercent,          "memory",   "hard_percent",          Kind::Percent,  5,       0.1,    90,    "hard threshold: available memory below this % of the domain kills one victim"},
   {Key::MemoryHardMaxMib,           "memory",   "hard_max_mib",          Kind::Mib,      2048,    1,      1 << 24, "cap of the hard threshold in MiB"},

@@ -123,6 +123,9 @@ TEST_F(CliFiles, DefaultsRoundTrip) {
   std::string out;
   ASSERT_EQ(ork({"check-config", "--defaults"}, &out), 0);
   EXPECT_NE(out.find("hard_percent = 5"), std::string::npos);
+  // VMs are hibernated at the soft threshold now, not "later".
+  EXPECT_NE(out.find("(VMs are hibernated here)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("later"), std::string::npos) << out;
   std::string path = file("defaults.toml", out);
   EXPECT_EQ(ork({"check-config", path}, &out), 0) << out;
 }
