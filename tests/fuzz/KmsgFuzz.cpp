@@ -1,8 +1,8 @@
 // libFuzzer: what `ork log` reads (Kmsg.h). Input: a steer byte (even: a /dev/kmsg
 // record, its message unescaped and read as an ORK line; odd: a journal file line),
 // then the text.
-#include "ork/parse/Kmsg.h"
 #include "fuzz/FuzzCheck.h"
+#include "ork/parse/Kmsg.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ork;

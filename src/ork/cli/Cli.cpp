@@ -52,14 +52,16 @@ Options:
                     memory-controller directory), and only processes and VMs inside
                     it may be hibernated, frozen or killed (the CPU is still sensed
                     host-wide)
-  --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
+  --kmsg PATH       write journal lines to PATH instead of /dev/kmsg, each after
+                    its local time ('ork log --kmsg PATH' reads them)
   --state-dir DIR   where ORK keeps what must outlive it: the VMs it froze, resumed
                     by its next run if it dies (default /var/lib/ork; not written
                     in dry-run)
   --proc DIR        read processes and memory from DIR instead of /proc (only
                     with --dry-run: the PIDs in DIR are not this host's processes)
   --passwd FILE     user names from FILE instead of /etc/passwd
-  --quiet           do not mirror journal lines on stderr (a mirror that cannot
+  --quiet           do not mirror journal lines on stderr (the unit passes it: the
+                    kernel log has them, journalctl -k -t ork; a mirror that cannot
                     be written, e.g. a pipe whose reader exited, is dropped and
                     said once in the journal; ORK goes on)
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000

@@ -37,7 +37,9 @@ int fromKmsg(bool follow) {
   auto reader = sys::KmsgReader::open();
   if (!reader) {
     std::fprintf(stderr, "ork: cannot read the kernel log: %s%s\n", reader.error().what,
-                 reader.error().code == EPERM || reader.error().code == EACCES ? " (needs root or CAP_SYSLOG)" : "");
+                 reader.error().code == EPERM || reader.error().code == EACCES
+                     ? " (needs root or CAP_SYSLOG)"
+                     : "");
     return 1;
   }
   const std::int64_t boot = sys::KmsgReader::bootWallClockNs();
@@ -75,7 +77,8 @@ int fromFile(const std::string& path, bool follow) {
     if (!*more) return 0;
     auto line = parse::parseJournalFileLine(text);
     if (!line) continue;
-    std::printf("%s\n", formatLogLine(stampTime(line->stamp), line->line.pid, line->line.body).c_str());
+    std::printf("%s\n",
+                formatLogLine(stampTime(line->stamp), line->line.pid, line->line.body).c_str());
   }
 }
 
@@ -86,8 +89,9 @@ std::string localTime(std::int64_t wallNs) {
   std::tm tm{};
   if (::localtime_r(&secs, &tm) == nullptr) return "-";
   char b[80];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02d %02d:%02d:%02d.%03lld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(wallNs % 1'000'000'000 / 1'000'000));
+  std::snprintf(b, sizeof b, "%04d-%02d-%02d %02d:%02d:%02d.%03lld", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(wallNs % 1'000'000'000 / 1'000'000));
   return b;
 }
 
@@ -124,7 +128,8 @@ int runLogCommand(const std::vector<std::string_view>& args) {
     } else if (a == "--kmsg") {
       if (i + 1 >= args.size()) return usage("--kmsg needs a value");
       file = std::string(args[++i]);
-      if (file.empty() || file.front() != '/') return usage("--kmsg needs an absolute path (it was empty or relative)");
+      if (file.empty() || file.front() != '/')
+        return usage("--kmsg needs an absolute path (it was empty or relative)");
     } else {
       const std::string m = "unknown option for log: " + std::string(a);
       return usage(m.c_str());

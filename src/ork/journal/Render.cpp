@@ -69,8 +69,8 @@ std::string humanKib(std::int64_t kib) {
 
 std::string humanDuration(std::int64_t ns) {
   if (ns < 0) return "-" + humanDuration(ns == INT64_MIN ? INT64_MAX : -ns);
-  constexpr std::int64_t kUs = 1'000, kMs = 1'000'000, kS = 1'000'000'000, kMin = 60 * kS, kH = 60 * kMin,
-                         kD = 24 * kH;
+  constexpr std::int64_t kUs = 1'000, kMs = 1'000'000, kS = 1'000'000'000, kMin = 60 * kS,
+                         kH = 60 * kMin, kD = 24 * kH;
   char b[48];
   if (ns < kUs) {
     std::snprintf(b, sizeof b, "%lldns", static_cast<long long>(ns));
@@ -84,9 +84,11 @@ std::string humanDuration(std::int64_t ns) {
     std::snprintf(b, sizeof b, "%lldm%02llds", static_cast<long long>(ns / kMin),
                   static_cast<long long>(ns % kMin / kS));
   } else if (ns < kD) {
-    std::snprintf(b, sizeof b, "%lldh%02lldm", static_cast<long long>(ns / kH), static_cast<long long>(ns % kH / kMin));
+    std::snprintf(b, sizeof b, "%lldh%02lldm", static_cast<long long>(ns / kH),
+                  static_cast<long long>(ns % kH / kMin));
   } else {
-    std::snprintf(b, sizeof b, "%lldd%02lldh", static_cast<long long>(ns / kD), static_cast<long long>(ns % kD / kH));
+    std::snprintf(b, sizeof b, "%lldd%02lldh", static_cast<long long>(ns / kD),
+                  static_cast<long long>(ns % kD / kH));
   }
   return b;
 }
@@ -116,16 +118,21 @@ std::string renderBody(std::string_view body) {
     for (const auto& u : kUnits)
       if (key.size() > u.suffix.size() && key.ends_with(u.suffix)) unit = &u;
     // A value no unit can show (a duration past ~292 years in ns) stays as written.
-    if (unit == nullptr || (unit->nsPer > 0 && (v > INT64_MAX / unit->nsPer || v < -INT64_MAX / unit->nsPer))) {
+    if (unit == nullptr ||
+        (unit->nsPer > 0 && (v > INT64_MAX / unit->nsPer || v < -INT64_MAX / unit->nsPer))) {
       out += f;
       continue;
     }
     out += key.substr(0, key.size() - unit->suffix.size());
     out += '=';
-    if (v == 0) out += unit->zero;
-    else if (unit->kind == Unit::Kib) out += humanKib(v);
-    else if (unit->kind == Unit::Percent) out += std::to_string(v) + "%";
-    else out += humanDuration(v * unit->nsPer);
+    if (v == 0)
+      out += unit->zero;
+    else if (unit->kind == Unit::Kib)
+      out += humanKib(v);
+    else if (unit->kind == Unit::Percent)
+      out += std::to_string(v) + "%";
+    else
+      out += humanDuration(v * unit->nsPer);
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;

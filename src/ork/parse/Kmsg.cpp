@@ -40,8 +40,8 @@ bool isRfc3339(std::string_view s) {
   }
   const std::string_view zone = s.substr(i);
   if (zone == "Z") return true;
-  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && isDigit(zone[1]) && isDigit(zone[2]) &&
-         zone[3] == ':' && isDigit(zone[4]) && isDigit(zone[5]);
+  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && isDigit(zone[1]) &&
+         isDigit(zone[2]) && zone[3] == ':' && isDigit(zone[4]) && isDigit(zone[5]);
 }
 
 }  // namespace
@@ -52,9 +52,12 @@ Result<KmsgRecord> parseKmsgRecord(std::string_view record) {
   std::string_view header = record.substr(0, semi);
   KmsgRecord r;
   int pri = 0;
-  if (!parseInt(takeField(header), pri) || pri < 0) return Error::make(kParseErrorCode, "kmsg record: bad priority");
-  if (!parseInt(takeField(header), r.seq)) return Error::make(kParseErrorCode, "kmsg record: bad sequence number");
-  if (!parseInt(takeField(header), r.usec)) return Error::make(kParseErrorCode, "kmsg record: bad time");
+  if (!parseInt(takeField(header), pri) || pri < 0)
+    return Error::make(kParseErrorCode, "kmsg record: bad priority");
+  if (!parseInt(takeField(header), r.seq))
+    return Error::make(kParseErrorCode, "kmsg record: bad sequence number");
+  if (!parseInt(takeField(header), r.usec))
+    return Error::make(kParseErrorCode, "kmsg record: bad time");
   r.level = pri & 7;
   r.facility = pri >> 3;
   std::string_view rest = record.substr(semi + 1);
@@ -88,8 +91,8 @@ Result<OrkLine> parseOrkLine(std::string_view message) {
     rest = message.substr(5);
   } else if (message.starts_with("ork[")) {
     const std::size_t close = message.find(']');
-    if (close == std::string_view::npos || !parseInt(message.substr(4, close - 4), l.pid) || l.pid <= 0 ||
-        message.substr(close + 1, 2) != ": ")
+    if (close == std::string_view::npos || !parseInt(message.substr(4, close - 4), l.pid) ||
+        l.pid <= 0 || message.substr(close + 1, 2) != ": ")
       return Error::make(kParseErrorCode, "not an ORK line: bad tag");
     rest = message.substr(close + 3);
   } else {

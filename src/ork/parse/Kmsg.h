@@ -32,8 +32,8 @@ std::string_view unescapeKmsg(std::string_view escaped, char* out, std::size_t c
 // ORK before the tag carried its PID). Errors (code 0): any other message, e.g. a
 // kernel line, or "ork[x]: ..." without a number or without "event=".
 struct OrkLine {
-  int pid = 0;                // 0 with the "ork: " form
-  std::string_view body;      // "event=<event> key=value ..."
+  int pid = 0;            // 0 with the "ork: " form
+  std::string_view body;  // "event=<event> key=value ..."
 };
 Result<OrkLine> parseOrkLine(std::string_view message);
 

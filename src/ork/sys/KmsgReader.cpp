@@ -30,7 +30,8 @@ Result<std::string_view> KmsgReader::next(bool wait) {
     ssize_t n = ::read(fd_.get(), buf_.get(), kRecordCap);
     if (n > 0) return std::string_view(buf_.get(), static_cast<std::size_t>(n));
     if (n == 0) return std::string_view{};
-    if (errno == EINTR || errno == EPIPE) continue;  // EPIPE: overwritten, read on from the oldest kept
+    if (errno == EINTR || errno == EPIPE)
+      continue;  // EPIPE: overwritten, read on from the oldest kept
     if (errno != EAGAIN) return Error::sys(errno, "read /dev/kmsg");
     if (!wait) return std::string_view{};
     pollfd p{fd_.get(), POLLIN, 0};
@@ -42,7 +43,9 @@ std::int64_t KmsgReader::bootWallClockNs() {
   timespec real{}, mono{};
   ::clock_gettime(CLOCK_REALTIME, &real);
   ::clock_gettime(CLOCK_MONOTONIC, &mono);
-  auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
+  auto ns = [](const timespec& t) {
+    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  };
   return ns(real) - ns(mono);
 }
 

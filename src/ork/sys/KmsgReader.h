@@ -43,8 +43,8 @@ class FileFollower {
  private:
   UniqueFd fd_;
   std::string path_;
-  std::string pending_;      // read, not yet given
-  std::size_t used_ = 0;     // of pending_
+  std::string pending_;       // read, not yet given
+  std::size_t used_ = 0;      // of pending_
   std::uint64_t offset_ = 0;  // of the file, read up to
 };
 

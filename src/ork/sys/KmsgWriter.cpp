@@ -19,8 +19,8 @@ std::size_t KmsgWriter::stamp(long long sec, long nsec, char* out) {
   const long absOff = off < 0 ? -off : off;
   // No strftime: the fields are formatted here, so that nothing allocates.
   int n = std::snprintf(out, kStampLen + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld%c%02ld:%02ld ",
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                        nsec / 1000, off < 0 ? '-' : '+', absOff / 60, absOff % 60);
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec, nsec / 1000, off < 0 ? '-' : '+', absOff / 60, absOff % 60);
   return n == static_cast<int>(kStampLen) ? kStampLen : 0;
 }
 
@@ -91,7 +91,8 @@ Result<void> KmsgWriter::write(std::string_view line, TimePoint now) {
   std::size_t stampLen = 0;
   if (!isKmsg_) {
     timespec ts{};
-    if (::clock_gettime(CLOCK_REALTIME, &ts) == 0) stampLen = stamp(ts.tv_sec, ts.tv_nsec, stampBuf);
+    if (::clock_gettime(CLOCK_REALTIME, &ts) == 0)
+      stampLen = stamp(ts.tv_sec, ts.tv_nsec, stampBuf);
   }
   // One writev: /dev/kmsg makes one record of one write, newline included; a file gets
   // the line whole (O_APPEND).

@@ -46,7 +46,8 @@ std::string callArgs(const std::string& src, std::size_t open) {
 std::vector<std::string> literals(const std::string& text) {
   std::vector<std::string> out;
   static const std::regex lit(R"re("([a-z][a-z0-9_]*)")re");
-  for (std::sregex_iterator it(text.begin(), text.end(), lit), end; it != end; ++it) out.push_back((*it)[1]);
+  for (std::sregex_iterator it(text.begin(), text.end(), lit), end; it != end; ++it)
+    out.push_back((*it)[1]);
   return out;
 }
 
@@ -62,14 +63,17 @@ Said scanSources() {
     if (e.path().extension() != ".cpp") continue;
     const std::string src = readText(e.path());
     for (std::sregex_iterator it(src.begin(), src.end(), line), end; it != end; ++it)
-      for (const auto& l : literals(callArgs(src, static_cast<std::size_t>(it->position() + it->length()))))
+      for (const auto& l :
+           literals(callArgs(src, static_cast<std::size_t>(it->position() + it->length()))))
         s.events.insert(l);
     for (std::sregex_iterator it(src.begin(), src.end(), keyed), end; it != end; ++it) {
       // The arguments of word(...): the key, then the value's literals.
       const auto values = literals(callArgs(src, static_cast<std::size_t>(it->position()) + 5));
       if (values.size() < 2) continue;
-      if ((*it)[1] == "what") s.whats.insert(values[1]);
-      else s.fallbacks.insert(values.begin() + 1, values.end());
+      if ((*it)[1] == "what")
+        s.whats.insert(values[1]);
+      else
+        s.fallbacks.insert(values.begin() + 1, values.end());
     }
   }
   return s;
@@ -80,16 +84,20 @@ TEST(JournalDocsTest, EveryEventWarningAndFallbackIsDocumented) {
   ASSERT_FALSE(doc.empty());
   const Said said = scanSources();
   // The scan finds what it must (a broken scan would pass everything).
-  for (const char* e : {"start", "kill", "would_kill", "state", "suppressed"}) EXPECT_TRUE(said.events.count(e)) << e;
+  for (const char* e : {"start", "kill", "would_kill", "state", "suppressed"})
+    EXPECT_TRUE(said.events.count(e)) << e;
   EXPECT_TRUE(said.whats.count("mirror_dropped"));
   EXPECT_TRUE(said.fallbacks.count("psi_2s_window") && said.fallbacks.count("stderr"));
-  for (const auto& e : said.events) EXPECT_NE(doc.find("| `" + e + "` |"), std::string::npos) << "event " << e;
-  for (const auto& w : said.whats) EXPECT_NE(doc.find("`" + w + "`"), std::string::npos) << "warning what=" << w;
+  for (const auto& e : said.events)
+    EXPECT_NE(doc.find("| `" + e + "` |"), std::string::npos) << "event " << e;
+  for (const auto& w : said.whats)
+    EXPECT_NE(doc.find("`" + w + "`"), std::string::npos) << "warning what=" << w;
   // Each fallback in the closed set of fallbacks.
   const auto set = doc.find("- `fallback`");
   ASSERT_NE(set, std::string::npos) << "no closed set of fallbacks";
   const std::string fallbacks = doc.substr(set, doc.find("\n- ", set + 1) - set);
-  for (const auto& f : said.fallbacks) EXPECT_NE(fallbacks.find("`" + f + "`"), std::string::npos) << "fallback " << f;
+  for (const auto& f : said.fallbacks)
+    EXPECT_NE(fallbacks.find("`" + f + "`"), std::string::npos) << "fallback " << f;
 }
 
 // The docs' statements of issue 16, each against what it describes.
@@ -101,11 +109,14 @@ TEST(JournalDocsTest, StatementsMatchBehaviour) {
   // The unit passes --quiet: journal.md must not send the reader to stderr for it.
   const auto exec = unit.find("\nExecStart=");
   ASSERT_NE(exec, std::string::npos);
-  const bool quiet = unit.substr(exec, unit.find('\n', exec + 1) - exec).find(" --quiet") != std::string::npos;
+  const bool quiet =
+      unit.substr(exec, unit.find('\n', exec + 1) - exec).find(" --quiet") != std::string::npos;
   EXPECT_EQ(journal.find("The systemd unit passes `--quiet`") != std::string::npos, quiet);
   EXPECT_EQ(journal.find("so the\nsystemd journal has them too"), std::string::npos);
   // `ork top` shows the best N candidates by default, not every one.
-  EXPECT_NE(scoring.find("prints the best " + std::to_string(cli::TopOptions{}.limit) + " candidates"), std::string::npos);
+  EXPECT_NE(
+      scoring.find("prints the best " + std::to_string(cli::TopOptions{}.limit) + " candidates"),
+      std::string::npos);
   // The idle RSS is measured in benchmarks.md, not frozen in architecture.md.
   EXPECT_EQ(architecture.find("MiB RSS idle"), std::string::npos);
   EXPECT_NE(architecture.find("docs/benchmarks.md"), std::string::npos);
@@ -127,7 +138,8 @@ TEST(JournalDocsTest, NamedDocumentsExistInTheRepository) {
       auto inRepo = [&](const fs::path& p) {
         return fs::exists(p) && fs::weakly_canonical(p).string().rfind(root, 0) == 0;
       };
-      const bool found = inRepo(kRoot / name) || inRepo(kRoot / "docs" / name) || inRepo(d.parent_path() / name);
+      const bool found =
+          inRepo(kRoot / name) || inRepo(kRoot / "docs" / name) || inRepo(d.parent_path() / name);
       EXPECT_TRUE(found) << d.filename() << " names " << name << ", which a clone does not have";
     }
   }

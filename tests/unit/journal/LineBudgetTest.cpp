@@ -33,8 +33,8 @@ TEST(ClassifyTest, ActionsAreEvidenceStartStopAlwaysTheRestRoutine) {
   for (const char* e : {"start", "stop", "suppressed"})
     EXPECT_EQ(classify(e), LineClass::Always) << e;
   for (const char* e :
-       {"pressure", "kill", "would_kill", "abort", "exited", "deadline", "recovered", "hibernate", "hibernated",
-        "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
+       {"pressure", "kill", "would_kill", "abort", "exited", "deadline", "recovered", "hibernate",
+        "hibernated", "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
     EXPECT_EQ(classify(e), LineClass::Evidence) << e;
   for (const char* e :
        {"warning", "no_candidate", "hibernate_skipped", "libvirt_connected", "new_thing", ""})
@@ -153,7 +153,8 @@ class JournalFile {
     std::vector<std::string> out;
     std::string l;
     // Without the local time each line of a file starts with (JournalTest checks it).
-    while (std::getline(in, l)) out.push_back(l.substr(std::min(l.size(), sys::KmsgWriter::kStampLen)));
+    while (std::getline(in, l))
+      out.push_back(l.substr(std::min(l.size(), sys::KmsgWriter::kStampLen)));
     return out;
   }
   int count(const std::string& frag) const {
@@ -215,7 +216,8 @@ TEST(JournalBoundTest, AKeyAllowedAgainIsPrecededByItsCount) {
            at(Millis{6000}));
   const auto ls = f.lines();
   ASSERT_EQ(ls.size(), 12u);
-  EXPECT_EQ(ls[10], "ork[4242]: event=suppressed of=warning what=sample_failed lines=2 over_ms=6000");
+  EXPECT_EQ(ls[10],
+            "ork[4242]: event=suppressed of=warning what=sample_failed lines=2 over_ms=6000");
   EXPECT_EQ(ls[11], "ork[4242]: event=warning what=sample_failed n=13");
 }
 

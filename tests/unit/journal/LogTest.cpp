@@ -33,7 +33,8 @@ TEST(KmsgRecordTest, HeaderAndMessage) {
 
 TEST(KmsgRecordTest, MoreHeaderFieldsAndDictionaryLines) {
   // A kernel with CONFIG_PRINTK_CALLER adds a field; device messages add dictionary lines.
-  auto r = parse::parseKmsgRecord("6,5,100,-,caller=T1;usb 1-1: new device\n SUBSYSTEM=usb\n DEVICE=c189:1\n");
+  auto r = parse::parseKmsgRecord(
+      "6,5,100,-,caller=T1;usb 1-1: new device\n SUBSYSTEM=usb\n DEVICE=c189:1\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->message, "usb 1-1: new device");
   EXPECT_EQ(r->level, 6);
@@ -41,8 +42,8 @@ TEST(KmsgRecordTest, MoreHeaderFieldsAndDictionaryLines) {
 }
 
 TEST(KmsgRecordTest, GarbageIsAnError) {
-  for (const char* bad : {"", "no semicolon", "x,1,2,-;m", "6,,2,-;m", "6,1,-2,-;m", "6;m", "-6,1,2,-;m",
-                          "6,1,99999999999999999999999,-;m"})
+  for (const char* bad : {"", "no semicolon", "x,1,2,-;m", "6,,2,-;m", "6,1,-2,-;m", "6;m",
+                          "-6,1,2,-;m", "6,1,99999999999999999999999,-;m"})
     EXPECT_FALSE(parse::parseKmsgRecord(bad).ok()) << bad;
 }
 
@@ -67,14 +68,16 @@ TEST(OrkLineTest, TagWithPidOldTagAndOthers) {
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->pid, 0);
   EXPECT_EQ(old->body, "event=stop signal=15");
-  for (const char* other : {"ork[812]: hello", "ork[x]: event=kill", "ork[]: event=kill", "ork[-1]: event=a",
-                            "ork[0]: event=a", "ork[12] event=a", "ork[12]:event=a", "work[1]: event=a",
-                            "ork[1]: event=", "kernel: event=kill", "ork[99999999999]: event=a", ""})
+  for (const char* other :
+       {"ork[812]: hello", "ork[x]: event=kill", "ork[]: event=kill", "ork[-1]: event=a",
+        "ork[0]: event=a", "ork[12] event=a", "ork[12]:event=a", "work[1]: event=a",
+        "ork[1]: event=", "kernel: event=kill", "ork[99999999999]: event=a", ""})
     EXPECT_FALSE(parse::parseOrkLine(other).ok()) << other;
 }
 
 TEST(JournalFileLineTest, StampedBareAndOther) {
-  auto s = parse::parseJournalFileLine("2026-12-01T09:24:33.123456+01:00 ork[812]: event=start dry_run=0");
+  auto s = parse::parseJournalFileLine(
+      "2026-12-01T09:24:33.123456+01:00 ork[812]: event=start dry_run=0");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->stamp, "2026-12-01T09:24:33.123456+01:00");
   EXPECT_EQ(s->line.pid, 812);
@@ -85,9 +88,10 @@ TEST(JournalFileLineTest, StampedBareAndOther) {
   auto bare = parse::parseJournalFileLine("ork: event=stop signal=15");
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(bare->stamp, "");
-  for (const char* other : {"earlier", "2026-12-01 ork[1]: event=x", "2026-12-01T09:24:33+0100 ork[1]: event=x",
-                            "2026-12-01T09:24:33.+01:00 ork[1]: event=x", "2026-12-01T09:24:33+01:00 hello",
-                            "2026-12-01T09:24:33+01:00"})
+  for (const char* other :
+       {"earlier", "2026-12-01 ork[1]: event=x", "2026-12-01T09:24:33+0100 ork[1]: event=x",
+        "2026-12-01T09:24:33.+01:00 ork[1]: event=x", "2026-12-01T09:24:33+01:00 hello",
+        "2026-12-01T09:24:33+01:00"})
     EXPECT_FALSE(parse::parseJournalFileLine(other).ok()) << other;
 }
 
@@ -99,9 +103,18 @@ TEST(RenderTest, Sizes) {
     const char* want;
   };
   const Case cases[] = {
-      {0, "0KiB"},           {512, "512KiB"},        {1023, "1023KiB"},        {1024, "1.00MiB"},
-      {98304, "96.0MiB"},    {310000, "303MiB"},     {1843200, "1.76GiB"},     {1048063, "1023MiB"},
-      {1048064, "1.00GiB"},  {-4, "-4KiB"},          {-2048, "-2.00MiB"},      {std::int64_t{1} << 40, "1.00PiB"},
+      {0, "0KiB"},
+      {512, "512KiB"},
+      {1023, "1023KiB"},
+      {1024, "1.00MiB"},
+      {98304, "96.0MiB"},
+      {310000, "303MiB"},
+      {1843200, "1.76GiB"},
+      {1048063, "1023MiB"},
+      {1048064, "1.00GiB"},
+      {-4, "-4KiB"},
+      {-2048, "-2.00MiB"},
+      {std::int64_t{1} << 40, "1.00PiB"},
       {std::numeric_limits<std::int64_t>::max(), "8388608PiB"},  // the largest unit (8 ZiB)
   };
   for (const auto& c : cases) EXPECT_EQ(humanKib(c.kib), c.want) << c.kib;
@@ -125,25 +138,32 @@ TEST(RenderTest, Durations) {
 
 TEST(RenderTest, AKillLineForPeople) {
   const std::string body =
-      "event=kill pid=4242 name=\"filler\" user=\"alice\" uid=1000 members=1 spared=0 freed_kib=1843200 "
-      "growth_kib=1843200 score=5400 adj=0 reason=memory_below_hard dry_run=0 result=ok latency_us=412 "
+      "event=kill pid=4242 name=\"filler\" user=\"alice\" uid=1000 members=1 spared=0 "
+      "freed_kib=1843200 "
+      "growth_kib=1843200 score=5400 adj=0 reason=memory_below_hard dry_run=0 result=ok "
+      "latency_us=412 "
       "mreleased=1 avail_kib=98304 need_kib=310000 cmd=\"./filler --fast\" cgroup=\"/user.slice\"";
-  EXPECT_EQ(renderBody(body),
-            "kill              pid=4242 name=\"filler\" user=\"alice\" uid=1000 members=1 spared=0 freed=1.76GiB "
-            "growth=1.76GiB score=5400 adj=0 reason=memory_below_hard dry_run=0 result=ok latency=412us "
-            "mreleased=1 avail=96.0MiB need=303MiB cmd=\"./filler --fast\" cgroup=\"/user.slice\"");
+  EXPECT_EQ(
+      renderBody(body),
+      "kill              pid=4242 name=\"filler\" user=\"alice\" uid=1000 members=1 spared=0 "
+      "freed=1.76GiB "
+      "growth=1.76GiB score=5400 adj=0 reason=memory_below_hard dry_run=0 result=ok latency=412us "
+      "mreleased=1 avail=96.0MiB need=303MiB cmd=\"./filler --fast\" cgroup=\"/user.slice\"");
 }
 
 TEST(RenderTest, UnitsPercentZerosAndWhatIsLeftAsWritten) {
   EXPECT_EQ(renderBody("event=cpu_overload busy_pct=97 window_s=10 took_ms=0 frozen_s=90"),
             "cpu_overload      busy=97% window=10.0s took=0ms frozen=1m30s");
   // A quoted value with spaces and an escaped quote stays one field, as written.
-  EXPECT_EQ(renderBody(R"(event=warning what=scan_failed detail="no \x22such\x22 file" retry_ms=100)"),
-            R"(warning           what=scan_failed detail="no \x22such\x22 file" retry=100ms)");
+  EXPECT_EQ(
+      renderBody(R"(event=warning what=scan_failed detail="no \x22such\x22 file" retry_ms=100)"),
+      R"(warning           what=scan_failed detail="no \x22such\x22 file" retry=100ms)");
   // A unit key whose value is no number, a bare word, a value too long for its unit.
-  EXPECT_EQ(renderBody("event=e a_kib=x b c_s=99999999999999999"), "e                 a_kib=x b c_s=99999999999999999");
+  EXPECT_EQ(renderBody("event=e a_kib=x b c_s=99999999999999999"),
+            "e                 a_kib=x b c_s=99999999999999999");
   // An unterminated quote runs to the end.
-  EXPECT_EQ(renderBody("event=e detail=\"no end mem_kib=1"), "e                 detail=\"no end mem_kib=1");
+  EXPECT_EQ(renderBody("event=e detail=\"no end mem_kib=1"),
+            "e                 detail=\"no end mem_kib=1");
   // A long event name keeps one space before its fields; a line of the event alone.
   EXPECT_EQ(renderBody("event=a_very_long_event_name x=1"), "a_very_long_event_name x=1");
   EXPECT_EQ(renderBody("event=stop"), "stop");
@@ -159,7 +179,8 @@ std::string marker() {
 // A line the journal wrote to the real /dev/kmsg is read back by `ork log`'s reader from
 // the oldest record on, with its priority, its tag and its time.
 TEST(KmsgReaderTest, ReadsBackWhatTheJournalWrote) {
-  if (::geteuid() != 0 || ::access("/dev/kmsg", R_OK | W_OK) != 0) GTEST_SKIP() << "needs root and /dev/kmsg";
+  if (::geteuid() != 0 || ::access("/dev/kmsg", R_OK | W_OK) != 0)
+    GTEST_SKIP() << "needs root and /dev/kmsg";
   auto j = Journal::open("/dev/kmsg", false, 4242);
   ASSERT_TRUE(j.ok());
   const std::string m = marker();
@@ -187,7 +208,8 @@ TEST(KmsgReaderTest, ReadsBackWhatTheJournalWrote) {
     const auto at = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::nanoseconds(boot + static_cast<std::int64_t>(r->usec) * 1000)));
-    EXPECT_LT(std::chrono::abs(at - before), std::chrono::seconds{2}) << "the record's time is not when it was written";
+    EXPECT_LT(std::chrono::abs(at - before), std::chrono::seconds{2})
+        << "the record's time is not when it was written";
   }
   EXPECT_TRUE(found) << "the line is not in /dev/kmsg";
 }
