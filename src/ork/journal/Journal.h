@@ -67,7 +67,8 @@ class Journal {
   // stops the daemon. A mirror (stderr) that cannot be written (EPIPE, EBADF, any error
   // but a full socket buffer, which only skips the line on the mirror) is dropped for
   // good, and a `warning what=mirror_dropped` line says so in the kernel log.
-  // `now` is the caller's clock: the journal never reads one.
+  // `now` is the caller's clock, which the bound follows (a file's time stamp alone is
+  // the wall clock, read by sys::KmsgWriter).
   void write(const Line& line, Priority prio, TimePoint now);
   // Reports the counts of suppressed lines whose bucket allows again. Cheap when none
   // is pending: the daemon calls it once per loop turn, so that a count is told even
