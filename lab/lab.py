@@ -416,6 +416,20 @@ def num(d, k, default=None):
 
 
 TS = re.compile(r"^\[\s*(\d+\.\d+)\]")
+# ORK's tag: "ork[PID]: " (and "ork: " from ORK before issue 16).
+ORK_TAG = re.compile(r"ork(?:\[\d+\])?: ")
+
+
+def ork_line(line):
+    """The line from ORK's tag on, or None when it is not an ORK line."""
+    m = ORK_TAG.search(line)
+    return line[m.start():] if m else None
+
+
+def ork_body(line):
+    """The key=value part of an ORK line (after its tag), or None."""
+    m = ORK_TAG.search(line)
+    return line[m.end():] if m else None
 
 
 def kmsg_time(line):
@@ -434,10 +448,11 @@ def killers(r):
         m = re.search(r"Killed process (\d+)", line)
         if m:
             who[m.group(1)] = ("kernel", kmsg_time(line))
-        if "ork:" in line and "event=pressure" in line and "level=hard" in line:
+        body = ork_body(line)
+        if body is not None and "event=pressure" in body and "level=hard" in body:
             t_hard = kmsg_time(line)
-        if "ork:" in line and "event=kill" in line:
-            d = kv(line[line.index("ork:") + 4:])
+        if body is not None and body.startswith("event=kill "):
+            d = kv(body)
             if d.get("pid") and d.get("dry_run", "0") == "0":
                 # ORK writes its kill line after process_mrelease, which can take 100 ms
                 # of TCG time: the signal went at the sample that saw the hard level (its
@@ -449,8 +464,9 @@ def killers(r):
                 who.setdefault(d["pid"], ("ork", t))
             t_hard = None
     for line in r["defender_log"]:
-        if line.startswith("ork:") and "event=kill" in line:
-            d = kv(line[4:])
+        body = ork_body(line)
+        if body is not None and body.startswith("event=kill "):
+            d = kv(body)
             if d.get("pid") and d.get("dry_run", "0") == "0":
                 who.setdefault(d["pid"], ("ork", None))
         m = re.search(r"sending SIG\w+ to process (\d+)", line)
@@ -468,20 +484,22 @@ def group_kill_ms(r, who, t_death):
     leaders = {}  # pid -> how long after the leader's death a member may die, ms
     t_hard = None
     for line in r["kmsg"]:
-        if "ork:" not in line:
+        body = ork_body(line)
+        if body is None:
             continue
-        if "event=pressure" in line and "level=hard" in line:
+        if "event=pressure" in body and "level=hard" in body:
             t_hard = kmsg_time(line)
-        elif "event=kill" in line:
-            d = kv(line[line.index("ork:") + 4:])
+        elif body.startswith("event=kill "):
+            d = kv(body)
             t = kmsg_time(line)
             if int(num(d, "members", 1)) > 1:
                 spread = (t - t_hard) * 1000 if t is not None and t_hard is not None else 0
                 leaders[d.get("pid")] = 1000 + max(0.0, spread)
             t_hard = None
     for line in r["defender_log"]:
-        if line.startswith("ork:") and "event=kill" in line:
-            d = kv(line[4:])
+        body = ork_body(line)
+        if body is not None and body.startswith("event=kill "):
+            d = kv(body)
             if int(num(d, "members", 1)) > 1:
                 leaders.setdefault(d.get("pid"), 1000)
     for p in r["procs"]:
@@ -496,7 +514,7 @@ def ork_gaps(r):
     """ORK's own delay from its hard-pressure line to its kill line (kernel log times)."""
     gaps, t_hard = [], None
     for line in r["kmsg"]:
-        if "ork:" not in line:
+        if ork_body(line) is None:
             continue
         if "event=pressure" in line and "level=hard" in line:
             t_hard = kmsg_time(line)
@@ -555,8 +573,8 @@ def analyse(r):
     a["latency"] = num(res, "latency_ms")  # cross to the first exit
     a["min_avail"] = num(res, "min_avail_mib")
     a["crossed"] = res.get("crossed") == "1"
-    a["ork_lines"] = [l for l in r["defender_log"] if l.startswith("ork:")] or \
-        [l[l.index("ork:"):] for l in r["kmsg"] if "ork:" in l]
+    a["ork_lines"] = [l for l in r["defender_log"] if ORK_TAG.match(l)] or \
+        [ork_line(l) for l in r["kmsg"] if ork_line(l) is not None]
     if a["oom_kills"] != 0:
         a["problems"].append(f"{a['oom_kills']} kernel OOM kill(s)")
     if a["expect_kill"] and a["victims_died"] == 0:

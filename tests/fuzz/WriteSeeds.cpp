@@ -197,6 +197,15 @@ void config(Seeds& s, const fs::path& docs) {
   s.add("config", "bracket-ampersand", "[&"sv);
   s.add("config", "issue-295", "\xcc\xaa"sv);
   s.add("config", "issue-190", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n"sv);
+// What `ork log` reads: /dev/kmsg records (steer 0) and journal file lines (steer 1).
+void kmsg(Seeds& s) {
+  s.addSteered("kmsg", "record", 0,
+               "12,1219,11417038627,-;ork[812]: event=kill pid=4242 name=\"a\\x5cx22b\" freed_kib=1843200\n"sv);
+  s.addSteered("kmsg", "record-dict", 0, "6,5,100,-,caller=T1;usb 1-1: new device\n SUBSYSTEM=usb\n"sv);
+  s.addSteered("kmsg", "record-old-tag", 0, "13,7,42,-;ork: event=stop signal=15\n"sv);
+  s.addSteered("kmsg", "file-line", 1,
+               "2026-12-01T09:24:33.123456+01:00 ork[812]: event=start version=0.1.0 dry_run=0"sv);
+  s.addSteered("kmsg", "file-line-z", 1, "2026-12-01T08:24:33Z ork[1]: event=x"sv);
 }
 
 }  // namespace
@@ -212,5 +221,6 @@ int main(int argc, char** argv) {
   virt(seeds, ORK_FIXTURES);
   mountinfo(seeds);
   config(seeds, ORK_DOCS);
+  kmsg(seeds);
   return seeds.failed() ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ork/cli/Log.h"
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
@@ -33,6 +34,7 @@ Usage: ork <command> [options]
 Commands:
   daemon          watch memory and kill the expected process before the host stalls
   top             show the candidates ranked right now, with each score's breakdown
+  log             show ORK's lines of the kernel log, readably (-f: follow)
   check-config    validate a configuration file
   version         print the version
   help            this text
@@ -57,14 +59,16 @@ Options:
                     memory-controller directory), and only processes and VMs inside
                     it may be hibernated, frozen or killed (the CPU is still sensed
                     host-wide)
-  --kmsg PATH       write journal lines to PATH instead of /dev/kmsg
+  --kmsg PATH       write journal lines to PATH instead of /dev/kmsg, each after
+                    its local time ('ork log --kmsg PATH' reads them)
   --state-dir DIR   where ORK keeps what must outlive it: the VMs it froze, resumed
                     by its next run if it dies (default /var/lib/ork; not written
                     in dry-run)
   --proc DIR        read processes and memory from DIR instead of /proc (only
                     with --dry-run: the PIDs in DIR are not this host's processes)
   --passwd FILE     user names from FILE instead of /etc/passwd
-  --quiet           do not mirror journal lines on stderr (a mirror that cannot
+  --quiet           do not mirror journal lines on stderr (the unit passes it: the
+                    kernel log has them, journalctl -k -t ork; a mirror that cannot
                     be written, e.g. a pipe whose reader exited, is dropped and
                     said once in the journal; ORK goes on)
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
@@ -373,6 +377,7 @@ int run(int argc, char** argv) {
   }
   if (cmd == "daemon") return runDaemon(args);
   if (cmd == "top") return runTop(args);
+  if (cmd == "log") return runLogCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   if (cmd == "check-config") return runCheckConfig(args);
   std::string m = "unknown command: " + std::string(cmd);
   return usage(m.c_str(), kMainHelp);

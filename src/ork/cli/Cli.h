@@ -1,4 +1,4 @@
-// The `ork` command line: daemon, top, check-config, version, help.
+// The `ork` command line: daemon, top, log, check-config, version, help.
 #pragma once
 
 namespace ork::cli {

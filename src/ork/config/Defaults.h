@@ -61,6 +61,7 @@ enum class Key : int {
   DiskIntervalS,
   DiskProbeDeadlineMs,
   DiskMarginPercent,
+  JournalReportIntervalS,
   kCount
 };
 
@@ -78,7 +79,7 @@ struct Setting {
 // clang-format off
 inline constexpr Setting kSettings[] = {
   // key                              section     name                     kind            default  min     max        what it means
-  {Key::MemorySoftPercent,          "memory",   "soft_percent",          Kind::Percent,  10,      0.1,    90,    "soft threshold: available memory below this % of the domain starts an episode (VMs are hibernated here, later); kills free memory up to it"},
+  {Key::MemorySoftPercent,          "memory",   "soft_percent",          Kind::Percent,  10,      0.1,    90,    "soft threshold: available memory below this % of the domain starts an episode (VMs are hibernated here); kills free memory up to it"},
   {Key::MemorySoftMaxMib,           "memory",   "soft_max_mib",          Kind::Mib,      4096,    1,      1 << 24, "cap of the soft threshold in MiB, so that big hosts do not keep 10 % idle"},
   {Key::MemoryHardPercent,          "memory",   "hard_percent",          Kind::Percent,  5,       0.1,    90,    "hard threshold: available memory below this % of the domain kills one victim"},
   {Key::MemoryHardMaxMib,           "memory",   "hard_max_mib",          Kind::Mib,      2048,    1,      1 << 24, "cap of the hard threshold in MiB"},
@@ -125,6 +126,7 @@ inline constexpr Setting kSettings[] = {
   {Key::DiskIntervalS,              "disk",     "interval_s",            Kind::Seconds,  5,       1,      600,   "statvfs of every watched filesystem this often (sooner when the fill rate would cross a threshold before then)"},
   {Key::DiskProbeDeadlineMs,        "disk",     "probe_deadline_ms",     Kind::Millis,   2000,    50,     60000, "a filesystem whose statvfs has not answered within this is skipped (said once): a hung network or FUSE mount"},
   {Key::DiskMarginPercent,          "disk",     "margin_percent",        Kind::Percent,  2,       0,      50,    "cleaning frees up to the soft threshold plus this % of the filesystem (capped at 1 GiB), not everything"},
+  {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
 };
 // clang-format on
 

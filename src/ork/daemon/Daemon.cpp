@@ -44,6 +44,12 @@ constexpr std::uint64_t kTagSignal = 0;
 constexpr int kPartShift = 48;
 constexpr std::uint64_t kPartMask = (std::uint64_t{1} << kPartShift) - 1;
 
+// An errno as its name ("EACCES"), for the journal's closed-set words.
+const char* errnoName(int code) {
+  const char* name = code != 0 ? ::strerrorname_np(code) : nullptr;
+  return name != nullptr ? name : "unknown";
+}
+
 // A part's view of the loop's epoll: its tags, tagged with its index.
 class PartPoller final : public sys::Poller {
  public:
@@ -84,12 +90,19 @@ struct Daemon::State {
   TimePoint scanRetryAt;
   Nanos scanBackoff{0};
   std::string scanError;
+  // The next periodic state line (journal.report_interval_s; never when 0).
+  TimePoint reportAt{Nanos::max()};
 
   void tablePassed(TimePoint now) {
     for (auto* p : parts) p->onTablePass(now);
   }
   bool refreshDue(TimePoint now) const;
   void stepTable(TimePoint now);
+  void scheduleReport(TimePoint now) {
+    const Nanos every = cfg.seconds(Key::JournalReportIntervalS);
+    reportAt = every > Nanos{0} ? now + every : TimePoint{Nanos::max()};
+  }
+  void report(TimePoint now);
   void reload(TimePoint now);
   void stop(TimePoint now, int sig);
 };
@@ -218,6 +231,15 @@ void Daemon::State::stepTable(TimePoint now) {
   if (*done) tablePassed(clock.now());
 }
 
+// The periodic state line: what ORK sees now, so that a quiet ORK is seen alive.
+void Daemon::State::report(TimePoint now) {
+  Line l("state");
+  for (auto& lad : ladders) lad->state(l);
+  fleet->describe(l);
+  journal.write(l, Priority::Info, now);
+  scheduleReport(now);
+}
+
 void Daemon::State::reload(TimePoint now) {
   Line l("reload");
   const std::string path = options.configPath.empty() ? options.configDefault : options.configPath;
@@ -252,9 +274,11 @@ void Daemon::State::reload(TimePoint now) {
   cfg = std::move(fresh);  // in place: every part holds a pointer to it
   options.configPath = absentDefault ? std::string() : path;
   for (auto* p : parts) p->reconfigure(now);
+  scheduleReport(now);
   // What is in force now, as the start line says it.
   l.word("result", "ok");
   for (auto& lad : ladders) lad->describe(l);
+  fleet->describe(l);
   journal.write(l, Priority::Notice, now);
   for (auto& lad : ladders) lad->announce(now);
 }
@@ -293,6 +317,13 @@ int Daemon::run() {
   // ORK's own oom_score_adj is in this host's /proc, never in a --proc fixture.
   if (s.options.protectSelf) s.protection = sys::protectSelf("/proc");
 
+  // The candidate table's first pass, whole, before the first memory sample (the loop
+  // would start with it anyway): the start line can say how many VMs there are, and the
+  // loop's first sample is not kept waiting behind it. A pass that fails is retried, and
+  // said, by the loop.
+  const bool firstPass = s.table->refreshAll(now).ok();
+  if (firstPass) s.fleet->survey();
+  now = s.clock.now();
   for (auto& l : s.ladders) {
     if (auto r = l->open(now); !r) {
       std::fprintf(stderr, "ork: %s: %s\n", l->name(), r.error().what);
@@ -303,8 +334,16 @@ int Daemon::run() {
   start.word("version", ORK_VERSION).flag("dry_run", s.options.dryRun);
   start.str("config", s.options.configPath.empty() ? "none" : s.options.configPath);  // the file in use
   for (auto& l : s.ladders) l->describe(start);
-  start.flag("mlocked", s.protection.locked).flag("oom_exempt", s.protection.oomExempt);
-  start.flag("vms", s.cfg.flag(Key::VmEnabled)).flag("libvirt", s.cfg.flag(Key::VmEnabled) && s.cfg.flag(Key::VmLibvirt));
+  // What ORK could do to protect itself, and why not (the errno's name).
+  start.flag("self_protect", s.options.protectSelf).flag("mlocked", s.protection.locked);
+  if (s.options.protectSelf && !s.protection.locked) start.word("mlock_errno", errnoName(s.protection.lockError.code));
+  start.flag("oom_exempt", s.protection.oomExempt);
+  if (s.options.protectSelf && !s.protection.oomExempt)
+    start.word("oom_adj_errno", errnoName(s.protection.oomError.code));
+  // The VMs of the first pass, and libvirt as it is (not as configured): asked only
+  // once there are VMs, it answers after the start line (libvirt_connected, or a
+  // warning what=libvirt_unavailable).
+  s.fleet->describe(start);
   s.journal.write(start, Priority::Notice, now);
   for (auto& l : s.ladders) l->announce(now);
   if (s.options.protectSelf && !s.protection.oomExempt) {
@@ -318,6 +357,9 @@ int Daemon::run() {
     s.journal.write(w, Priority::Warning, now);
   }
   s.fleet->restore(now);
+  // The parts hear of the first pass after the start line (the fleet's vm_found lines).
+  if (firstPass) s.tablePassed(now);
+  s.scheduleReport(now);
 
   std::array<epoll_event, 16> events{};
   for (;;) {
@@ -326,6 +368,7 @@ int Daemon::run() {
     TimePoint wakeAt{Nanos::max()};
     for (auto* p : s.parts) wakeAt = std::min(wakeAt, p->nextDue());
     if (s.scanRetryAt > now) wakeAt = std::min(wakeAt, s.scanRetryAt);
+    wakeAt = std::min(wakeAt, s.reportAt);
     Nanos timeout = refreshDue ? Nanos{0} : std::clamp(wakeAt - now, Nanos{0}, Nanos{Seconds{60}});
     auto n = s.epoll.wait(events.data(), static_cast<int>(events.size()), timeout);
     if (!n) {
@@ -359,6 +402,7 @@ int Daemon::run() {
       if (s.memory->nextDue() - t < kStepBudget) s.memory->onTimer(t);
       s.stepTable(s.clock.now());
     }
+    if (s.clock.now() >= s.reportAt) s.report(s.clock.now());
     // Counts of lines the journal's bound dropped, once it lets them be said.
     s.journal.flush(s.clock.now());
   }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ork/sys/Sysconf.h"
+
 namespace ork::journal {
 
 namespace {
@@ -15,7 +17,7 @@ bool isWordChar(unsigned char c) {
 }  // namespace
 
 Line::Line(std::string_view event) {
-  append("ork: event=");
+  append("event=");
   append(event);
   eventLen_ = len_ - kPrefix;
 }
@@ -77,20 +79,34 @@ Line& Line::str(std::string_view key, std::string_view value) {
   return *this;
 }
 
-Result<Journal> Journal::open(const std::string& kmsgPath, bool mirrorStderr) {
+Result<Journal> Journal::open(const std::string& kmsgPath, bool mirrorStderr, int pid) {
   auto w = sys::KmsgWriter::open(kmsgPath);
   if (!w) return w.error();
   Journal j;
   j.writer_ = std::move(*w);
   j.hasWriter_ = true;
   j.mirror_ = mirrorStderr;
+  j.setTag(pid);
   return j;
 }
 
-Journal Journal::stderrOnly() {
+Journal Journal::stderrOnly(int pid) {
   Journal j;
   j.mirror_ = true;
+  j.setTag(pid);
   return j;
+}
+
+void Journal::setTag(int pid) {
+  int n = std::snprintf(tag_, sizeof tag_, "ork[%d]: ", pid != 0 ? pid : sys::selfPid());
+  tagLen_ = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof tag_ - 1) : 0;
+}
+
+std::size_t Journal::tagged(std::string_view text, char (&out)[kTaggedMax]) const {
+  std::memcpy(out, tag_, tagLen_);
+  const std::size_t copy = std::min(text.size(), sizeof out - tagLen_);
+  std::memcpy(out + tagLen_, text.data(), copy);
+  return tagLen_ + copy;
 }
 
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
@@ -124,9 +140,11 @@ void Journal::reportSuppressed(TimePoint now, bool force) {
 }
 
 void Journal::emit(std::string_view text, Priority prio, TimePoint now) {
-  writeKmsg(text, prio, now);
+  char buf[kTaggedMax];
+  const std::string_view line(buf, tagged(text, buf));
+  writeKmsg(line, prio, now);
   if (!mirror_) return;
-  auto r = mirrorWriter_.write(text);
+  auto r = mirrorWriter_.write(line);
   if (r || r.error().code == EAGAIN || r.error().code == EWOULDBLOCK) return;
   // Nobody reads the mirror any more (EPIPE), or it is broken: drop it for good and
   // say so where the lines still go.
@@ -135,12 +153,12 @@ void Journal::emit(std::string_view text, Priority prio, TimePoint now) {
   w.word("what", "mirror_dropped")
       .str("detail", r.error().what)
       .word("fallback", hasWriter_ ? (writer_.isKmsg() ? "kmsg_only" : "kmsg_file_only") : "none");
-  writeKmsg(w.text(), Priority::Warning, now);
+  writeKmsg({buf, tagged(w.text(), buf)}, Priority::Warning, now);
 }
 
 void Journal::writeKmsg(std::string_view text, Priority prio, TimePoint now) {
   if (!hasWriter_) return;
-  char buf[1100];
+  char buf[kTaggedMax + 8];
   std::size_t n = 0;
   if (writer_.isKmsg()) {
     n = static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "<%d>", static_cast<int>(prio)));

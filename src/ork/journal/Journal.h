@@ -1,7 +1,9 @@
-// The journal: one line per decision and one per action, "ork: " then key=value
-// pairs, to /dev/kmsg (a pre-allocated ring that can always be written) or the file
-// given with --kmsg, and mirrored on stderr. The format is documented in
-// docs/journal.md. Lines are built in a fixed buffer: writing one never allocates.
+// The journal: one line per decision and one per action, key=value pairs after the tag
+// "ork[PID]: " (the form syslog and journald read as identifier and PID, so that two
+// instances are told apart), to /dev/kmsg (a pre-allocated ring that can always be
+// written) or the file given with --kmsg, and mirrored on stderr. The format is
+// documented in docs/journal.md. Lines are built in a fixed buffer: writing one never
+// allocates.
 // What is written is bounded (LineBudget.h): ORK never floods the kernel log. A mirror
 // that cannot be written is dropped, and the kernel log keeps every line.
 #pragma once
@@ -17,11 +19,15 @@
 
 namespace ork::journal {
 
-// Builds one line. Values that are not plain words are quoted, with '"', '\\',
-// control and non-ASCII bytes written as \xHH, so a hostile process name can neither
-// forge a field nor break the line. Too long a line is cut at the buffer's end.
+// Builds one line: "event=<event>" and the fields, without the tag (the journal adds
+// it). Values that are not plain words are quoted, with '"', '\\', control and
+// non-ASCII bytes written as \xHH, so a hostile process name can neither forge a field
+// nor break the line. Too long a line is cut at kMax bytes.
 class Line {
  public:
+  // With the priority and the tag, a record stays within 976 bytes: the smallest
+  // /dev/kmsg write some kernels accept (longer ones fail with EINVAL).
+  static constexpr std::size_t kMax = 950;
   explicit Line(std::string_view event);
   Line& num(std::string_view key, std::int64_t value);
   Line& word(std::string_view key, std::string_view value);  // closed-set values
@@ -36,11 +42,11 @@ class Line {
   std::string_view key() const;
 
  private:
-  static constexpr std::size_t kPrefix = 11;  // "ork: event="
+  static constexpr std::size_t kPrefix = 6;  // "event="
   std::size_t eventLen_ = 0;
   void append(std::string_view s);
   void appendChar(char c);
-  char buf_[1000];
+  char buf_[kMax];
   std::size_t len_ = 0;
 };
 
@@ -49,10 +55,11 @@ enum class Priority { Error = 3, Warning = 4, Notice = 5, Info = 6 };
 class Journal {
  public:
   // kmsgPath: "/dev/kmsg" or a file. mirrorStderr: also print each line on stderr.
-  static Result<Journal> open(const std::string& kmsgPath, bool mirrorStderr);
+  // pid: the PID in the tag, 0 for this process's.
+  static Result<Journal> open(const std::string& kmsgPath, bool mirrorStderr, int pid = 0);
   // A journal on stderr alone, for hosts where /dev/kmsg cannot be opened (a container
   // without it): ORK keeps working and says so.
-  static Journal stderrOnly();
+  static Journal stderrOnly(int pid = 0);
   // Writes one line, unless the bound (LineBudget.h) counts it instead; lines counted
   // earlier are first reported with one `suppressed` line per key, when their bucket
   // allows again. Before `stop` every count is reported. A failure to write to the
@@ -60,7 +67,8 @@ class Journal {
   // stops the daemon. A mirror (stderr) that cannot be written (EPIPE, EBADF, any error
   // but a full socket buffer, which only skips the line on the mirror) is dropped for
   // good, and a `warning what=mirror_dropped` line says so in the kernel log.
-  // `now` is the caller's clock: the journal never reads one.
+  // `now` is the caller's clock, which the bound follows (a file's time stamp alone is
+  // the wall clock, read by sys::KmsgWriter).
   void write(const Line& line, Priority prio, TimePoint now);
   // Reports the counts of suppressed lines whose bucket allows again. Cheap when none
   // is pending: the daemon calls it once per loop turn, so that a count is told even
@@ -73,10 +81,17 @@ class Journal {
   void setMirrorFd(int fd) { mirrorWriter_ = sys::MirrorWriter(fd); }
 
  private:
+  // The tag and the tagged line.
+  static constexpr std::size_t kTagMax = 24;
+  static constexpr std::size_t kTaggedMax = kTagMax + Line::kMax;
+  void setTag(int pid);
+  std::size_t tagged(std::string_view text, char (&out)[kTaggedMax]) const;
   void emit(std::string_view text, Priority prio, TimePoint now);
-  void writeKmsg(std::string_view text, Priority prio, TimePoint now);
+  void writeKmsg(std::string_view tagged, Priority prio, TimePoint now);
   void reportSuppressed(TimePoint now, bool force);
 
+  char tag_[kTagMax] = {};
+  std::size_t tagLen_ = 0;
   sys::KmsgWriter writer_;
   sys::MirrorWriter mirrorWriter_;
   LineBudget budget_;

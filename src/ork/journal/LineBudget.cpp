@@ -8,8 +8,9 @@ namespace ork::journal {
 LineClass classify(std::string_view event) {
   static constexpr std::string_view kAlways[] = {"start", "stop", "suppressed"};
   static constexpr std::string_view kEvidence[] = {
-      "pressure",   "kill",   "abort", "exited",       "deadline",      "recovered", "hibernate",
-      "hibernated", "freeze", "thaw",  "cpu_overload", "cpu_recovered", "vm_found",  "vm_gone"};
+      "pressure", "kill",         "would_kill",    "abort",      "exited",
+      "deadline", "recovered",    "hibernate",     "hibernated", "freeze",
+      "thaw",     "cpu_overload", "cpu_recovered", "vm_found",   "vm_gone"};
   for (auto e : kAlways)
     if (e == event) return LineClass::Always;
   for (auto e : kEvidence)

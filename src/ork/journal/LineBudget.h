@@ -8,8 +8,8 @@
 // Three classes of line (classify()):
 //  - Always: start, stop, suppressed (and the mirror_dropped warning, which the journal
 //    writes as Always itself): once per run, or bounded by the budget itself.
-//  - Evidence: the decisions and actions (pressure, kill, abort, exited, deadline,
-//    recovered, hibernate, hibernated, freeze, thaw, cpu_overload, cpu_recovered,
+//  - Evidence: the decisions and actions (pressure, kill, would_kill, abort, exited,
+//    deadline, recovered, hibernate, hibernated, freeze, thaw, cpu_overload, cpu_recovered,
 //    vm_found, vm_gone). They are paced by the actions themselves (one victim at a
 //    time, VMs counted in tens); they share one bucket far above any real rate, a
 //    safety net against a bug that would loop on one of them.

@@ -48,6 +48,12 @@ void CpuLadder::describe(journal::Line& start) const {
   if (enabled()) start.flag("cpu_psi", sensor_.hasPressure());
 }
 
+void CpuLadder::state(journal::Line& l) const {
+  if (!enabled() || !haveLast_) return;
+  l.num("busy_pct", static_cast<std::int64_t>(last_.busy * 100 + 0.5)).num("runnable", last_.runnable);
+  if (last_.pressure >= 0) l.num("pressure_pct", static_cast<std::int64_t>(last_.pressure * 100 + 0.5));
+}
+
 Report CpuLadder::report() const {
   Report r;
   r.title = "cpu";
@@ -255,7 +261,8 @@ void CpuLadder::kill(TimePoint now) {
   }
   std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
   char uid[16];
-  Line l("kill");
+  const bool dry = s_.options->dryRun;
+  Line l(dry ? "would_kill" : "kill");  // a dry run's decision is not a kill
   l.num("pid", root.pid)
       .str("name", root.comm)
       .str("user", user)
@@ -269,7 +276,7 @@ void CpuLadder::kill(TimePoint now) {
       .word("result", toString(outcome.outcome));
   if (outcome.err != 0) l.num("errno", outcome.err);
   commandFields(l, root);
-  s_.journal->write(l, Priority::Warning, after);
+  s_.journal->write(l, dry ? Priority::Notice : Priority::Warning, after);
 }
 
 }  // namespace ork::ladder

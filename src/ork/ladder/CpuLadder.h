@@ -32,6 +32,7 @@ class CpuLadder final : public Ladder {
   const char* name() const override { return "cpu"; }
   Result<void> open(TimePoint now) override;
   void describe(journal::Line& start) const override;
+  void state(journal::Line& l) const override;
   Report report() const override;
 
   TimePoint nextDue() const override { return nextAt_; }

@@ -373,11 +373,13 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
     });
     e->state = 'X';
   }
-  Line l("kill");
+  Line l(s_.options->dryRun ? "would_kill" : "kill");  // a dry run's decision is not a kill
   l.num("pid", e->pid)
       .str("name", e->comm)
-      .str("user", s_.users != nullptr ? s_.users->nameOf(e->uid) : std::string_view())
-      .num("uid", e->uid)
+      .str("user", s_.users != nullptr && e->uidKnown ? s_.users->nameOf(e->uid) : std::string_view());
+  if (e->uidKnown) l.num("uid", e->uid);
+  else l.word("uid", "unknown");
+  l
       .str("mount", f.w.mountPoint)
       .num("write_kib_per_s", static_cast<std::int64_t>(c.bytesPerSecond / 1024))
       .num("ops_per_s", static_cast<std::int64_t>(c.opsPerSecond))

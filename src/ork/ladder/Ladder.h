@@ -102,6 +102,8 @@ class Ladder : public Part {
   virtual void describe(journal::Line& start) const = 0;
   // After the start line: the warnings open() kept.
   virtual void announce(TimePoint now) { (void)now; }
+  // Adds what it sees now to the periodic state line (journal.report_interval_s).
+  virtual void state(journal::Line& l) const { (void)l; }
   virtual Report report() const = 0;
 };
 

@@ -156,6 +156,16 @@ void MemoryLadder::announce(TimePoint now) {
   }
 }
 
+void MemoryLadder::state(journal::Line& l) const {
+  auto t = policy::memoryThresholds(last_.total, *s_.cfg);
+  auto level = policy::classify(last_, t, *s_.cfg);
+  l.word("memory", level == policy::MemoryLevel::Hard ? "hard" : level == policy::MemoryLevel::Soft ? "soft" : "ok")
+      .kib("avail_kib", last_.available)
+      .kib("total_kib", last_.total);
+  if (last_.swapTotal > Bytes{0}) l.kib("swap_free_kib", last_.swapFree);
+  l.num("longest_sample_gap_us", std::chrono::duration_cast<Micros>(longestGap_).count());
+}
+
 Report MemoryLadder::report() const {
   Report r;
   r.title = "memory";
@@ -455,7 +465,10 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
 
   std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
   char uid[16];
-  Line l("kill");
+  // A dry run's decision is not a kill: a line that says so, so that no grep for kills
+  // counts it.
+  const bool dry = s_.options->dryRun;
+  Line l(dry ? "would_kill" : "kill");
   l.num("pid", root.pid)
       .str("name", root.comm)
       .str("user", user)
@@ -484,7 +497,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   if (unwatched > 0) l.num("unwatched", unwatched);
   l.kib("avail_kib", sample.available).kib("need_kib", v.need);
   commandFields(l, root);
-  s_.journal->write(l, Priority::Warning, after);
+  s_.journal->write(l, dry ? Priority::Notice : Priority::Warning, after);
 }
 
 // ---- step 1: hibernate ------------------------------------------------------------------

@@ -31,6 +31,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
   Result<void> open(TimePoint now) override;
   void describe(journal::Line& start) const override;
   void announce(TimePoint now) override;
+  void state(journal::Line& l) const override;
   Report report() const override;
 
   TimePoint nextDue() const override { return nextSampleAt_; }

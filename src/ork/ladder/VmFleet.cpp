@@ -132,6 +132,28 @@ void VmFleet::onReady(std::uint64_t tag, TimePoint now) {
 
 void VmFleet::onTablePass(TimePoint now) { update(now); }
 
+void VmFleet::survey() {
+  if (s_.cfg->flag(Key::VmEnabled)) table_.update(s_.table->entries());
+}
+
+void VmFleet::describe(journal::Line& l) const {
+  if (s_.cfg->flag(Key::VmEnabled)) l.num("vms", static_cast<std::int64_t>(table_.vms().size()));
+  l.word("libvirt", libvirtState());
+}
+
+const char* VmFleet::libvirtState() const {
+  if (!s_.cfg->flag(Key::VmEnabled) || !s_.cfg->flag(Key::VmLibvirt)) return "disabled";
+  switch (libvirt_) {
+    case LibvirtState::Up: return "up";
+    case LibvirtState::Down: return "down";
+    case LibvirtState::Missing: return "not_installed";
+    case LibvirtState::Starting: return "connecting";
+    case LibvirtState::Off: break;
+  }
+  // Off: no helper running. With VMs known, the next turn starts it.
+  return table_.vms().empty() ? "not_needed" : "connecting";
+}
+
 // ---- knowing the VMs ----------------------------------------------------------------
 
 void VmFleet::update(TimePoint now) {

@@ -122,6 +122,17 @@ class VmFleet final : public Part {
 
   // Reads the state file of an earlier run (at start, before the first table pass).
   void restore(TimePoint now);
+  // At start, after the table's first pass and before the parts hear of it: finds the
+  // VMs among its entries without writing a line (vm_found comes after the start line).
+  void survey();
+  // The start, reload and state lines' fields: vms= (the qemu processes of the last
+  // pass; absent with vm.enabled = false) and libvirt= (libvirtState()).
+  void describe(journal::Line& l) const;
+  // What ORK knows of libvirt now, as a word: disabled ([vm] enabled or libvirt false),
+  // not_needed (no VM: the helper starts with the first one), connecting (asked, no
+  // answer yet), up (the last list succeeded), down (unreachable, retried),
+  // not_installed (no ork-virt helper).
+  const char* libvirtState() const;
 
   std::vector<VmState>& all() { return vms_; }
   const std::vector<VmState>& all() const { return vms_; }

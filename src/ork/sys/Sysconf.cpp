@@ -14,4 +14,6 @@ long pageSize() {
   return page > 0 ? page : 4096;
 }
 
+int selfPid() { return static_cast<int>(::getpid()); }
+
 }  // namespace ork::sys

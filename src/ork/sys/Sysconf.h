@@ -1,5 +1,6 @@
 // What the kernel tells every process at start (the auxiliary vector, via sysconf):
-// the clock-tick rate of /proc times and the page size of /proc memory counts.
+// the clock-tick rate of /proc times and the page size of /proc memory counts; and the
+// process's own PID.
 #pragma once
 
 namespace ork::sys {
@@ -8,5 +9,7 @@ namespace ork::sys {
 long clockTicksPerSecond();
 // The unit of rss in /proc/PID/stat (4096 when unknown).
 long pageSize();
+// getpid(): ORK's PID, for the journal's tag (ork[PID]).
+int selfPid();
 
 }  // namespace ork::sys

@@ -3,9 +3,9 @@
 #include <dirent.h>
 
 #include <filesystem>
-#include <map>
-
+#include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -89,7 +89,8 @@ TEST(Cli, NoCommandIsAUsageError) {
 
 TEST(Cli, HelpEverywhere) {
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"help"}, {"-h"}, {"daemon", "--help"}, {"top", "--help"}, {"check-config", "--help"}}) {
+           {"--help"}, {"help"}, {"-h"}, {"daemon", "--help"}, {"top", "--help"}, {"check-config", "--help"},
+           {"log", "--help"}}) {
     std::string out;
     EXPECT_EQ(ork(args, &out), 0) << args[0];
     EXPECT_NE(out.find("Usage:"), std::string::npos) << args[0];
@@ -110,6 +111,10 @@ TEST(Cli, UnknownCommandAndOptionAreUsageErrors) {
   EXPECT_NE(out.find("unknown option for daemon: --frob"), std::string::npos);
   EXPECT_EQ(ork({"daemon", "--config"}, &out), 2);
   EXPECT_EQ(ork({"top", "-n", "zero"}, &out), 2);
+  EXPECT_EQ(ork({"log", "--frob"}, &out), 2);
+  EXPECT_NE(out.find("unknown option for log: --frob"), std::string::npos);
+  EXPECT_EQ(ork({"log", "--kmsg"}, &out), 2);
+  EXPECT_EQ(ork({"log", "--kmsg", "relative.log"}, &out), 2);
 }
 
 class CliFiles : public ::testing::Test {
@@ -342,6 +347,9 @@ TEST_F(CliFiles, DefaultsRoundTrip) {
   std::string out;
   ASSERT_EQ(ork({"check-config", "--defaults"}, &out), 0);
   EXPECT_NE(out.find("hard_percent = 5"), std::string::npos);
+  // VMs are hibernated at the soft threshold now, not "later".
+  EXPECT_NE(out.find("(VMs are hibernated here)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("later"), std::string::npos) << out;
   std::string path = file("defaults.toml", out);
   EXPECT_EQ(ork({"check-config", path}, &out), 0) << out;
 }
@@ -515,6 +523,196 @@ TEST_F(CliFiles, TopShowsAnUnknownOwnerAsUnknown) {
   EXPECT_EQ(r[rat + 9], "0.25") << out;
 }
 
+// ---- ork log ---------------------------------------------------------------------------
+
+// A journal file as `ork log` shows it: ORK's lines only, oldest first, the writer's
+// local time to the millisecond, the tag, the event, sizes and durations for people.
+TEST_F(CliFiles, LogRendersAJournalFile) {
+  const std::string path = file("journal.log",
+                                "2026-12-01T09:24:33.123456+01:00 ork[812]: event=start version=0.1.0 dry_run=0 "
+                                "total_kib=24641536 avail_kib=23992320\n"
+                                "not ours\n"
+                                "2026-12-01T09:25:01.500000+01:00 ork[812]: event=kill pid=4242 name=\"filler\" "
+                                "freed_kib=1843200 latency_us=412 cmd=\"./filler --fast\"\n"
+                                "ork: event=stop signal=15 longest_sample_gap_us=804000\n");
+  std::string out;
+  ASSERT_EQ(ork({"log", "--kmsg", path}, &out), 0) << out;
+  EXPECT_EQ(out,
+            "2026-12-01 09:24:33.123 ork[812] start             version=0.1.0 dry_run=0 total=23.5GiB avail=22.9GiB\n"
+            "2026-12-01 09:25:01.500 ork[812] kill              pid=4242 name=\"filler\" freed=1.76GiB latency=412us "
+            "cmd=\"./filler --fast\"\n"
+            "- ork stop              signal=15 longest_sample_gap=804ms\n");
+  EXPECT_EQ(ork({"log", "--kmsg", dir_ + "/missing.log"}, &out), 1);
+  EXPECT_NE(out.find("No such file"), std::string::npos) << out;
+}
+
+// `ork log` on the real kernel log: a line written to /dev/kmsg is there, rendered.
+TEST(CliLog, ShowsOrksLinesOfTheKernelLog) {
+  ORK_REQUIRE(::geteuid() == 0 && ::access("/dev/kmsg", W_OK) == 0, "needs root to read and write /dev/kmsg");
+  const std::string marker =
+      "cli" + std::to_string(::getpid()) + "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  {
+    std::ofstream kmsg("/dev/kmsg");
+    kmsg << "<6>ork[4242]: event=test marker=" << marker << " freed_kib=2048 took_ms=1500\n";
+  }
+  std::string out;
+  ASSERT_EQ(ork({"log"}, &out), 0) << out;
+  const auto at = out.find("marker=" + marker);
+  ASSERT_NE(at, std::string::npos) << out.substr(out.size() > 2000 ? out.size() - 2000 : 0);
+  const std::string line = out.substr(out.rfind('\n', at) + 1, out.find('\n', at) - out.rfind('\n', at) - 1);
+  EXPECT_NE(line.find(" ork[4242] test "), std::string::npos) << line;
+  EXPECT_NE(line.find("marker=" + marker + " freed=2.00MiB took=1.50s"), std::string::npos) << line;
+  EXPECT_EQ(line.find("event="), std::string::npos) << line;
+}
+
+// --follow prints a line appended after it started, then keeps going until stopped.
+TEST_F(CliFiles, LogFollowsAJournalFile) {
+  const std::string path = file("journal.log", "2026-12-01T09:24:33.000000+01:00 ork[812]: event=start dry_run=1\n");
+  Child c = spawn({ORK_BINARY, "log", "--follow", "--kmsg", path});
+  ASSERT_TRUE(c.waitFor("start", 5s));
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "2026-12-01T09:24:34.000000+01:00 ork[812]: event=recovered kills=1 duration_ms=61000\n";
+  }
+  EXPECT_TRUE(c.waitFor("recovered         kills=1 duration=1m01s", 5s));
+  EXPECT_TRUE(c.alive()) << "ork log --follow stopped by itself";
+  c.stop(SIGTERM);
+}
+
+// The daemon's journal file: every line after its local time and the tag ork[PID] of
+// that daemon; `ork log --kmsg` reads it back.
+TEST_F(CliFiles, TheDaemonsJournalFileIsStampedAndTagged) {
+  const std::string journal = dir_ + "/journal.log";
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal});
+  JournalFile j{journal};
+  ASSERT_NE(j.waitFor({"event=start"}, 5s), "") << readFile(journal);
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+  ASSERT_NE(j.waitFor({"event=stop"}, 1s), "") << readFile(journal);
+  const std::string tag = "ork[" + std::to_string(d.pid) + "]: event=";
+  // "2026-12-01T09:24:33.123456+01:00 ork[PID]: event=..."
+  auto stamped = [](const std::string& l) {
+    constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddddd?dd:dd ";
+    if (l.size() < kShape.size()) return false;
+    for (std::size_t i = 0; i < kShape.size(); ++i) {
+      const char c = l[i];
+      if (kShape[i] == 'd' ? !(c >= '0' && c <= '9') : kShape[i] == '?' ? c != '+' && c != '-' : c != kShape[i])
+        return false;
+    }
+    return true;
+  };
+  for (const auto& l : j.lines()) {
+    EXPECT_TRUE(stamped(l)) << l;
+    EXPECT_NE(l.find(tag), std::string::npos) << l;
+  }
+  std::string out;
+  ASSERT_EQ(ork({"log", "--kmsg", journal}, &out), 0) << out;
+  EXPECT_NE(out.find(" ork[" + std::to_string(d.pid) + "] start "), std::string::npos) << out;
+  EXPECT_NE(out.find(" ork[" + std::to_string(d.pid) + "] stop "), std::string::npos) << out;
+}
+
+// The start line says what is true: the VMs the first pass found (its vm_found lines
+// come after it), libvirt as it is (a state, never the configuration's flag), and why
+// ORK is not exempt from the OOM killer or locked in memory when it is not.
+TEST_F(CliFiles, TheStartLineSaysWhatIsTrue) {
+  for (bool protect : {true, false}) {
+    const std::string journal = dir_ + (protect ? "/protect.log" : "/noprotect.log");
+    std::vector<std::string> argv = {ORK_BINARY, "daemon", "--dry-run", "--quiet", "--kmsg", journal};
+    if (!protect) argv.push_back("--no-protect");
+    Child d = spawn(argv);
+    JournalFile j{journal};
+    const std::string start = j.waitFor({"event=start"}, 5s);
+    ASSERT_NE(start, "") << readFile(journal);
+    ::kill(d.pid, SIGTERM);
+    ASSERT_TRUE(d.waitExit(5s));
+    const auto lines = j.lines();
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.front(), start) << "a line came before the start line";
+    const std::string vms = field(start, "vms");
+    EXPECT_TRUE(!vms.empty() && vms.find_first_not_of("0123456789") == std::string::npos) << start;
+    const std::string libvirt = field(start, "libvirt");
+    EXPECT_TRUE(libvirt == "not_needed" || libvirt == "connecting" || libvirt == "not_installed") << start;
+    EXPECT_EQ(field(start, "self_protect"), protect ? "1" : "0") << start;
+    auto errnoName = [](const std::string& v) {
+      return v.size() > 1 && v[0] == 'E' && v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == std::string::npos;
+    };
+    for (const auto& [flag, why] : {std::pair{"oom_exempt", "oom_adj_errno"}, std::pair{"mlocked", "mlock_errno"}}) {
+      if (protect && field(start, flag) == "0") {
+        EXPECT_TRUE(errnoName(field(start, why))) << why << " missing or not an errno: " << start;
+      } else {
+        EXPECT_EQ(field(start, why), "") << start;
+      }
+    }
+    if (!protect) {
+      EXPECT_EQ(field(start, "oom_exempt"), "0") << start;
+      EXPECT_EQ(field(start, "mlocked"), "0") << start;
+    }
+  }
+}
+
+// journal.report_interval_s: a state line every interval (what ORK sees: memory, CPU,
+// VMs, libvirt); a reload to 0 stops them.
+TEST_F(CliFiles, APeriodicStateLineSaysOrkIsAlive) {
+  const std::string journal = dir_ + "/journal.log";
+  const std::string config = file("ork.toml", "[journal]\nreport_interval_s = 1\n");
+  Child d = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--no-protect", "--kmsg", journal, "--config", config});
+  JournalFile j{journal};
+  ASSERT_NE(j.waitFor({"event=start"}, 5s), "") << readFile(journal);
+  const std::string state = j.waitFor({"event=state"}, 3s);
+  ASSERT_NE(state, "") << readFile(journal);
+  for (const char* key : {"memory", "avail_kib", "total_kib", "longest_sample_gap_us", "busy_pct", "vms", "libvirt"})
+    EXPECT_NE(field(state, key), "") << key << " missing: " << state;
+  std::this_thread::sleep_for(2500ms);
+  const int states = j.count("event=state");
+  EXPECT_GE(states, 3) << readFile(journal);
+  EXPECT_LE(states, 5) << readFile(journal);
+  writeFile(config, "[journal]\nreport_interval_s = 0\n");
+  ::kill(d.pid, SIGHUP);
+  ASSERT_NE(j.waitFor({"event=reload", "result=ok"}, 5s), "") << readFile(journal);
+  const int atReload = j.count("event=state");
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(j.count("event=state"), atReload) << "state lines go on after report_interval_s = 0";
+  ::kill(d.pid, SIGTERM);
+  ASSERT_TRUE(d.waitExit(5s));
+}
+
+// The systemd unit: no restart loop on a bad configuration (its exit code is the one
+// RestartPreventExitStatus= names), and Documentation= names files the README's install
+// puts there, from docs/.
+TEST_F(CliFiles, TheUnitDoesNotRestartOnABadConfigAndNamesItsDocumentation) {
+  const std::string root = std::string(ORK_FIXTURES) + "/../..";
+  const std::string unit = readFile(root + "/packaging/ork.service");
+  ASSERT_NE(unit, "");
+  auto value = [&](const std::string& key) {
+    const auto at = unit.find("\n" + key + "=");
+    if (at == std::string::npos) return std::string();
+    const auto start = at + key.size() + 2;
+    return unit.substr(start, unit.find('\n', start) - start);
+  };
+  std::string out;
+  const int code = ork({"daemon", "--dry-run", "--config", file("bad.toml", "[memory]\nhard_percent = 500\n"),
+                        "--kmsg", dir_ + "/j.log"},
+                       &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(value("RestartPreventExitStatus"), std::to_string(code));
+  EXPECT_EQ(ork({"daemon", "--frob"}, &out), 2) << "a usage error is not restarted either";
+  const std::string docs = value("Documentation");
+  ASSERT_NE(docs, "");
+  std::istringstream uris(docs);
+  int n = 0;
+  for (std::string uri; uris >> uri; ++n) {
+    const std::string prefix = "file:/usr/local/share/doc/ork/";
+    ASSERT_EQ(uri.rfind(prefix, 0), 0u) << uri;
+    const std::string name = uri.substr(prefix.size());
+    const std::string source = name == "README.md" ? root + "/README.md" : root + "/docs/" + name;
+    EXPECT_EQ(::access(source.c_str(), R_OK), 0) << uri << ": no " << source;
+  }
+  EXPECT_GE(n, 2);
+  EXPECT_NE(readFile(root + "/README.md").find("install -D -m 0644 -t /usr/local/share/doc/ork README.md docs/*.md"),
+            std::string::npos)
+      << "the README's install does not put the documentation where the unit says";
+}
+
 TEST(CliTop, ShowsRankedCandidatesOfTheHost) {
   std::string out;
   ASSERT_EQ(ork({"top", "-n", "5", "--all"}, &out), 0) << out;
@@ -582,7 +780,9 @@ TEST_F(CliFiles, DaemonStaysWithinItsBudget) {
   ASSERT_TRUE(d.waitExit(5s));
   EXPECT_TRUE(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0);
   EXPECT_NE(j.waitFor({"event=stop"}, 1s), "");
-  EXPECT_EQ(j.count("event=kill"), 0) << "a dry run on a healthy host decided a kill";
+  EXPECT_EQ(j.count("event=kill"), 0) << "a dry run wrote event=kill";
+  EXPECT_EQ(j.count("event=would_kill"), 0) << "a dry run on a healthy host decided a kill";
+  EXPECT_EQ(j.count("event=state"), 0) << "the periodic state line is on by default";
 }
 
 // The reader of ORK's stderr (the journal mirror) goes away, as with `ork daemon ...

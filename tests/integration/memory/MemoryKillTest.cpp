@@ -151,7 +151,7 @@ TEST_F(MemoryKill, DryRunKillsNothingAndSaysWhatItWouldHaveDone) {
   Child& innocent = hog({"hold", "40"});
   startOrk(kRoomyThresholds, /*dryRun=*/true);
   Child& filler = hog({"fill", "0", "170"});
-  std::string line = killLineFor(filler, 20s);
+  std::string line = journal_.waitFor({"event=would_kill", "pid=" + std::to_string(filler.pid) + " "}, 20s);
   ASSERT_NE(line, "") << "dry-run did not say what it would kill";
   EXPECT_EQ(field(line, "dry_run"), "1");
   EXPECT_EQ(field(line, "result"), "dry_run");
@@ -159,6 +159,7 @@ TEST_F(MemoryKill, DryRunKillsNothingAndSaysWhatItWouldHaveDone) {
   EXPECT_TRUE(filler.alive());
   EXPECT_TRUE(innocent.alive());
   EXPECT_EQ(cgroup_.oomKills(), 0);
+  EXPECT_EQ(journal_.count("event=kill "), 0) << "a dry run wrote event=kill";
 }
 
 TEST_F(MemoryKill, GrowingProcessBeatsBiggerSteadyOne) {

@@ -88,6 +88,7 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::DiskIntervalS, "disk", "interval_s", 5},
       {Key::DiskProbeDeadlineMs, "disk", "probe_deadline_ms", 2000},
       {Key::DiskMarginPercent, "disk", "margin_percent", 2},
+      {Key::JournalReportIntervalS, "journal", "report_interval_s", 0},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
   Config cfg;
@@ -114,6 +115,28 @@ TEST(ConfigDefaultsTest, Accessors) {
   EXPECT_EQ(cfg.seconds(Key::ScanGrowthWindowS), Seconds{60});
   EXPECT_EQ(cfg.count(Key::ScanChunk), 256);
   EXPECT_TRUE(cfg.flag(Key::MemoryPsi));
+}
+
+// The periodic state line: off by default, set in [journal], seconds within a week.
+TEST(ConfigJournalTest, ReportInterval) {
+  EXPECT_EQ(Config().seconds(Key::JournalReportIntervalS), Seconds{0});
+  EXPECT_EQ(parseOk("[journal]\nreport_interval_s = 3600\n").seconds(Key::JournalReportIntervalS), Seconds{3600});
+  for (const char* bad : {"[journal]\nreport_interval_s = -1\n", "[journal]\nreport_interval_s = 604801\n",
+                          "[journal]\nreport_interval_s = 1.5\n", "[journal]\nreport_interval_s = \"1h\"\n"}) {
+    std::vector<ConfigError> errors;
+    Config cfg = Config::parse(bad, "test.toml", errors);
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].line, 2) << bad;
+    EXPECT_NE(errors[0].message.find("journal.report_interval_s"), std::string::npos) << errors[0].message;
+    EXPECT_EQ(cfg.get(Key::JournalReportIntervalS), 0) << bad;
+  }
+  // check-config --defaults writes it, in its section, and reads it back.
+  Config set;
+  set.set(Key::JournalReportIntervalS, 600);
+  const std::string toml = set.toToml();
+  EXPECT_NE(toml.find("[journal]\n"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("report_interval_s = 600\n"), std::string::npos) << toml;
+  EXPECT_EQ(parseOk(toml).get(Key::JournalReportIntervalS), 600);
 }
 
 TEST(ConfigDefaultsTest, EmptyTextIsDefaults) {

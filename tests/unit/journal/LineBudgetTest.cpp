@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -32,8 +33,8 @@ TEST(ClassifyTest, ActionsAreEvidenceStartStopAlwaysTheRestRoutine) {
   for (const char* e : {"start", "stop", "suppressed"})
     EXPECT_EQ(classify(e), LineClass::Always) << e;
   for (const char* e :
-       {"pressure", "kill", "abort", "exited", "deadline", "recovered", "hibernate", "hibernated",
-        "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
+       {"pressure", "kill", "would_kill", "abort", "exited", "deadline", "recovered", "hibernate",
+        "hibernated", "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
     EXPECT_EQ(classify(e), LineClass::Evidence) << e;
   for (const char* e :
        {"warning", "no_candidate", "hibernate_skipped", "libvirt_connected", "new_thing", ""})
@@ -151,7 +152,9 @@ class JournalFile {
     std::ifstream in(path_);
     std::vector<std::string> out;
     std::string l;
-    while (std::getline(in, l)) out.push_back(l);
+    // Without the local time each line of a file starts with (JournalTest checks it).
+    while (std::getline(in, l))
+      out.push_back(l.substr(std::min(l.size(), sys::KmsgWriter::kStampLen)));
     return out;
   }
   int count(const std::string& frag) const {
@@ -166,7 +169,7 @@ class JournalFile {
 
 TEST(JournalBoundTest, AFloodIsCountedAndToldOnceAllowedAgainWhileActionsGoThrough) {
   JournalFile f;
-  auto j = Journal::open(f.path(), false);
+  auto j = Journal::open(f.path(), false, 4242);
   ASSERT_TRUE(j.ok());
   j->write(Line("start"), Priority::Notice, at(Millis{0}));
   for (int i = 0; i < 140'000; ++i) {
@@ -184,7 +187,7 @@ TEST(JournalBoundTest, AFloodIsCountedAndToldOnceAllowedAgainWhileActionsGoThrou
   j->flush(at(Millis{6000}));
   const auto ls = f.lines();
   ASSERT_FALSE(ls.empty());
-  EXPECT_EQ(ls.back(), "ork: event=suppressed of=warning what=scan_failed lines=" +
+  EXPECT_EQ(ls.back(), "ork[4242]: event=suppressed of=warning what=scan_failed lines=" +
                            std::to_string(140'000 - LineBudget::kRoutine.burst) + " over_ms=6000");
   j->flush(at(Millis{7000}));
   EXPECT_EQ(f.count("event=suppressed"), 1);
@@ -192,20 +195,20 @@ TEST(JournalBoundTest, AFloodIsCountedAndToldOnceAllowedAgainWhileActionsGoThrou
 
 TEST(JournalBoundTest, StopTellsEveryCountFirst) {
   JournalFile f;
-  auto j = Journal::open(f.path(), false);
+  auto j = Journal::open(f.path(), false, 4242);
   ASSERT_TRUE(j.ok());
   for (int i = 0; i < 25; ++i)
     j->write(Line("no_candidate").num("n", i), Priority::Warning, at(Millis{i}));
   j->write(Line("stop").num("signal", 15), Priority::Notice, at(Millis{100}));
   const auto ls = f.lines();
   ASSERT_EQ(ls.size(), 12u);
-  EXPECT_EQ(ls[10], "ork: event=suppressed of=no_candidate lines=15 over_ms=90");
-  EXPECT_EQ(ls[11], "ork: event=stop signal=15");
+  EXPECT_EQ(ls[10], "ork[4242]: event=suppressed of=no_candidate lines=15 over_ms=90");
+  EXPECT_EQ(ls[11], "ork[4242]: event=stop signal=15");
 }
 
 TEST(JournalBoundTest, AKeyAllowedAgainIsPrecededByItsCount) {
   JournalFile f;
-  auto j = Journal::open(f.path(), false);
+  auto j = Journal::open(f.path(), false, 4242);
   ASSERT_TRUE(j.ok());
   for (int i = 0; i < 12; ++i)
     j->write(Line("warning").word("what", "sample_failed"), Priority::Warning, at(Millis{0}));
@@ -213,8 +216,9 @@ TEST(JournalBoundTest, AKeyAllowedAgainIsPrecededByItsCount) {
            at(Millis{6000}));
   const auto ls = f.lines();
   ASSERT_EQ(ls.size(), 12u);
-  EXPECT_EQ(ls[10], "ork: event=suppressed of=warning what=sample_failed lines=2 over_ms=6000");
-  EXPECT_EQ(ls[11], "ork: event=warning what=sample_failed n=13");
+  EXPECT_EQ(ls[10],
+            "ork[4242]: event=suppressed of=warning what=sample_failed lines=2 over_ms=6000");
+  EXPECT_EQ(ls[11], "ork[4242]: event=warning what=sample_failed n=13");
 }
 
 }  // namespace

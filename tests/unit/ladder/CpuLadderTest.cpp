@@ -86,15 +86,34 @@ TEST_F(CpuLadderTest, WithoutVmsTheTreeCreatingTheLoadIsTheVictim) {
   burner({.pid = 502, .comm = "burn", .exe = "/usr/bin/burn", .cmdline = argv({"burn"}), .ppid = 500});
   rig->process({.pid = 600, .comm = "sleeper", .exe = "/usr/bin/sleep", .cmdline = argv({"sleep"})});
   rig->start(false, true);
-  for (int i = 0; i < 12 && rig->lines("kill").empty(); ++i) second(true);
-  auto kills = rig->lines("kill");
+  for (int i = 0; i < 12 && rig->lines("would_kill").empty(); ++i) second(true);
+  EXPECT_TRUE(rig->lines("kill").empty()) << "a dry run wrote event=kill";
+  auto kills = rig->lines("would_kill");
   ASSERT_EQ(kills.size(), 1u) << rig->log();
   EXPECT_NE(kills[0].find("pid=500 "), std::string::npos);
   EXPECT_NE(kills[0].find("members=3"), std::string::npos);
   EXPECT_NE(kills[0].find("result=dry_run"), std::string::npos);
   // The next action needs kill_after_s of fresh overload.
   for (int i = 0; i < 5; ++i) second(true);
-  EXPECT_EQ(rig->lines("kill").size(), 1u);
+  EXPECT_EQ(rig->lines("would_kill").size(), 1u);
+}
+
+// The periodic state line's CPU fields: nothing before the first second, then how busy
+// the CPUs were and how many tasks were runnable; nothing with the CPU ladder off.
+TEST_F(CpuLadderTest, StateSaysHowBusy) {
+  rig->start(false, true);
+  journal::Line none("state");
+  rig->cpuLadder->state(none);
+  EXPECT_EQ(std::string(none.text()), "event=state");
+  second(true);
+  journal::Line busy("state");
+  rig->cpuLadder->state(busy);
+  EXPECT_EQ(std::string(busy.text()).rfind("event=state busy_pct=", 0), 0u) << busy.text();
+  EXPECT_NE(std::string(busy.text()).find(" runnable="), std::string::npos) << busy.text();
+  rig->cfg.set(config::Key::CpuEnabled, 0);
+  journal::Line off("state");
+  rig->cpuLadder->state(off);
+  EXPECT_EQ(std::string(off.text()), "event=state");
 }
 
 }  // namespace

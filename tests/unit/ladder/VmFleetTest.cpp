@@ -288,5 +288,67 @@ TEST_F(VmFleetTest, DryRunFreezesNothingAndWritesNoState) {
   EXPECT_EQ(Rig::read(dry.stateDir + "/frozen-vms"), "");
 }
 
+// The start line's vms= and libvirt= say what is true, never the configuration's flags:
+// the VMs of the first pass (found before any vm_found line), then libvirt as it is.
+std::string described(const Rig& r) {
+  journal::Line l("start");
+  r.fleet->describe(l);
+  return std::string(l.text());
+}
+
+TEST(VmFleetDescribeTest, VmsOfTheFirstPassAndLibvirtAsItIs) {
+  Rig r;
+  r.vm(300, "alpha", kUuidA, 50000);
+  r.start(false, false);
+  ASSERT_TRUE(r.table->refreshAll(r.clock.now()).ok());
+  r.fleet->survey();
+  EXPECT_EQ(described(r), "event=start vms=1 libvirt=connecting");
+  EXPECT_TRUE(r.lines("vm_found").empty()) << "the survey wrote a line before the start line";
+  // Then, as the daemon does after the start line, the parts hear of the pass.
+  for (auto* p : r.parts) p->onTablePass(r.clock.now());
+  r.turn();
+  EXPECT_EQ(r.lines("vm_found").size(), 1u);
+  EXPECT_EQ(described(r), "event=start vms=1 libvirt=connecting");
+  r.libvirtLists({{kUuidA, "running"}});
+  EXPECT_EQ(described(r), "event=start vms=1 libvirt=up");
+  // The next list fails: libvirtd went away.
+  r.clock.advance(Seconds{31});
+  r.turn();
+  const auto* list = r.control->last(act::VmOp::List);
+  ASSERT_NE(list, nullptr);
+  r.control->answer(list->id, false, 1, "cannot connect");
+  r.turn();
+  EXPECT_EQ(described(r), "event=start vms=1 libvirt=down");
+}
+
+TEST(VmFleetDescribeTest, NoVmNoHelperDisabled) {
+  Rig none;
+  none.process({.pid = 500, .comm = "bash", .exe = "/usr/bin/bash", .cmdline = argv({"bash"})});
+  none.start(false, false);
+  none.turn();
+  EXPECT_EQ(described(none), "event=start vms=0 libvirt=not_needed");
+
+  Rig missing;
+  missing.helperMissing = true;
+  missing.vm(300, "alpha", kUuidA, 50000);
+  missing.start(false, false);
+  missing.turn();
+  EXPECT_EQ(described(missing), "event=start vms=1 libvirt=not_installed");
+
+  Rig off;
+  off.cfg.set(config::Key::VmLibvirt, 0);
+  off.vm(300, "alpha", kUuidA, 50000);
+  off.start(false, false);
+  off.turn();
+  EXPECT_EQ(described(off), "event=start vms=1 libvirt=disabled");
+
+  Rig noVms;
+  noVms.cfg.set(config::Key::VmEnabled, 0);
+  noVms.vm(300, "alpha", kUuidA, 50000);
+  noVms.start(false, false);
+  noVms.turn();
+  EXPECT_EQ(described(noVms), "event=start libvirt=disabled") << "VMs are not looked for: no count";
+}
+
 }  // namespace
 }  // namespace ork::ladder::testing
