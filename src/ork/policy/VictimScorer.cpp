@@ -244,6 +244,14 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       if (--pn.pending == 0) order.push_back(nd.parent);
     }
   }
+  // A process the bottom-up pass never reached (its subtree holds a cycle of parents,
+  // which a table read over time could show after PID reuse) is still a candidate on
+  // its own.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (nodes[i].pending == 0 || exclusionOf(entries[i]) != Exclusion::None) continue;
+    const ProcessInfo& e = entries[i];
+    out.push_back(headed(Group::Process, static_cast<int>(i), 1, e.memory(), recentGrowth(e, ctx), e, factorsOf(e, cfg), ctx));
+  }
 
   // Bursts: the children of a head that does not go with its tree, by start time; a
   // run of two or more, each born within kBurstGap of the previous one, is a group.

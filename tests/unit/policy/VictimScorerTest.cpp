@@ -824,6 +824,23 @@ TEST_F(GroupTest, ARecycledParentPidIsNotAParent) {
   }
 }
 
+// Parents in a cycle (a table read over time, PIDs reused): no group, but each is still
+// a candidate of its own.
+TEST_F(GroupTest, ACycleOfParentsLeavesEachACandidate) {
+  entries_.push_back(proc(1, Bytes::mib(10)));
+  ProcessInfo a = newborn(500, 501, Bytes::mib(40));
+  ProcessInfo b = newborn(501, 500, Bytes::mib(60));
+  entries_.push_back(a);
+  entries_.push_back(b);
+  entries_.push_back(newborn(502, 501, Bytes::mib(5)));
+  rank(entries_, Bytes::mib(10), kNow);
+  EXPECT_NE(findSingle(entries_, 500), nullptr);
+  EXPECT_NE(findSingle(entries_, 501), nullptr);
+  EXPECT_NE(findSingle(entries_, 502), nullptr);
+  const Candidate& c = chosen(Bytes::mib(10));
+  EXPECT_GE(c.index, 0);
+}
+
 // More members than a kill can take: the largest.
 TEST_F(GroupTest, MembersBeyondTheCapAreTheSmallest) {
   loginShell(200);
