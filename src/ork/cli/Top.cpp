@@ -310,12 +310,12 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   }
   if (ranked.empty()) std::printf("no candidate: nothing in this domain may be killed\n");
   std::printf(
-      "\nkills: process (one), pool (a process and its same-program descendants), tree (a process and its\n"
-      "descendants), burst (children of a process born together, with theirs; not the process); memb: how many\n"
-      "die; grew: a culprit\n"
-      "(it grew, or was born, enough to matter: culprits come before whatever did not grow, whatever its size).\n"
-      "score, in MiB: a culprit's (growth_weight*growth + adj/1000*total), anything else's (mem + growth_weight*growth\n"
-      "+ adj/1000*total), times owner * pattern * youth (of each member, for a tree). docs/scoring.md\n");
+      "\nkills: process (one), pool (a process and its same-program descendants), tree (a process and all its\n"
+      "descendants), burst (children of a process born together, with theirs, without that process).\n"
+      "memb: how many die. grew: a culprit, which grew (or was born) enough to matter; culprits come before\n"
+      "whatever did not grow, whatever its size. score, in MiB: for a culprit growth_weight*growth +\n"
+      "adj/1000*total, for the rest mem + growth_weight*growth + adj/1000*total; times owner * pattern *\n"
+      "youth (each member's own, for a tree or a burst). docs/scoring.md\n");
   if (choice >= 0) {
     const auto& c = ranked[static_cast<std::size_t>(choice)];
     const char* why = policy::whyChosen(ranked, choice);
