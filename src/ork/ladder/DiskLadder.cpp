@@ -141,6 +141,13 @@ void DiskLadder::onTimer(TimePoint now) {
         f.asked = false;  // answered; the answer is on its way through the eventfd
         continue;
       }
+      if (!probe_->inFlight(f.w.mountPoint) && stuckProbes_ < kMaxStuckProbes) {
+        // Only queued behind another mount's statvfs: not this one's fault. Its wait
+        // starts again; the one in flight is judged at its own deadline, and a new
+        // worker then asks this one afresh.
+        f.askedAt = now;
+        continue;
+      }
       // Said once: it stays skipped until it is unmounted and mounted again (or ORK restarts).
       f.unresponsive = true;
       Line l("disk_unresponsive");
