@@ -39,7 +39,24 @@ std::string humanBytes(Bytes b) {
 }
 }  // namespace
 
-DiskLadder::DiskLadder(const Services& services, std::string sysRoot) : s_(services), sysRoot_(std::move(sysRoot)) {
+namespace {
+// The daemon's space source: statvfs on sys::FsProbe's worker thread.
+class ProbeSpace final : public SpaceSource {
+ public:
+  Result<int> start() override { return p_.start(); }
+  int eventFd() const override { return p_.eventFd(); }
+  bool request(const std::string& path, TimePoint now) override { return p_.request(path, now); }
+  std::vector<sys::FsProbe::Answer> take() override { return p_.take(); }
+  bool pending(const std::string& path) const override { return p_.pending(path); }
+  bool inFlight(const std::string& path) const override { return p_.inFlight(path); }
+
+ private:
+  sys::FsProbe p_;
+};
+}  // namespace
+
+DiskLadder::DiskLadder(const Services& services, std::string sysRoot, Hooks hooks)
+    : s_(services), sysRoot_(std::move(sysRoot)), hooks_(std::move(hooks)) {
   killer_ = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, s_.table);
 }
 
@@ -49,7 +66,7 @@ bool DiskLadder::enabled() const { return s_.cfg->flag(Key::DiskEnabled); }
 
 void DiskLadder::startProbe() {
   if (probe_ && poller_ != nullptr && probe_->eventFd() >= 0) (void)poller_->remove(probe_->eventFd());
-  probe_ = std::make_unique<sys::FsProbe>();
+  probe_ = hooks_.space ? hooks_.space() : std::make_unique<ProbeSpace>();
   auto fd = probe_->start();
   if (fd && poller_ != nullptr) (void)poller_->add(*fd, EPOLLIN, kTagProbe);
   if (!fd) openWarning_ = fd.error().what;
@@ -295,7 +312,7 @@ void DiskLadder::scanWriters(Fs& f, TimePoint now) {
   dev_t dev = f.dev;
   jobs_.post([out, procRoot, dev] { *out = sense::scanWriters(procRoot, dev); },
              [this, out, dev] {
-               scanning_ = false;
+                            scanning_ = false;
                TimePoint at = s_.clock->now();
                for (std::size_t i = 0; i < fs_.size(); ++i)
                  if (fs_[i].dev == dev) stopWriter(i, *out, at);
@@ -334,17 +351,19 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
     policy::WriterCandidate c;
     c.pid = w.pid;
     std::uint64_t wb0 = old ? old->writeBytes : 0, wc0 = old ? old->wchar : 0, sc0 = old ? old->syscw : 0, tk0 = old ? old->cpuTicks : 0;
-    double bytes = static_cast<double>(noStorageCounters ? w.wchar - wc0 : std::max(w.writeBytes - wb0, 0ul));
-    if (!noStorageCounters && w.writeBytes == wb0) bytes = static_cast<double>(w.wchar - wc0);
+    // A counter read lower than before (an unreadable io file read as zeros) counts 0.
+    auto grew = [](std::uint64_t now, std::uint64_t then) { return static_cast<double>(now > then ? now - then : 0); };
+    double bytes = noStorageCounters ? grew(w.wchar, wc0) : grew(w.writeBytes, wb0);
+    if (!noStorageCounters && w.writeBytes == wb0) bytes = grew(w.wchar, wc0);
     c.bytesPerSecond = bytes / dt;
-    c.opsPerSecond = (static_cast<double>(w.syscw - sc0) + static_cast<double>(w.cpuTicks - tk0) / ticks * 1000) / dt;
+    c.opsPerSecond = (grew(w.syscw, sc0) + grew(w.cpuTicks, tk0) / ticks * 1000) / dt;
     ProcessInfo* e = entryOf(w.pid);
     c.isVm = false;
     if (s_.vms != nullptr)
       for (const auto& vm : s_.vms->all())
         if (vm.pid == w.pid) c.isVm = true;
     c.eligible = e != nullptr && !e->kernelThread && e->pid != 1 && !e->leaveAlone && e->state != 'X';
-    cands.push_back(c);
+      cands.push_back(c);
     who.push_back(&w);
   }
   int pick = policy::chooseWriter(cands, forInodes);
@@ -373,7 +392,7 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
   ProcessInfo* e = entryOf(c.pid);
   if (e == nullptr) return;
   const ProcessInfo* members[] = {e};
-  auto outcome = killer_->kill(members, s_.options->dryRun, *s_.clock);
+  auto outcome = hooks_.kill ? hooks_.kill(members, s_.options->dryRun) : killer_->kill(members, s_.options->dryRun, *s_.clock);
   if (outcome.outcome == Outcome::Ok) {
     killer_->forEachWaiting([&](int fd, int slot) {
       if (poller_ != nullptr) (void)poller_->add(fd, EPOLLIN, kTagVictim + static_cast<std::uint64_t>(slot));
