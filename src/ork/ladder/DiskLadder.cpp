@@ -4,6 +4,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "ork/config/Config.h"
@@ -362,7 +363,7 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
     if (s_.vms != nullptr)
       for (const auto& vm : s_.vms->all())
         if (vm.pid == w.pid) c.isVm = true;
-    c.eligible = e != nullptr && !e->kernelThread && e->pid != 1 && !e->leaveAlone && e->state != 'X';
+    c.eligible = e != nullptr && (c.isVm ? !e->leaveAlone && e->state != 'X' : policy::writerEligible(*e));
       cands.push_back(c);
     who.push_back(&w);
   }
@@ -391,27 +392,50 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
   }
   ProcessInfo* e = entryOf(c.pid);
   if (e == nullptr) return;
-  const ProcessInfo* members[] = {e};
-  auto outcome = hooks_.kill ? hooks_.kill(members, s_.options->dryRun) : killer_->kill(members, s_.options->dryRun, *s_.clock);
+  // The writer's group (a pool of one program, or a burst of writing siblings).
+  std::vector<int> writing;
+  for (const auto& o : cands) {
+    double r = forInodes ? o.opsPerSecond : o.bytesPerSecond;
+    ProcessInfo* oe = entryOf(o.pid);
+    if (r > 0 && !o.isVm && oe != nullptr) writing.push_back(static_cast<int>(oe - entries.data()));
+  }
+  std::array<int, act::Killer::kMaxMembers> memberIdx{};
+  policy::Group group = policy::Group::Process;
+  int n = policy::writerGroup(entries, static_cast<int>(e - entries.data()), writing, static_cast<long>(ticks), memberIdx.data(),
+                              act::Killer::kMaxMembers, &group);
+  std::array<const ProcessInfo*, act::Killer::kMaxMembers> members{};
+  for (int i = 0; i < n; ++i) members[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(memberIdx[static_cast<std::size_t>(i)])];
+  if (n == 0) {
+    members[0] = e;
+    n = 1;
+  }
+  std::span<const ProcessInfo* const> victims(members.data(), static_cast<std::size_t>(n));
+  auto outcome = hooks_.kill ? hooks_.kill(victims, s_.options->dryRun) : killer_->kill(victims, s_.options->dryRun, *s_.clock);
   if (outcome.outcome == Outcome::Ok) {
     killer_->forEachWaiting([&](int fd, int slot) {
       if (poller_ != nullptr) (void)poller_->add(fd, EPOLLIN, kTagVictim + static_cast<std::uint64_t>(slot));
     });
+    for (int i = 0; i < n; ++i) entries[static_cast<std::size_t>(memberIdx[static_cast<std::size_t>(i)])].state = 'X';
     e->state = 'X';
   }
+  const ProcessInfo* head = members[0];
   Line l("kill");
-  l.num("pid", e->pid)
-      .str("name", e->comm)
-      .str("user", s_.users != nullptr ? s_.users->nameOf(e->uid) : std::string_view())
-      .num("uid", e->uid)
-      .str("mount", f.w.mountPoint)
+  l.num("pid", head->pid)
+      .str("name", head->comm)
+      .str("user", s_.users != nullptr ? s_.users->nameOf(head->uid) : std::string_view())
+      .num("uid", head->uid)
+      .word("group", policy::toString(group))
+      .num("members", n);
+  if (head != e) l.num("writer", e->pid);
+  l.str("mount", f.w.mountPoint)
       .num("write_kib_per_s", static_cast<std::int64_t>(c.bytesPerSecond / 1024))
       .num("ops_per_s", static_cast<std::int64_t>(c.opsPerSecond))
       .kib("free_kib", f.last.available);
   if (f.last.totalInodes > 0) l.num("free_inodes", static_cast<std::int64_t>(f.last.freeInodes));
   l.word("reason", toString(Reason::DiskBelowHard)).flag("dry_run", s_.options->dryRun).word("result", toString(outcome.outcome));
   if (outcome.err != 0) l.num("errno", outcome.err);
-  commandFields(l, *e);
+  if (n > 1) l.num("signalled", outcome.signalled);
+  commandFields(l, *head);
   s_.journal->write(l, Priority::Warning, now);
   f.nextAt = now;  // see what it did
 }

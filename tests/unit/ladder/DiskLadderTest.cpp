@@ -101,13 +101,61 @@ TEST(DiskLadderRig, BelowHardWhileFillingTheFastestWriterIsKilled) {
   fillUntil(*rig, 700, [&] { return !rig->killed.empty(); });
   rig->runFor(Millis{300});
   ASSERT_EQ(rig->killed.size(), 1u) << rig->log();
-  EXPECT_EQ(rig->killed[0], std::vector<int>{700});
+  EXPECT_EQ(rig->killed[0], std::vector<int>{700}) << "a session leader: alone";
   auto kills = rig->lines("kill");
   ASSERT_EQ(kills.size(), 1u) << rig->log();
   EXPECT_NE(kills[0].find("pid=700 "), std::string::npos) << kills[0];
   EXPECT_NE(kills[0].find("reason=disk_below_hard"), std::string::npos) << kills[0];
   EXPECT_NE(kills[0].find("result=ok"), std::string::npos) << kills[0];
   EXPECT_NE(kills[0].find("mount=\"/srv/data\""), std::string::npos) << kills[0];
+}
+
+// A worker of a pool (its parent runs the same program) is killed with the pool: the
+// master would start another worker.
+TEST(DiskLadderRig, AWriterInAPoolIsKilledWithThePool) {
+  auto rig = diskRig(/*dryRun=*/false);
+  rig->process({.pid = 800, .comm = "uploader", .exe = "/usr/bin/uploader", .cmdline = argv({"uploader"}), .session = 790});
+  rig->writer({.pid = 801, .comm = "uploader", .exe = "/usr/bin/uploader", .cmdline = argv({"uploader"}), .ppid = 800, .session = 790},
+              "data/u1", 0);
+  rig->process({.pid = 802, .comm = "uploader", .exe = "/usr/bin/uploader", .cmdline = argv({"uploader"}), .ppid = 800, .session = 790});
+  rig->process({.pid = 803, .comm = "gzip", .exe = "/usr/bin/gzip", .cmdline = argv({"gzip"}), .ppid = 800, .session = 790});
+  rig->start(false, false, true);
+  rig->turn();
+  rig->setDisk(kMount, kTotal, Bytes::mib(150));
+  untilBaseline(*rig);
+  fillUntil(*rig, 801, [&] { return !rig->killed.empty(); });
+  ASSERT_EQ(rig->killed.size(), 1u) << rig->log();
+  EXPECT_EQ(rig->killed[0], (std::vector<int>{800, 801, 802})) << "the pool's root first; gzip is another program";
+  auto kills = rig->lines("kill");
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_NE(kills[0].find("pid=800 "), std::string::npos) << kills[0];
+  EXPECT_NE(kills[0].find("group=pool members=3 writer=801 "), std::string::npos) << kills[0];
+}
+
+// Writers started together by one shell (`for i in 1 2 3; do dd ... & done`) are one
+// burst (the writer first, then its siblings); the shell is not in it.
+TEST(DiskLadderRig, ABurstOfWritersIsKilledTogether) {
+  auto rig = diskRig(/*dryRun=*/false);
+  rig->process({.pid = 900, .comm = "bash", .exe = "/usr/bin/bash", .cmdline = argv({"bash", "fill.sh"}), .session = 890});
+  for (int pid : {901, 902, 903})
+    rig->writer({.pid = pid, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd"}), .ppid = 900, .session = 890},
+                "data/d" + std::to_string(pid), 0);
+  rig->start(false, false, true);
+  rig->turn();
+  rig->setDisk(kMount, kTotal, Bytes::mib(150));
+  untilBaseline(*rig);
+  for (int i = 1; i <= 30 && rig->killed.empty(); ++i) {
+    rig->wrote(901, static_cast<std::uint64_t>(i) * (2ull << 20));
+    rig->wrote(902, static_cast<std::uint64_t>(i) * (1ull << 20));
+    rig->wrote(903, static_cast<std::uint64_t>(i) * (1ull << 20));
+    rig->setDisk(kMount, kTotal, Bytes::mib(110 - 4 * i));
+    rig->runFor(Millis{100});
+  }
+  ASSERT_EQ(rig->killed.size(), 1u) << rig->log();
+  EXPECT_EQ(rig->killed[0], (std::vector<int>{901, 902, 903}));
+  auto kills = rig->lines("kill");
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_NE(kills[0].find("group=burst members=3 "), std::string::npos) << kills[0];
 }
 
 TEST(DiskLadderRig, BelowHardInDryRunTheWriterIsOnlyNamed) {

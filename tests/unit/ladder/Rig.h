@@ -227,6 +227,7 @@ struct ProcSpec {
   std::uint64_t utime = 0;
   std::string cgroup = "0::/user.slice/x\n";
   int ppid = 1;
+  int session = 0;  // 0: its own (a session leader)
 };
 
 class Rig {
@@ -267,7 +268,7 @@ class Rig {
     std::snprintf(stat, sizeof stat,
                   "%d (%s) S %d %d %d 0 -1 4194560 100 0 0 0 %llu 0 0 0 20 0 1 0 %llu 123456789 "
                   "%lld 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
-                  p.pid, p.comm.c_str(), p.ppid, p.pid, p.pid, static_cast<unsigned long long>(p.utime),
+                  p.pid, p.comm.c_str(), p.ppid, p.session != 0 ? p.session : p.pid, p.session != 0 ? p.session : p.pid, static_cast<unsigned long long>(p.utime),
                   static_cast<unsigned long long>(5000 * ::sysconf(_SC_CLK_TCK)), static_cast<long long>(p.rssPages));
     tree.write(d + "/stat", stat);
     tree.write(d + "/status", "Name:\t" + p.comm + "\nTgid:\t" + std::to_string(p.pid) +
