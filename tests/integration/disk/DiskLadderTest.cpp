@@ -103,6 +103,12 @@ struct LadderRig {
 
 bool exited(pid_t pid, int* status) { return ::waitpid(pid, status, WNOHANG) == pid; }
 
+int countOf(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
 TEST(DiskLadder, AWriterFillingTheDiskIsKilledBeforeItIsFull) {
   ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
   TempFs fs;
@@ -219,11 +225,46 @@ TEST(DiskLadder, BelowSoftCleansThePlaceOnThatFilesystemOnly) {
 }
 
 
-int countOf(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
+// A shell starts three writers together (`for i in 1 2 3; do slowwrite ... & done`):
+// below hard they are killed as one burst (or, had the shell been the same program, one
+// pool), not one at a time; the shell that started them is not killed.
+TEST(DiskLadder, ABurstOfWritersIsKilledTogether) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  TempFs fs;
+  ASSERT_TRUE(fs.make("ext4", 64, 256));
+  LadderRig rig(/*dryRun=*/false);
+  rig.cfg.disk.watch = {fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log")};
+  rig.cfg.disk.all.softPercent = 50;
+  rig.cfg.disk.all.hardPercent = 30;
+  std::string script = "for i in 1 2 3; do " + std::string(ORK_SLOWWRITE) + " " + fs.mnt + "/w$i 1536 & done; wait";
+  Child shell = spawn({"/bin/sh", "-c", script});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<int> writers;
+  std::istringstream kids(readFile("/proc/" + std::to_string(shell.pid) + "/task/" + std::to_string(shell.pid) + "/children"));
+  for (int pid; kids >> pid;) writers.push_back(pid);
+  ASSERT_EQ(writers.size(), 3u);
+  rig.start();
+  auto allDead = [&] {
+    for (int pid : writers)
+      if (::kill(pid, 0) == 0 && readFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") == std::string::npos) return false;
+    return true;
+  };
+  rig.runUntil(Seconds{40}, allDead);
+  bool dead = allDead();
+  // The shell's `wait` returns once its three children are dead: it exits by itself.
+  bool shellExited = shell.waitExit(std::chrono::seconds(5));
+  bool shellSignalled = WIFSIGNALED(shell.status);
+  for (int pid : writers) ::kill(pid, SIGKILL);
+  shell.stop();
+  std::string log = rig.log();
+  EXPECT_TRUE(dead) << log;
+  EXPECT_TRUE(shellExited && !shellSignalled) << "the shell is not in the group\n" << log;
+  EXPECT_EQ(countOf(log, "event=kill "), 1) << "one kill for the three\n" << log;
+  EXPECT_NE(log.find("group=burst members=3 "), std::string::npos) << log;
+  EXPECT_GT(fs.freeBytes(), 4 << 20) << log;
 }
+
 
 // The ladder watches a hung FUSE mount and a tmpfs: the FUSE mount is skipped after
 // probe_deadline_ms and said once; the tmpfs is sampled on, and a pressure that appears
