@@ -7,7 +7,8 @@
 // LOOKUP (ENOENT) and the open/read of the root directory, and holds every FUSE_STATFS
 // unanswered, so that statvfs(MOUNTPOINT) blocks. SIGUSR1: answer the held statfs
 // requests and every later one (a mount that comes back). Prints "ready" on stdout once
-// INIT is answered. The mount is lazily unmounted on SIGTERM/SIGINT; the caller should
+// INIT is answered. SIGUSR2: from then on hold every request (GETATTR, LOOKUP...) too,
+// as a server that stopped answering altogether. The mount is lazily unmounted on SIGTERM/SIGINT; the caller should
 // also umount2(MOUNTPOINT, MNT_DETACH) and kill this process (killing it aborts the
 // connection: every request still held fails with ENOTCONN).
 #include <fcntl.h>
@@ -29,9 +30,11 @@ namespace {
 
 volatile sig_atomic_t gRelease = 0;
 volatile sig_atomic_t gStop = 0;
+volatile sig_atomic_t gHangAll = 0;
 
 void onUsr1(int) { gRelease = 1; }
 void onTerm(int) { gStop = 1; }
+void onUsr2(int) { gHangAll = 1; }
 
 int gFd = -1;
 
@@ -78,6 +81,8 @@ int main(int argc, char** argv) {
   struct sigaction sa {};
   sa.sa_handler = onUsr1;  // no SA_RESTART: the blocking read returns EINTR
   ::sigaction(SIGUSR1, &sa, nullptr);
+  sa.sa_handler = onUsr2;
+  ::sigaction(SIGUSR2, &sa, nullptr);
   sa.sa_handler = onTerm;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
@@ -113,6 +118,10 @@ int main(int argc, char** argv) {
     fuse_in_header in;
     std::memcpy(&in, buf.data(), sizeof in);
     const char* arg = buf.data() + sizeof in;
+    if (gHangAll && in.opcode != FUSE_FORGET && in.opcode != FUSE_BATCH_FORGET && in.opcode != FUSE_INTERRUPT) {
+      held.push_back(in.unique);  // never answered (SIGUSR1 answers them as statfs: an error, harmless)
+      continue;
+    }
     switch (in.opcode) {
       case FUSE_INIT: {
         fuse_init_in ii;

@@ -107,6 +107,8 @@ struct HungFuse {
   }
   // From now on statfs is answered (the held requests too).
   void release() { ::kill(server.pid, SIGUSR1); }
+  // From now on nothing is answered (getattr, lookup, open...).
+  void hangAll() { ::kill(server.pid, SIGUSR2); }
   // Lazy unmount, then the server killed (the held requests fail), then the dir removed.
   void close() {
     if (!mnt.empty()) ::umount2(mnt.c_str(), MNT_DETACH);

@@ -12,11 +12,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "integration/disk/DiskFs.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/Common.h"
+#include "ork/sense/DiskScan.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Epoll.h"
 
@@ -102,6 +105,43 @@ struct LadderRig {
 };
 
 bool exited(pid_t pid, int* status) { return ::waitpid(pid, status, WNOHANG) == pid; }
+
+// The writer scan looks at every process's fds and cwd: one that sits in a mount whose
+// server stopped answering altogether must not stop the scan (statx with
+// AT_STATX_DONT_SYNC: the attributes the kernel has, no request to the server).
+TEST(DiskLadder, TheWriterScanIsNotStuckByAProcessInAHungMount) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  ORK_REQUIRE(HungFuse::available(), "no FUSE (/dev/fuse, or fuse in /proc/filesystems after modprobe fuse)");
+  HungFuse fuse;
+  ASSERT_TRUE(fuse.make()) << "fusehang did not mount";
+  struct stat st {};
+  ASSERT_EQ(::stat(fuse.mnt.c_str(), &st), 0);
+  pid_t sitter = ::fork();
+  if (sitter == 0) {
+    int d = ::open(fuse.mnt.c_str(), O_RDONLY | O_DIRECTORY);
+    if (d < 0 || ::chdir(fuse.mnt.c_str()) != 0) ::_exit(2);
+    ::pause();
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  fuse.hangAll();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the cached attributes expire (attr_valid 1 s)
+  auto done = std::make_shared<std::atomic<int>>(-1);
+  std::thread([done, dev = st.st_dev] {
+    auto scan = sense::scanWriters("/proc", dev);
+    int found = 0;
+    for (const auto& w : scan) found += w.worksThere ? 1 : 0;
+    done->store(found);
+  }).detach();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done->load() < 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int found = done->load();
+  ::kill(sitter, SIGKILL);
+  ::waitpid(sitter, nullptr, 0);
+  fuse.close();  // releases a stuck scan, if any
+  EXPECT_GE(found, 0) << "the scan did not finish within 10 s";
+  EXPECT_GE(found, 1) << "the sitter works there (cwd, an open directory)";
+}
 
 int countOf(const std::string& text, const std::string& what) {
   int n = 0;
