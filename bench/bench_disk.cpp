@@ -73,8 +73,9 @@ void BM_Disk_FullPass_Statvfs(benchmark::State& state) {
     }
   }
   state.counters["filesystems"] = static_cast<double>(n);
-  state.counters["per_fs"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
-                                                                             benchmark::Counter::kInvert);
+  state.counters["per_fs"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                     benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_Disk_FullPass_Statvfs)->Unit(benchmark::kMicrosecond);
 
@@ -89,8 +90,9 @@ void BM_Disk_ScanWriters(benchmark::State& state) {
     n = scan.size();
   }
   state.counters["processes"] = static_cast<double>(n);
-  state.counters["per_process"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
-                                                                                  benchmark::Counter::kInvert);
+  state.counters["per_process"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                                     benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_Disk_ScanWriters)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
@@ -106,7 +108,8 @@ void BM_Disk_WriterGroup_RealTable(benchmark::State& state) {
   std::vector<int> writing;
   int writer = -1;
   for (std::size_t i = 0; i < entries.size() && writing.size() < 100; ++i)
-    if (g_sleepers != nullptr && entries[i].ppid == g_sleepers->helperPid()) writing.push_back(static_cast<int>(i));
+    if (g_sleepers != nullptr && entries[i].ppid == g_sleepers->helperPid())
+      writing.push_back(static_cast<int>(i));
   if (!writing.empty()) writer = writing[writing.size() / 2];
   int out[64];
   int members = 0;
@@ -153,9 +156,12 @@ int main(int argc, char** argv) {
   int sleepers = 10000, mounts = 50;
   int w = 1;
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--sleepers=", 11) == 0) sleepers = std::atoi(argv[i] + 11);
-    else if (std::strncmp(argv[i], "--mounts=", 9) == 0) mounts = std::atoi(argv[i] + 9);
-    else argv[w++] = argv[i];
+    if (std::strncmp(argv[i], "--sleepers=", 11) == 0)
+      sleepers = std::atoi(argv[i] + 11);
+    else if (std::strncmp(argv[i], "--mounts=", 9) == 0)
+      mounts = std::atoi(argv[i] + 9);
+    else
+      argv[w++] = argv[i];
   }
   argc = w;
   benchmark::Initialize(&argc, argv);

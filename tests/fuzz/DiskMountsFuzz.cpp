@@ -1,8 +1,8 @@
 // libFuzzer: the disk ladder's parsers (parse/Mounts.h): parseMountinfo,
 // unescapeMountField, parseProcIo, parseFdinfoFlags. Input: a steer byte (0 mountinfo,
 // 1 /proc/PID/io, 2 fdinfo, 3 one escaped mountinfo field), then the text.
-#include "ork/parse/Mounts.h"
 #include "fuzz/FuzzCheck.h"
+#include "ork/parse/Mounts.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ork;
@@ -22,10 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
     case 1:
-      if (auto io = parse::parseProcIo(text)) fuzz::check(text.find("write_bytes") != std::string_view::npos);
+      if (auto io = parse::parseProcIo(text))
+        fuzz::check(text.find("write_bytes") != std::string_view::npos);
       break;
     case 2:
-      if (auto f = parse::parseFdinfoFlags(text)) fuzz::check(text.find("flags:") != std::string_view::npos);
+      if (auto f = parse::parseFdinfoFlags(text))
+        fuzz::check(text.find("flags:") != std::string_view::npos);
       break;
     default: {
       auto u = parse::unescapeMountField(text);

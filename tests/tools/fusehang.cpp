@@ -8,9 +8,9 @@
 // unanswered, so that statvfs(MOUNTPOINT) blocks. SIGUSR1: answer the held statfs
 // requests and every later one (a mount that comes back). Prints "ready" on stdout once
 // INIT is answered. SIGUSR2: from then on hold every request (GETATTR, LOOKUP...) too,
-// as a server that stopped answering altogether. The mount is lazily unmounted on SIGTERM/SIGINT; the caller should
-// also umount2(MOUNTPOINT, MNT_DETACH) and kill this process (killing it aborts the
-// connection: every request still held fails with ENOTCONN).
+// as a server that stopped answering altogether. The mount is lazily unmounted on SIGTERM/SIGINT;
+// the caller should also umount2(MOUNTPOINT, MNT_DETACH) and kill this process (killing it aborts
+// the connection: every request still held fails with ENOTCONN).
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <signal.h>
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fusehang: /dev/fuse: %s\n", std::strerror(errno));
     return 1;
   }
-  std::string opts = "fd=" + std::to_string(gFd) + ",rootmode=40000,user_id=0,group_id=0,allow_other";
+  std::string opts =
+      "fd=" + std::to_string(gFd) + ",rootmode=40000,user_id=0,group_id=0,allow_other";
   if (::mount("ork-fusehang", mnt, "fuse.ork-fusehang", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
     std::fprintf(stderr, "fusehang: mount %s: %s\n", mnt, std::strerror(errno));
     return 1;
@@ -111,21 +112,25 @@ int main(int argc, char** argv) {
     }
     ssize_t n = ::read(gFd, buf.data(), buf.size());
     if (n < 0) {
-      if (errno == EINTR || errno == ENOENT || errno == EAGAIN) continue;  // ENOENT: an interrupted request
-      break;                                                                 // ENODEV: unmounted
+      if (errno == EINTR || errno == ENOENT || errno == EAGAIN)
+        continue;  // ENOENT: an interrupted request
+      break;       // ENODEV: unmounted
     }
     if (static_cast<std::size_t>(n) < sizeof(fuse_in_header)) continue;
     fuse_in_header in;
     std::memcpy(&in, buf.data(), sizeof in);
     const char* arg = buf.data() + sizeof in;
-    if (gHangAll && in.opcode != FUSE_FORGET && in.opcode != FUSE_BATCH_FORGET && in.opcode != FUSE_INTERRUPT) {
-      held.push_back(in.unique);  // never answered (SIGUSR1 answers them as statfs: an error, harmless)
+    if (gHangAll && in.opcode != FUSE_FORGET && in.opcode != FUSE_BATCH_FORGET &&
+        in.opcode != FUSE_INTERRUPT) {
+      held.push_back(
+          in.unique);  // never answered (SIGUSR1 answers them as statfs: an error, harmless)
       continue;
     }
     switch (in.opcode) {
       case FUSE_INIT: {
         fuse_init_in ii;
-        std::memcpy(&ii, arg, std::min<std::size_t>(sizeof ii, static_cast<std::size_t>(n) - sizeof in));
+        std::memcpy(&ii, arg,
+                    std::min<std::size_t>(sizeof ii, static_cast<std::size_t>(n) - sizeof in));
         fuse_init_out o{};
         o.major = FUSE_KERNEL_VERSION;
         o.minor = std::min<std::uint32_t>(ii.minor, FUSE_KERNEL_MINOR_VERSION);

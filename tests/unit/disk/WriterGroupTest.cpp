@@ -32,7 +32,8 @@ struct Result {
   Group group;
   std::vector<int> pids;
 };
-Result groupOf(const std::vector<ProcessInfo>& e, int writerPid, std::vector<int> writingPids = {}) {
+Result groupOf(const std::vector<ProcessInfo>& e, int writerPid,
+               std::vector<int> writingPids = {}) {
   auto at = [&](int pid) {
     for (std::size_t i = 0; i < e.size(); ++i)
       if (e[i].pid == pid) return static_cast<int>(i);
@@ -49,8 +50,8 @@ Result groupOf(const std::vector<ProcessInfo>& e, int writerPid, std::vector<int
 }
 
 TEST(WriterGroup, APoolOfOneProgramGoesTogetherRootFirst) {
-  std::vector<ProcessInfo> e = {proc(10, 1, 10, 7), proc(11, 10, 10, 7), proc(12, 10, 10, 7), proc(13, 12, 10, 7),
-                                proc(14, 10, 10, 9)};
+  std::vector<ProcessInfo> e = {proc(10, 1, 10, 7), proc(11, 10, 10, 7), proc(12, 10, 10, 7),
+                                proc(13, 12, 10, 7), proc(14, 10, 10, 9)};
   auto r = groupOf(e, 13);
   EXPECT_EQ(r.group, Group::Pool);
   EXPECT_EQ(r.pids, (std::vector<int>{10, 11, 12, 13})) << "14 runs another program";
@@ -60,7 +61,8 @@ TEST(WriterGroup, BoundariesLeaveTheWriterAlone) {
   // The writer leads its own session (a daemon): alone.
   EXPECT_EQ(groupOf({proc(10, 1, 10, 7), proc(11, 10, 11, 7)}, 11).pids, std::vector<int>{11});
   // Its own cgroup (a service started by its parent's manager): alone.
-  EXPECT_EQ(groupOf({proc(10, 1, 10, 7), proc(11, 10, 10, 7, 1000, "/system.slice/x")}, 11).pids, std::vector<int>{11});
+  EXPECT_EQ(groupOf({proc(10, 1, 10, 7), proc(11, 10, 10, 7, 1000, "/system.slice/x")}, 11).pids,
+            std::vector<int>{11});
   // The parent is protected (oom_score_adj -1000): alone.
   auto prot = proc(10, 2, 10, 7);
   prot.oomScoreAdj = -1000;
@@ -74,8 +76,9 @@ TEST(WriterGroup, BoundariesLeaveTheWriterAlone) {
 }
 
 TEST(WriterGroup, ABurstIsTheWritingSiblingsBornTogether) {
-  std::vector<ProcessInfo> e = {proc(20, 2, 20, 1), proc(21, 20, 20, 5, 5000), proc(22, 20, 20, 5, 5050),
-                                proc(23, 20, 20, 5, 5120), proc(24, 20, 20, 5, 9000), proc(25, 20, 20, 5, 5010)};
+  std::vector<ProcessInfo> e = {proc(20, 2, 20, 1),        proc(21, 20, 20, 5, 5000),
+                                proc(22, 20, 20, 5, 5050), proc(23, 20, 20, 5, 5120),
+                                proc(24, 20, 20, 5, 9000), proc(25, 20, 20, 5, 5010)};
   // 25 does not write there; 24 was started 39 s later.
   auto r = groupOf(e, 22, {21, 22, 23, 24});
   EXPECT_EQ(r.group, Group::Burst);

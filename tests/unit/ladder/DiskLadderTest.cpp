@@ -2,7 +2,6 @@
 // the fixture tree open for writing, their /proc/PID/io), statvfs answered by a fake
 // space source, kills by a fake killer, the VM fleet's fake lanes. No root.
 #include "ork/ladder/DiskLadder.h"
-
 #include "unit/ladder/Rig.h"
 
 namespace ork::ladder::testing {
@@ -15,7 +14,8 @@ const Bytes kTotal = Bytes::gib(1);  // soft 20 % = 204.8 MiB, hard 10 % = 102.4
 // Turns the loop until the filesystem was sampled below soft and the writer scan that
 // followed (the baseline of the rates) is done.
 void untilBaseline(Rig& rig) {
-  for (int i = 0; i < 50 && (rig.lines("disk_pressure").empty() || rig.diskLadder->busy()); ++i) rig.runFor(Millis{100});
+  for (int i = 0; i < 50 && (rig.lines("disk_pressure").empty() || rig.diskLadder->busy()); ++i)
+    rig.runFor(Millis{100});
   rig.runFor(Millis{100});
   ASSERT_FALSE(rig.lines("disk_pressure").empty()) << rig.log();
 }
@@ -60,7 +60,8 @@ TEST(DiskLadderRig, BelowSoftCleansOnceInDryRunOnlySaysAndRecovers) {
   ASSERT_EQ(cleans.size(), 1u) << "one request, one line per file\n" << rig->log();
   EXPECT_NE(cleans[0].find("action=would_delete"), std::string::npos) << cleans[0];
   EXPECT_NE(cleans[0].find("dry_run=1"), std::string::npos) << cleans[0];
-  EXPECT_EQ(Rig::read(rig->tree.path("data/log/app.log.1")).size(), 64u * 1024) << "dry-run only says";
+  EXPECT_EQ(Rig::read(rig->tree.path("data/log/app.log.1")).size(), 64u * 1024)
+      << "dry-run only says";
 
   rig->setDisk(kMount, kTotal, Bytes::mib(500));
   rig->runFor(Millis{1500});
@@ -88,8 +89,11 @@ TEST(DiskLadderRig, BelowSoftCleansForReal) {
 // writer with the most bytes since then is killed, and only it.
 TEST(DiskLadderRig, BelowHardWhileFillingTheFastestWriterIsKilled) {
   auto rig = diskRig(/*dryRun=*/false);
-  rig->writer({.pid = 700, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd", "of=/srv/data/out"})}, "data/out", 0);
-  rig->writer({.pid = 701, .comm = "logger", .exe = "/usr/bin/logger", .cmdline = argv({"logger"})}, "data/out2", 0);
+  rig->writer(
+      {.pid = 700, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd", "of=/srv/data/out"})},
+      "data/out", 0);
+  rig->writer({.pid = 701, .comm = "logger", .exe = "/usr/bin/logger", .cmdline = argv({"logger"})},
+              "data/out2", 0);
   rig->process({.pid = 702, .comm = "idle", .exe = "/usr/bin/idle", .cmdline = argv({"idle"})});
   rig->start(false, false, true);
   rig->turn();
@@ -114,18 +118,38 @@ TEST(DiskLadderRig, BelowHardWhileFillingTheFastestWriterIsKilled) {
 // master would start another worker.
 TEST(DiskLadderRig, AWriterInAPoolIsKilledWithThePool) {
   auto rig = diskRig(/*dryRun=*/false);
-  rig->process({.pid = 800, .comm = "uploader", .exe = "/usr/bin/uploader", .cmdline = argv({"uploader"}), .session = 790});
-  rig->writer({.pid = 801, .comm = "uploader", .exe = "/usr/bin/uploader", .cmdline = argv({"uploader"}), .ppid = 800, .session = 790},
+  rig->process({.pid = 800,
+                .comm = "uploader",
+                .exe = "/usr/bin/uploader",
+                .cmdline = argv({"uploader"}),
+                .session = 790});
+  rig->writer({.pid = 801,
+               .comm = "uploader",
+               .exe = "/usr/bin/uploader",
+               .cmdline = argv({"uploader"}),
+               .ppid = 800,
+               .session = 790},
               "data/u1", 0);
-  rig->process({.pid = 802, .comm = "uploader", .exe = "/usr/bin/uploader", .cmdline = argv({"uploader"}), .ppid = 800, .session = 790});
-  rig->process({.pid = 803, .comm = "gzip", .exe = "/usr/bin/gzip", .cmdline = argv({"gzip"}), .ppid = 800, .session = 790});
+  rig->process({.pid = 802,
+                .comm = "uploader",
+                .exe = "/usr/bin/uploader",
+                .cmdline = argv({"uploader"}),
+                .ppid = 800,
+                .session = 790});
+  rig->process({.pid = 803,
+                .comm = "gzip",
+                .exe = "/usr/bin/gzip",
+                .cmdline = argv({"gzip"}),
+                .ppid = 800,
+                .session = 790});
   rig->start(false, false, true);
   rig->turn();
   rig->setDisk(kMount, kTotal, Bytes::mib(150));
   untilBaseline(*rig);
   fillUntil(*rig, 801, [&] { return !rig->killed.empty(); });
   ASSERT_EQ(rig->killed.size(), 1u) << rig->log();
-  EXPECT_EQ(rig->killed[0], (std::vector<int>{800, 801, 802})) << "the pool's root first; gzip is another program";
+  EXPECT_EQ(rig->killed[0], (std::vector<int>{800, 801, 802}))
+      << "the pool's root first; gzip is another program";
   auto kills = rig->lines("kill");
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_NE(kills[0].find("pid=800 "), std::string::npos) << kills[0];
@@ -136,9 +160,18 @@ TEST(DiskLadderRig, AWriterInAPoolIsKilledWithThePool) {
 // burst (the writer first, then its siblings); the shell is not in it.
 TEST(DiskLadderRig, ABurstOfWritersIsKilledTogether) {
   auto rig = diskRig(/*dryRun=*/false);
-  rig->process({.pid = 900, .comm = "bash", .exe = "/usr/bin/bash", .cmdline = argv({"bash", "fill.sh"}), .session = 890});
+  rig->process({.pid = 900,
+                .comm = "bash",
+                .exe = "/usr/bin/bash",
+                .cmdline = argv({"bash", "fill.sh"}),
+                .session = 890});
   for (int pid : {901, 902, 903})
-    rig->writer({.pid = pid, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd"}), .ppid = 900, .session = 890},
+    rig->writer({.pid = pid,
+                 .comm = "dd",
+                 .exe = "/usr/bin/dd",
+                 .cmdline = argv({"dd"}),
+                 .ppid = 900,
+                 .session = 890},
                 "data/d" + std::to_string(pid), 0);
   rig->start(false, false, true);
   rig->turn();
@@ -160,7 +193,8 @@ TEST(DiskLadderRig, ABurstOfWritersIsKilledTogether) {
 
 TEST(DiskLadderRig, BelowHardInDryRunTheWriterIsOnlyNamed) {
   auto rig = diskRig(/*dryRun=*/true);
-  rig->writer({.pid = 700, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd"})}, "data/out", 0);
+  rig->writer({.pid = 700, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd"})}, "data/out",
+              0);
   rig->start(false, false, true);
   rig->turn();
   rig->setDisk(kMount, kTotal, Bytes::mib(150));
@@ -176,11 +210,13 @@ TEST(DiskLadderRig, BelowHardInDryRunTheWriterIsOnlyNamed) {
 // still asks for cleaning.
 TEST(DiskLadderRig, BelowHardButNotFillingNobodyIsKilled) {
   auto rig = diskRig(/*dryRun=*/false);
-  rig->writer({.pid = 700, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd"})}, "data/out", 0);
+  rig->writer({.pid = 700, .comm = "dd", .exe = "/usr/bin/dd", .cmdline = argv({"dd"})}, "data/out",
+              0);
   rig->setDisk(kMount, kTotal, Bytes::mib(90));
   rig->start(false, false, true);
   for (int i = 1; i <= 4; ++i) {
-    rig->wrote(700, static_cast<std::uint64_t>(i) << 20);  // it writes, but frees as much (rewrites in place)
+    rig->wrote(700, static_cast<std::uint64_t>(i)
+                        << 20);  // it writes, but frees as much (rewrites in place)
     rig->runFor(Millis{1000});
   }
   EXPECT_TRUE(rig->killed.empty()) << rig->log();
