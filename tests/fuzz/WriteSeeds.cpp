@@ -96,6 +96,12 @@ void parsers(Seeds& s) {
   s.add("cgroup_files", "memory.current", "123363328\n"sv);
   s.add("cgroup_files", "oom_score_adj", "-1000\n"sv);
   s.add("arcstats", "arcstats", samples::kArcstats);
+  s.addSteered("disk_mounts", "mountinfo", 0, samples::kDiskMountinfo);
+  s.addSteered("disk_mounts", "io", 1, samples::kProcIo);
+  s.addSteered("disk_mounts", "io-idle", 1, samples::kProcIoIdle);
+  s.addSteered("disk_mounts", "fdinfo-write", 2, samples::kFdinfoWrite);
+  s.addSteered("disk_mounts", "fdinfo-append", 2, samples::kFdinfoAppend);
+  s.addSteered("disk_mounts", "escaped-field", 3, "/srv/logs\\040copy\\011tab\\134back\\777\\04"sv);
   s.addSteered("passwd", "uid0", 0, samples::kPasswd);
   s.addSteered("passwd", "uid1", 1, samples::kPasswd);
   s.addSteered("passwd", "nobody", static_cast<char>(0xf0), samples::kPasswd);

@@ -295,6 +295,10 @@ inline std::string findKernel(std::string* why) {
 // The guest's /init (busybox sh). Kernel command line:
 //   ork_mode=idle   sleep forever (default)
 //   ork_mode=burn   burn one vCPU forever
+//   ork_mode=fill   load the virtio block driver (the kernel package's modules, copied
+//                   into the initramfs) and write 512 KiB of non-zero data a second to
+//                   /dev/vda, further on each time: a guest filling the host filesystem
+//                   that holds its (sparse, raw) image. Needs a virtio <disk> vda.
 //   ork_touch_mib=N first fill N MiB of a tmpfs with non-zero data (the guest's RAM, and
 //                   so QEMU's RSS on the host, grow by N MiB; non-zero so that it also
 //                   lands in a managed-save image, which skips zero pages)
@@ -330,6 +334,18 @@ fi
 say "ready mode=$mode"
 if [ "$mode" = burn ]; then
   while :; do :; done
+fi
+if [ "$mode" = fill ]; then
+  for m in /lib/ork-modules/*.ko; do insmod "$m" 2>/dev/null; done
+  n=0; while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  say "fill vda=$([ -b /dev/vda ] && echo yes || echo no)"
+  i=0
+  while :; do
+    dd if=/bin/busybox of=/dev/vda bs=64k count=8 seek=$((i * 8)) conv=notrunc 2>/dev/null
+    sync
+    i=$((i + 1))
+    sleep 1
+  done
 fi
 while :; do sleep 3600; done
 )SH";
@@ -863,6 +879,24 @@ class Libvirtd {
     fs::copy_file(libvirt_detail::which("busybox"), g + "/root/bin/busybox",
                   fs::copy_options::overwrite_existing, ec);
     if (ec) return *why = "copying busybox: " + ec.message(), false;
+    // The virtio block driver for ork_mode=fill, in load order (not fatal when missing:
+    // only that mode needs it). The kernel package's tree: <root>/boot/vmlinuz-V and
+    // <root>/lib/modules/V/kernel/drivers.
+    {
+      fs::path modules = fs::path(kernelSource_).parent_path().parent_path() / "lib" / "modules";
+      fs::create_directories(g + "/root/lib/ork-modules", ec);
+      int n = 0;
+      for (const auto& v : fs::directory_iterator(modules, ec))
+        for (const char* m : {"virtio/virtio_ring.ko", "virtio/virtio.ko", "virtio/virtio_pci_legacy_dev.ko",
+                              "virtio/virtio_pci_modern_dev.ko", "virtio/virtio_pci.ko", "block/virtio_blk.ko"}) {
+          char prefix[16];
+          std::snprintf(prefix, sizeof prefix, "%02d-", n++);
+          fs::copy_file(v.path() / "kernel" / "drivers" / m,
+                        g + "/root/lib/ork-modules/" + prefix + fs::path(m).filename().string(),
+                        fs::copy_options::overwrite_existing, ec);
+        }
+      ec.clear();
+    }
     libvirt_detail::writeText(g + "/root/init", libvirt_detail::guestInit());
     ::chmod((g + "/root/init").c_str(), 0755);
     ::chmod((g + "/root/bin/busybox").c_str(), 0755);
@@ -917,7 +951,7 @@ class Libvirtd {
 // A guest booted from the harness's image: direct kernel boot, no disk, no network, the
 // serial console appended to a file.
 struct GuestSpec {
-  std::string mode = "idle";  // ork_mode: "idle" or "burn"
+  std::string mode = "idle";  // ork_mode: "idle", "burn" or "fill"
   int memoryMib = 256;
   int touchMib = 0;  // ork_touch_mib: non-zero data the guest writes at boot
   int vcpus = 1;
@@ -931,6 +965,7 @@ struct GuestSpec {
   // GuestSpec::idle().touch(48), GuestSpec::burn(128).named("web")
   static GuestSpec idle(int memoryMib = 256) { return make("idle", memoryMib); }
   static GuestSpec burn(int memoryMib = 256) { return make("burn", memoryMib); }
+  static GuestSpec fill(int memoryMib = 256) { return make("fill", memoryMib); }
   GuestSpec& touch(int mib) {
     touchMib = mib;
     return *this;

@@ -4,6 +4,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "ork/config/Config.h"
@@ -39,7 +40,24 @@ std::string humanBytes(Bytes b) {
 }
 }  // namespace
 
-DiskLadder::DiskLadder(const Services& services, std::string sysRoot) : s_(services), sysRoot_(std::move(sysRoot)) {
+namespace {
+// The daemon's space source: statvfs on sys::FsProbe's worker thread.
+class ProbeSpace final : public SpaceSource {
+ public:
+  Result<int> start() override { return p_.start(); }
+  int eventFd() const override { return p_.eventFd(); }
+  bool request(const std::string& path, TimePoint now) override { return p_.request(path, now); }
+  std::vector<sys::FsProbe::Answer> take() override { return p_.take(); }
+  bool pending(const std::string& path) const override { return p_.pending(path); }
+  bool inFlight(const std::string& path) const override { return p_.inFlight(path); }
+
+ private:
+  sys::FsProbe p_;
+};
+}  // namespace
+
+DiskLadder::DiskLadder(const Services& services, std::string sysRoot, Hooks hooks)
+    : s_(services), sysRoot_(std::move(sysRoot)), hooks_(std::move(hooks)) {
   killer_ = std::make_unique<act::Killer>(&sense::ProcessTable::recheckThunk, s_.table);
 }
 
@@ -49,7 +67,7 @@ bool DiskLadder::enabled() const { return s_.cfg->flag(Key::DiskEnabled); }
 
 void DiskLadder::startProbe() {
   if (probe_ && poller_ != nullptr && probe_->eventFd() >= 0) (void)poller_->remove(probe_->eventFd());
-  probe_ = std::make_unique<sys::FsProbe>();
+  probe_ = hooks_.space ? hooks_.space() : std::make_unique<ProbeSpace>();
   auto fd = probe_->start();
   if (fd && poller_ != nullptr) (void)poller_->add(*fd, EPOLLIN, kTagProbe);
   if (!fd) openWarning_ = fd.error().what;
@@ -139,6 +157,13 @@ void DiskLadder::onTimer(TimePoint now) {
       if (now - f.askedAt < deadline) continue;
       if (!probe_->pending(f.w.mountPoint)) {
         f.asked = false;  // answered; the answer is on its way through the eventfd
+        continue;
+      }
+      if (!probe_->inFlight(f.w.mountPoint) && stuckProbes_ < kMaxStuckProbes) {
+        // Only queued behind another mount's statvfs: not this one's fault. Its wait
+        // starts again; the one in flight is judged at its own deadline, and a new
+        // worker then asks this one afresh.
+        f.askedAt = now;
         continue;
       }
       // Said once: it stays skipped until it is unmounted and mounted again (or ORK restarts).
@@ -288,7 +313,7 @@ void DiskLadder::scanWriters(Fs& f, TimePoint now) {
   dev_t dev = f.dev;
   jobs_.post([out, procRoot, dev] { *out = sense::scanWriters(procRoot, dev); },
              [this, out, dev] {
-               scanning_ = false;
+                            scanning_ = false;
                TimePoint at = s_.clock->now();
                for (std::size_t i = 0; i < fs_.size(); ++i)
                  if (fs_[i].dev == dev) stopWriter(i, *out, at);
@@ -327,17 +352,19 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
     policy::WriterCandidate c;
     c.pid = w.pid;
     std::uint64_t wb0 = old ? old->writeBytes : 0, wc0 = old ? old->wchar : 0, sc0 = old ? old->syscw : 0, tk0 = old ? old->cpuTicks : 0;
-    double bytes = static_cast<double>(noStorageCounters ? w.wchar - wc0 : std::max(w.writeBytes - wb0, 0ul));
-    if (!noStorageCounters && w.writeBytes == wb0) bytes = static_cast<double>(w.wchar - wc0);
+    // A counter read lower than before (an unreadable io file read as zeros) counts 0.
+    auto grew = [](std::uint64_t now, std::uint64_t then) { return static_cast<double>(now > then ? now - then : 0); };
+    double bytes = noStorageCounters ? grew(w.wchar, wc0) : grew(w.writeBytes, wb0);
+    if (!noStorageCounters && w.writeBytes == wb0) bytes = grew(w.wchar, wc0);
     c.bytesPerSecond = bytes / dt;
-    c.opsPerSecond = (static_cast<double>(w.syscw - sc0) + static_cast<double>(w.cpuTicks - tk0) / ticks * 1000) / dt;
+    c.opsPerSecond = (grew(w.syscw, sc0) + grew(w.cpuTicks, tk0) / ticks * 1000) / dt;
     ProcessInfo* e = entryOf(w.pid);
     c.isVm = false;
     if (s_.vms != nullptr)
       for (const auto& vm : s_.vms->all())
         if (vm.pid == w.pid) c.isVm = true;
-    c.eligible = e != nullptr && !e->kernelThread && e->pid != 1 && !e->leaveAlone && e->state != 'X';
-    cands.push_back(c);
+    c.eligible = e != nullptr && (c.isVm ? !e->leaveAlone && e->state != 'X' : policy::writerEligible(*e));
+      cands.push_back(c);
     who.push_back(&w);
   }
   int pick = policy::chooseWriter(cands, forInodes);
@@ -365,29 +392,51 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
   }
   ProcessInfo* e = entryOf(c.pid);
   if (e == nullptr) return;
-  const ProcessInfo* members[] = {e};
-  auto outcome = killer_->kill(members, s_.options->dryRun, *s_.clock);
+  // The writer's group (a pool of one program, or a burst of writing siblings).
+  std::vector<int> writing;
+  for (const auto& o : cands) {
+    double r = forInodes ? o.opsPerSecond : o.bytesPerSecond;
+    ProcessInfo* oe = entryOf(o.pid);
+    if (r > 0 && !o.isVm && oe != nullptr) writing.push_back(static_cast<int>(oe - entries.data()));
+  }
+  std::array<int, act::Killer::kMaxMembers> memberIdx{};
+  policy::Group group = policy::Group::Process;
+  int n = policy::writerGroup(entries, static_cast<int>(e - entries.data()), writing, static_cast<long>(ticks), memberIdx.data(),
+                              act::Killer::kMaxMembers, &group);
+  std::array<const ProcessInfo*, act::Killer::kMaxMembers> members{};
+  for (int i = 0; i < n; ++i) members[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(memberIdx[static_cast<std::size_t>(i)])];
+  if (n == 0) {
+    members[0] = e;
+    n = 1;
+  }
+  std::span<const ProcessInfo* const> victims(members.data(), static_cast<std::size_t>(n));
+  auto outcome = hooks_.kill ? hooks_.kill(victims, s_.options->dryRun) : killer_->kill(victims, s_.options->dryRun, *s_.clock);
   if (outcome.outcome == Outcome::Ok) {
     killer_->forEachWaiting([&](int fd, int slot) {
       if (poller_ != nullptr) (void)poller_->add(fd, EPOLLIN, kTagVictim + static_cast<std::uint64_t>(slot));
     });
+    for (int i = 0; i < n; ++i) entries[static_cast<std::size_t>(memberIdx[static_cast<std::size_t>(i)])].state = 'X';
     e->state = 'X';
   }
+  const ProcessInfo* head = members[0];
   Line l(s_.options->dryRun ? "would_kill" : "kill");  // a dry run's decision is not a kill
-  l.num("pid", e->pid)
-      .str("name", e->comm)
-      .str("user", s_.users != nullptr && e->uidKnown ? s_.users->nameOf(e->uid) : std::string_view());
-  if (e->uidKnown) l.num("uid", e->uid);
+  l.num("pid", head->pid)
+      .str("name", head->comm)
+      .str("user", s_.users != nullptr && head->uidKnown ? s_.users->nameOf(head->uid) : std::string_view());
+  if (head->uidKnown) l.num("uid", head->uid);
   else l.word("uid", "unknown");
-  l
-      .str("mount", f.w.mountPoint)
+  l.word("group", policy::toString(group))
+      .num("members", n);
+  if (head != e) l.num("writer", e->pid);
+  l.str("mount", f.w.mountPoint)
       .num("write_kib_per_s", static_cast<std::int64_t>(c.bytesPerSecond / 1024))
       .num("ops_per_s", static_cast<std::int64_t>(c.opsPerSecond))
       .kib("free_kib", f.last.available);
   if (f.last.totalInodes > 0) l.num("free_inodes", static_cast<std::int64_t>(f.last.freeInodes));
   l.word("reason", toString(Reason::DiskBelowHard)).flag("dry_run", s_.options->dryRun).word("result", toString(outcome.outcome));
   if (outcome.err != 0) l.num("errno", outcome.err);
-  commandFields(l, *e);
+  if (n > 1) l.num("signalled", outcome.signalled);
+  commandFields(l, *head);
   s_.journal->write(l, Priority::Warning, now);
   f.nextAt = now;  // see what it did
 }

@@ -11,8 +11,10 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -27,10 +29,30 @@
 
 namespace ork::ladder {
 
+// Where the ladder's free space and inodes come from: sys::FsProbe (statvfs on a worker
+// thread) in the daemon, a test's fake in the rig. Same contract as sys::FsProbe.
+class SpaceSource {
+ public:
+  virtual ~SpaceSource() = default;
+  virtual Result<int> start() = 0;  // the eventfd that becomes readable with answers
+  virtual int eventFd() const = 0;
+  virtual bool request(const std::string& path, TimePoint now) = 0;
+  virtual std::vector<sys::FsProbe::Answer> take() = 0;
+  virtual bool pending(const std::string& path) const = 0;
+  virtual bool inFlight(const std::string& path) const = 0;
+};
+
 class DiskLadder final : public Ladder {
  public:
+  // What tests replace (like VmFleet's LaneFactory); empty members mean the real thing.
+  struct Hooks {
+    // A new space source (called at open and each time a hung one is replaced).
+    std::function<std::unique_ptr<SpaceSource>()> space;
+    // Kills a writer's group (members[0] is the root): act::Killer by default.
+    std::function<act::Killer::KillOutcome(std::span<const ProcessInfo* const> members, bool dryRun)> kill;
+  };
   // sysRoot: where /sys is (the rotational flag of each device).
-  DiskLadder(const Services& services, std::string sysRoot = "/sys");
+  DiskLadder(const Services& services, std::string sysRoot = "/sys", Hooks hooks = {});
   ~DiskLadder() override;
 
   const char* name() const override { return "disk"; }
@@ -88,7 +110,8 @@ class DiskLadder final : public Ladder {
   Services s_;
   std::string sysRoot_;
   std::vector<Fs> fs_;
-  std::unique_ptr<sys::FsProbe> probe_;
+  Hooks hooks_;
+  std::unique_ptr<SpaceSource> probe_;
   int stuckProbes_ = 0;
   sys::JobThread jobs_;
   bool jobsStarted_ = false;

@@ -341,4 +341,94 @@ int chooseWriter(std::span<const WriterCandidate> ws, bool forInodes) {
   return bestRate > 0 ? best : -1;
 }
 
+bool writerEligible(const ProcessInfo& p) {
+  Exclusion e = exclusionOf(p);
+  return e == Exclusion::None || e == Exclusion::NoMemory;
+}
+
+namespace {
+
+int entryIndex(std::span<const ProcessInfo> entries, int pid) {
+  auto it = std::lower_bound(entries.begin(), entries.end(), pid, [](const ProcessInfo& p, int x) { return p.pid < x; });
+  return it != entries.end() && it->pid == pid ? static_cast<int>(it - entries.begin()) : -1;
+}
+
+bool interactive(const ProcessInfo& p) { return p.session == p.pid && p.tty != 0; }
+
+// The edge child -> parent may carry a group: not a boundary.
+bool groupEdge(const ProcessInfo& child, const ProcessInfo& parent) {
+  if (parent.pid == 1 || !writerEligible(parent) || interactive(parent)) return false;
+  if (child.session == child.pid) return false;
+  if (parent.startTimeTicks > child.startTimeTicks) return false;
+  if (child.identity != nullptr && parent.identity != nullptr && child.identity->cgroup != parent.identity->cgroup)
+    return false;
+  return true;
+}
+
+bool sameProgram(const ProcessInfo& a, const ProcessInfo& b) {
+  return a.identity != nullptr && b.identity != nullptr && a.identity->exeKey != 0 && a.identity->exeKey == b.identity->exeKey;
+}
+
+}  // namespace
+
+int writerGroup(std::span<const ProcessInfo> entries, int writer, std::span<const int> writing, long ticksPerSecond,
+                int* out, int cap, Group* group) {
+  *group = Group::Process;
+  if (cap <= 0 || writer < 0 || static_cast<std::size_t>(writer) >= entries.size()) return 0;
+  const ProcessInfo& w = entries[static_cast<std::size_t>(writer)];
+  // Pool: up the chain of the same program, then down it.
+  int root = writer;
+  for (int guard = 0; guard < 64; ++guard) {
+    const ProcessInfo& r = entries[static_cast<std::size_t>(root)];
+    int p = entryIndex(entries, r.ppid);
+    if (p < 0 || p == root || !sameProgram(r, entries[static_cast<std::size_t>(p)]) ||
+        !groupEdge(r, entries[static_cast<std::size_t>(p)]))
+      break;
+    root = p;
+  }
+  int n = 0;
+  out[n++] = root;
+  for (int i = 0; i < n && n < cap; ++i) {
+    const ProcessInfo& head = entries[static_cast<std::size_t>(out[i])];
+    for (std::size_t c = 0; c < entries.size() && n < cap; ++c) {
+      const ProcessInfo& ch = entries[c];
+      if (ch.ppid != head.pid || !sameProgram(ch, head) || !writerEligible(ch) || interactive(ch) || !groupEdge(ch, head))
+        continue;
+      out[n++] = static_cast<int>(c);
+    }
+  }
+  if (n > 1) {
+    *group = Group::Pool;
+    return n;
+  }
+  // Burst: the writing siblings born close together, in start order, around the writer.
+  out[0] = writer;
+  int parent = entryIndex(entries, w.ppid);
+  if (parent < 0 || w.ppid == 1 || !groupEdge(w, entries[static_cast<std::size_t>(parent)])) return 1;
+  std::vector<int> sib;
+  for (int i : writing) {
+    if (i < 0 || static_cast<std::size_t>(i) >= entries.size()) continue;
+    const ProcessInfo& s = entries[static_cast<std::size_t>(i)];
+    if (s.ppid == w.ppid && writerEligible(s) && !interactive(s) && groupEdge(s, entries[static_cast<std::size_t>(parent)]))
+      sib.push_back(i);
+  }
+  if (std::find(sib.begin(), sib.end(), writer) == sib.end()) sib.push_back(writer);
+  std::sort(sib.begin(), sib.end(), [&](int a, int b) {
+    const ProcessInfo& x = entries[static_cast<std::size_t>(a)];
+    const ProcessInfo& y = entries[static_cast<std::size_t>(b)];
+    return x.startTimeTicks != y.startTimeTicks ? x.startTimeTicks < y.startTimeTicks : x.pid < y.pid;
+  });
+  auto gap = static_cast<std::uint64_t>(std::chrono::duration<double>(kBurstGap).count() * static_cast<double>(ticksPerSecond));
+  std::size_t at = static_cast<std::size_t>(std::find(sib.begin(), sib.end(), writer) - sib.begin());
+  std::size_t lo = at, hi = at;
+  auto start = [&](std::size_t k) { return entries[static_cast<std::size_t>(sib[k])].startTimeTicks; };
+  while (lo > 0 && start(lo) - start(lo - 1) <= gap) --lo;
+  while (hi + 1 < sib.size() && start(hi + 1) - start(hi) <= gap) ++hi;
+  if (hi == lo) return 1;
+  for (std::size_t k = lo; k <= hi && n < cap; ++k)
+    if (sib[k] != writer) out[n++] = sib[k];
+  *group = Group::Burst;
+  return n;
+}
+
 }  // namespace ork::policy

@@ -16,6 +16,7 @@
 #include "ork/config/Config.h"
 #include "ork/core/Units.h"
 #include "ork/parse/Mounts.h"
+#include "ork/policy/VictimScorer.h"
 
 namespace ork::policy {
 
@@ -170,5 +171,27 @@ struct WriterCandidate {
 // The one to stop: the fastest eligible writer (by bytes when the bytes are short, by
 // operations when inodes are), -1 when nobody writes there.
 int chooseWriter(std::span<const WriterCandidate> ws, bool forInodes);
+
+// Whether step 2 may stop p (as the writer or with its group): the memory candidates'
+// exclusions (PID 1, kernel threads, vital, oom_score_adj -1000, zombies, a VM being
+// acted on) except "no memory": a writer may be small.
+bool writerEligible(const ProcessInfo& p);
+
+// What step 2 kills with the chosen writer (docs/scoring.md, "Disks"), members written
+// to out (at most cap), the head first; returns how many and sets *group:
+//  - Pool: the writer's parent runs the same program (exe) and the edge between them is
+//    not a boundary: the pool's root (up an unbroken chain of that program) and its
+//    descendants running the program. Killing one worker of a pool makes its master
+//    start another.
+//  - Burst: the writer and its siblings that also write there (writing), born within
+//    kBurstGap of one another, under a parent that is not PID 1: a shell's
+//    `for i in ...; do writer & done`.
+//  - Process: the writer alone.
+// Boundaries as for memory: a session leader, a process in another cgroup than its
+// parent, a parent started after the child, a parent that is not eligible or PID 1;
+// an interactive session leader never goes with a group. entries sorted by PID;
+// writer and writing are indices into entries.
+int writerGroup(std::span<const ProcessInfo> entries, int writer, std::span<const int> writing, long ticksPerSecond,
+                int* out, int cap, Group* group);
 
 }  // namespace ork::policy

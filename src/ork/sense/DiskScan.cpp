@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -55,6 +56,18 @@ bool statFields(std::string_view s, std::uint64_t& start, std::uint64_t& ticks) 
   return true;
 }
 
+// The device and type of what a /proc/PID/{cwd,fd/N} link points to, from the
+// attributes the kernel already has (AT_STATX_DONT_SYNC): a plain stat asks a FUSE or
+// NFS server whose cached attributes expired, and one that stopped answering would hold
+// the scan (and the ladder's worker with it) for ever.
+bool statCached(int dirfd, const char* name, dev_t& dev, mode_t& mode) {
+  struct statx sx {};
+  if (::statx(dirfd, name, AT_STATX_DONT_SYNC, STATX_TYPE, &sx) != 0) return false;
+  dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  mode = sx.stx_mode;
+  return true;
+}
+
 }  // namespace
 
 Result<std::vector<policy::WatchedFs>> listFilesystems(const std::string& procRoot, const std::string& sysRoot,
@@ -94,20 +107,21 @@ std::vector<WriterSample> scanWriters(const std::string& procRoot, dev_t dev) {
       }
     }
     if (ok) {
-      struct stat st {};
-      if (::fstatat(pdir, "cwd", &st, 0) == 0 && st.st_dev == dev) w.worksThere = true;
+      dev_t d = 0;
+      mode_t mode = 0;
+      if (statCached(pdir, "cwd", d, mode) && d == dev) w.worksThere = true;
       int fdd = ::openat(pdir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       DIR* fds = fdd >= 0 ? ::fdopendir(fdd) : nullptr;
       if (fds == nullptr && fdd >= 0) ::close(fdd);
       if (fds != nullptr) {
         while (dirent* f = ::readdir(fds)) {
           if (f->d_name[0] < '0' || f->d_name[0] > '9') continue;
-          if (::fstatat(::dirfd(fds), f->d_name, &st, 0) != 0 || st.st_dev != dev) continue;
-          if (S_ISDIR(st.st_mode)) {
+          if (!statCached(::dirfd(fds), f->d_name, d, mode) || d != dev) continue;
+          if (S_ISDIR(mode)) {
             w.worksThere = true;
             continue;
           }
-          if (!S_ISREG(st.st_mode)) continue;
+          if (!S_ISREG(mode)) continue;
           char rel[300];
           std::snprintf(rel, sizeof rel, "fdinfo/%s", f->d_name);
           if (!readSmall(pdir, rel, buf, sizeof buf, len)) continue;

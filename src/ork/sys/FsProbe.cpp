@@ -123,4 +123,9 @@ bool FsProbe::pending(const std::string& path, TimePoint* since) const {
   return false;
 }
 
+bool FsProbe::inFlight(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return !path.empty() && shared_->current.path == path;
+}
+
 }  // namespace ork::sys

@@ -42,6 +42,9 @@ class FsProbe {
   std::vector<Answer> take();
   // Whether path is queued or being probed, and since when.
   bool pending(const std::string& path, TimePoint* since = nullptr) const;
+  // Whether the worker is inside path's statvfs now (not merely queued behind another
+  // path's: with one worker, every path queued behind a hung mount waits too).
+  bool inFlight(const std::string& path) const;
 
   // The state the worker shares (opaque; public so that the worker can name it).
   struct Shared;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/Harness.h"
 
@@ -78,6 +79,45 @@ struct TempFs {
     struct stat st {};
     return ::lstat(p.c_str(), &st) == 0 ? st.st_size : -1;
   }
+};
+
+// A FUSE mount whose statfs never answers (tests/tools/fusehang.cpp, raw /dev/fuse):
+// statvfs on it blocks, uninterruptibly once the server has read the request, until
+// the server answers (release()) or dies. Unmounted lazily and the server killed at
+// the end, which fails every request still held with ENOTCONN.
+struct HungFuse {
+  std::string base;
+  std::string mnt;
+  Child server;
+
+  // Whether this kernel can mount FUSE: /dev/fuse and "fuse" in /proc/filesystems
+  // (after `modprobe fuse` if it was missing).
+  static bool available() {
+    auto have = [] { return ::access("/dev/fuse", R_OK | W_OK) == 0 && readFile("/proc/filesystems").find("\tfuse\n") != std::string::npos; };
+    if (have()) return true;
+    std::system("modprobe fuse >/dev/null 2>&1");
+    return have();
+  }
+  bool make() {
+    base = tempDir();
+    mnt = base + "/fuse";
+    ::mkdir(mnt.c_str(), 0755);
+    server = spawn({ORK_FUSEHANG, mnt});
+    return server.waitFor("ready", std::chrono::seconds(5));
+  }
+  // From now on statfs is answered (the held requests too).
+  void release() { ::kill(server.pid, SIGUSR1); }
+  // From now on nothing is answered (getattr, lookup, open...).
+  void hangAll() { ::kill(server.pid, SIGUSR2); }
+  // Lazy unmount, then the server killed (the held requests fail), then the dir removed.
+  void close() {
+    if (!mnt.empty()) ::umount2(mnt.c_str(), MNT_DETACH);
+    mnt.clear();
+    server.stop(SIGKILL);
+    if (!base.empty() && base != "/tmp") std::system(("rm -rf " + base).c_str());
+    base.clear();
+  }
+  ~HungFuse() { close(); }
 };
 
 }  // namespace ork::test

@@ -1,8 +1,9 @@
 // The disk ladder on real filesystems and real processes: a writer filling a
 // loop-mounted ext4 is killed before the filesystem is full; a file creator exhausting
 // an inode-limited tmpfs is stopped; step 1 cleans a place in dry-run without changing
-// anything; a mount whose statvfs does not answer is skipped (an injected hang: see
-// FsProbeHang). Only the temp mounts are watched and cleaned; candidates are only the
+// anything; a real FUSE mount whose statfs never answers (tests/tools/fusehang.cpp) is
+// skipped after the deadline and said once while the other filesystems are still
+// sampled, in the ladder and in the daemon (whose memory samples go on). Only the temp mounts are watched and cleaned; candidates are only the
 // processes writing there (the test's children).
 #include "ork/ladder/DiskLadder.h"
 
@@ -11,10 +12,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "integration/disk/DiskFs.h"
 #include "ork/journal/Journal.h"
+#include "ork/ladder/Common.h"
+#include "ork/sense/DiskScan.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Epoll.h"
 
@@ -100,6 +105,49 @@ struct LadderRig {
 };
 
 bool exited(pid_t pid, int* status) { return ::waitpid(pid, status, WNOHANG) == pid; }
+
+// The writer scan looks at every process's fds and cwd: one that sits in a mount whose
+// server stopped answering altogether must not stop the scan (statx with
+// AT_STATX_DONT_SYNC: the attributes the kernel has, no request to the server).
+TEST(DiskLadder, TheWriterScanIsNotStuckByAProcessInAHungMount) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  ORK_REQUIRE(HungFuse::available(), "no FUSE (/dev/fuse, or fuse in /proc/filesystems after modprobe fuse)");
+  HungFuse fuse;
+  ASSERT_TRUE(fuse.make()) << "fusehang did not mount";
+  struct stat st {};
+  ASSERT_EQ(::stat(fuse.mnt.c_str(), &st), 0);
+  pid_t sitter = ::fork();
+  if (sitter == 0) {
+    int d = ::open(fuse.mnt.c_str(), O_RDONLY | O_DIRECTORY);
+    if (d < 0 || ::chdir(fuse.mnt.c_str()) != 0) ::_exit(2);
+    ::pause();
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  fuse.hangAll();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the cached attributes expire (attr_valid 1 s)
+  auto done = std::make_shared<std::atomic<int>>(-1);
+  std::thread([done, dev = st.st_dev] {
+    auto scan = sense::scanWriters("/proc", dev);
+    int found = 0;
+    for (const auto& w : scan) found += w.worksThere ? 1 : 0;
+    done->store(found);
+  }).detach();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done->load() < 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int found = done->load();
+  ::kill(sitter, SIGKILL);
+  ::waitpid(sitter, nullptr, 0);
+  fuse.close();  // releases a stuck scan, if any
+  EXPECT_GE(found, 0) << "the scan did not finish within 10 s";
+  EXPECT_GE(found, 1) << "the sitter works there (cwd, an open directory)";
+}
+
+int countOf(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
 
 TEST(DiskLadder, AWriterFillingTheDiskIsKilledBeforeItIsFull) {
   ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
@@ -214,6 +262,125 @@ TEST(DiskLadder, BelowSoftCleansThePlaceOnThatFilesystemOnly) {
   EXPECT_NE(log.find("event=disk_pressure"), std::string::npos) << log;
   EXPECT_NE(log.find("action=deleted"), std::string::npos) << log;
   EXPECT_NE(log.find("event=disk_recovered"), std::string::npos) << log;
+}
+
+
+// A shell starts three writers together (`for i in 1 2 3; do slowwrite ... & done`):
+// below hard they are killed as one burst (or, had the shell been the same program, one
+// pool), not one at a time; the shell that started them is not killed.
+TEST(DiskLadder, ABurstOfWritersIsKilledTogether) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  TempFs fs;
+  ASSERT_TRUE(fs.make("ext4", 64, 256));
+  LadderRig rig(/*dryRun=*/false);
+  rig.cfg.disk.watch = {fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log")};
+  rig.cfg.disk.all.softPercent = 50;
+  rig.cfg.disk.all.hardPercent = 30;
+  std::string script = "for i in 1 2 3; do " + std::string(ORK_SLOWWRITE) + " " + fs.mnt + "/w$i 1536 & done; wait";
+  Child shell = spawn({"/bin/sh", "-c", script});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::vector<int> writers;
+  std::istringstream kids(readFile("/proc/" + std::to_string(shell.pid) + "/task/" + std::to_string(shell.pid) + "/children"));
+  for (int pid; kids >> pid;) writers.push_back(pid);
+  ASSERT_EQ(writers.size(), 3u);
+  rig.start();
+  auto allDead = [&] {
+    for (int pid : writers)
+      if (::kill(pid, 0) == 0 && readFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") == std::string::npos) return false;
+    return true;
+  };
+  rig.runUntil(Seconds{40}, allDead);
+  bool dead = allDead();
+  // The shell's `wait` returns once its three children are dead: it exits by itself.
+  bool shellExited = shell.waitExit(std::chrono::seconds(5));
+  bool shellSignalled = WIFSIGNALED(shell.status);
+  for (int pid : writers) ::kill(pid, SIGKILL);
+  shell.stop();
+  std::string log = rig.log();
+  EXPECT_TRUE(dead) << log;
+  EXPECT_TRUE(shellExited && !shellSignalled) << "the shell is not in the group\n" << log;
+  EXPECT_EQ(countOf(log, "event=kill "), 1) << "one kill for the three\n" << log;
+  EXPECT_NE(log.find("group=burst members=3 "), std::string::npos) << log;
+  EXPECT_GT(fs.freeBytes(), 4 << 20) << log;
+}
+
+
+// The ladder watches a hung FUSE mount and a tmpfs: the FUSE mount is skipped after
+// probe_deadline_ms and said once; the tmpfs is sampled on, and a pressure that appears
+// on it after the hang is seen and acted on.
+TEST(DiskLadder, AMountThatDoesNotAnswerIsSkippedOnceAndTheOthersStillSampled) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  ORK_REQUIRE(HungFuse::available(), "no FUSE (/dev/fuse, or fuse in /proc/filesystems after modprobe fuse)");
+  HungFuse fuse;
+  ASSERT_TRUE(fuse.make()) << "fusehang did not mount";
+  TempFs fs;
+  ASSERT_TRUE(fs.make("tmpfs", 16, 1000));
+  LadderRig rig(/*dryRun=*/true);
+  rig.cfg.disk.watch = {fuse.mnt, fs.mnt};
+  rig.cfg.disk.clean = {fs.path("log")};
+  rig.cfg.disk.all.softPercent = 50;
+  rig.cfg.disk.all.hardPercent = 5;
+  rig.cfg.set(config::Key::DiskProbeDeadlineMs, 300);
+  rig.start();
+  ASSERT_EQ(rig.ladder->filesystems().size(), 2u) << "both listed: the FUSE mount because it is in watch";
+  rig.runUntil(Seconds{3}, [&] { return rig.log().find("event=disk_unresponsive") != std::string::npos; });
+  // Sampled on after the hang: 12 MiB of 16 written now takes the tmpfs below soft.
+  fs.file("big", 12 * 1024);
+  auto t0 = rig.clock.now();
+  rig.runUntil(Seconds{5}, [&] { return rig.log().find("event=disk_pressure") != std::string::npos; });
+  auto tookMs = ladder::msBetween(t0, rig.clock.now());
+  rig.runUntil(Seconds{2}, [] { return false; });  // and nothing more is said of the FUSE mount
+  std::string log = rig.log();
+  EXPECT_EQ(countOf(log, "event=disk_unresponsive"), 1) << log;
+  auto l = log.find("event=disk_unresponsive");
+  ASSERT_NE(l, std::string::npos) << log;
+  std::string line = log.substr(l, log.find('\n', l) - l);
+  EXPECT_NE(line.find("mount=\"" + fuse.mnt + "\""), std::string::npos) << line;
+  EXPECT_NE(line.find("fstype=\"fuse.ork-fusehang\""), std::string::npos) << line;
+  EXPECT_NE(line.find("reason=disk_unresponsive"), std::string::npos) << line;
+  EXPECT_NE(log.find("event=disk_pressure reason=disk_below_soft mount=\"" + fs.mnt + "\""), std::string::npos) << log;
+  EXPECT_LE(tookMs, 2500) << "the tmpfs is still sampled every disk.interval_s (1 s here)";
+  EXPECT_NE(rig.ladder->report().lines[0].find("did not answer, skipped"), std::string::npos);
+}
+
+// The daemon (dry-run) with the same two mounts: the loop turns on (the stop line's
+// longest gap between two memory samples stays within the memory ladder's 1 s
+// ceiling), the FUSE mount is said once, the tmpfs's pressure is seen after the hang.
+TEST(DiskLadder, TheDaemonLoopKeepsTurningBesideAHungMount) {
+  ORK_REQUIRE(::geteuid() == 0, "mounting filesystems needs root");
+  ORK_REQUIRE(HungFuse::available(), "no FUSE (/dev/fuse, or fuse in /proc/filesystems after modprobe fuse)");
+  std::string dir = tempDir();
+  {
+    HungFuse fuse;
+    ASSERT_TRUE(fuse.make()) << "fusehang did not mount";
+    TempFs fs;
+    ASSERT_TRUE(fs.make("tmpfs", 16, 1000));
+    writeFile(dir + "/ork.toml", "[disk]\nwatch = [\"" + fuse.mnt + "\", \"" + fs.mnt + "\"]\nclean = [\"" + fs.path("log") +
+                                     "\"]\nsoft_percent = 50\nhard_percent = 5\ninterval_s = 1\nprobe_deadline_ms = 300\n");
+    JournalFile journal{dir + "/journal"};
+    Child ork = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--kmsg", journal.path, "--state-dir", dir + "/state",
+                       "--config", dir + "/ork.toml"});
+    std::string hung = journal.waitFor({"event=disk_unresponsive", "mount=\"" + fuse.mnt + "\""}, std::chrono::seconds(10));
+    EXPECT_FALSE(hung.empty()) << readFile(journal.path);
+    fs.file("big", 12 * 1024);
+    std::string pressure = journal.waitFor({"event=disk_pressure", "mount=\"" + fs.mnt + "\""}, std::chrono::seconds(5));
+    EXPECT_FALSE(pressure.empty()) << readFile(journal.path);
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    ::kill(ork.pid, SIGTERM);
+    std::string stop = journal.waitFor({"event=stop"}, std::chrono::seconds(10));
+    ASSERT_FALSE(stop.empty()) << readFile(journal.path);
+    EXPECT_EQ(journal.count("event=disk_unresponsive"), 1) << readFile(journal.path);
+    long gapUs = std::atol(field(stop, "longest_sample_gap_us").c_str());
+    EXPECT_GT(gapUs, 0) << stop;
+    EXPECT_LE(gapUs, 1'500'000) << stop;
+    // ORK's statvfs worker is still inside the FUSE mount: the process can only finish
+    // exiting once the server dies (close), so the exit is waited for after it.
+    fuse.close();
+    EXPECT_TRUE(ork.waitExit(std::chrono::seconds(10)));
+    ork.stop();
+  }
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

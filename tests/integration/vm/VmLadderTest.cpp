@@ -269,5 +269,57 @@ TEST_F(VmLadder, WithoutLibvirtTheGuestIsFrozenThroughItsCgroup) {
   EXPECT_EQ(journal_.count("what=libvirt_unavailable"), 1) << "said more than once";
 }
 
+// Disk: a guest whose raw (sparse) image sits on a small loop-mounted ext4 writes to
+// its disk and fills that filesystem; below hard ORK suspends the guest through libvirt
+// (no kill), and once the test frees space (a ballast file) and the filesystem is back
+// above soft, ORK resumes it.
+TEST_F(VmLadder, AGuestFillingItsFilesystemIsSuspendedThenResumedAboveSoft) {
+  ORK_REQUIRE_LIBVIRTD(lv);
+  std::string err;
+  std::string dir = lv->dir() + "/diskfs";
+  ::mkdir(dir.c_str(), 0755);
+  LoopFs small;
+  ASSERT_TRUE(small.mount(dir, 96, &err)) << err;
+  ::chmod(dir.c_str(), 0777);
+  // soft 30 %, hard 20 % of the filesystem; the ballast leaves hard + 6 MiB free.
+  struct statvfs sv {};
+  ASSERT_EQ(::statvfs(dir.c_str(), &sv), 0);
+  long long total = static_cast<long long>(sv.f_blocks) * static_cast<long long>(sv.f_frsize);
+  long long ballast = static_cast<long long>(small.freeBytes()) - (total / 5 + (6ll << 20));
+  ASSERT_GT(ballast, 0);
+  std::string out;
+  ASSERT_EQ(runCommand({"/usr/bin/fallocate", "-l", std::to_string(ballast), dir + "/ballast"}, &out), 0) << out;
+  ASSERT_EQ(runCommand({"/usr/bin/truncate", "-s", "512M", dir + "/guest.img"}, &out), 0) << out;
+  ::chmod((dir + "/guest.img").c_str(), 0666);
+
+  GuestSpec spec = GuestSpec::fill(128);
+  spec.extraDevices = "    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='" + dir +
+                      "/guest.img'/><target dev='vda' bus='virtio'/></disk>\n";
+  Guest g(*lv, spec);
+  ASSERT_TRUE(g.start(&err)) << err;
+  ASSERT_TRUE(g.waitReady(120s, &err)) << err;
+  startOrk(*lv, "[cpu]\nenabled = false\n[disk]\nwatch = [\"" + dir + "\"]\nclean = [\"" + dir +
+                    "/log\"]\nsoft_percent = 30\nhard_percent = 20\ninterval_s = 1\n");
+  ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
+
+  std::string stop = journal_.waitFor({"event=disk_stop", "uuid=" + g.uuid()}, 180s);
+  ASSERT_NE(stop, "") << "the guest was not stopped; free now " << small.freeBytes();
+  EXPECT_EQ(field(stop, "action"), "suspend") << stop;
+  EXPECT_EQ(field(stop, "reason"), "disk_below_hard") << stop;
+  EXPECT_TRUE(g.waitState("paused", 10s)) << g.state();
+  EXPECT_EQ(journal_.count("event=kill"), 0) << "a VM is suspended, never killed, for a disk";
+  EXPECT_GT(small.freeBytes(), 0u) << "stopped before the filesystem was full";
+
+  ASSERT_EQ(::unlink((dir + "/ballast").c_str()), 0);
+  std::string thaw = journal_.waitFor({"event=thaw", "uuid=" + g.uuid()}, 30s);
+  ASSERT_NE(thaw, "") << "the guest was not resumed";
+  EXPECT_EQ(field(thaw, "reason"), "disk_recovered") << thaw;
+  EXPECT_EQ(field(thaw, "result"), "ok") << thaw;
+  EXPECT_TRUE(g.waitState("running", 10s)) << g.state();
+  EXPECT_NE(journal_.waitFor({"event=disk_recovered", "mount=\"" + dir + "\""}, 5s), "");
+  ork_.stop(SIGTERM);
+
+}
+
 }  // namespace
 }  // namespace ork::test

@@ -4,6 +4,7 @@
 #include "ork/config/Config.h"
 #include "ork/parse/Mounts.h"
 #include "ork/policy/DiskRule.h"
+#include "unit/parse/Samples.h"
 
 namespace ork {
 namespace {
@@ -30,6 +31,22 @@ TEST(Mountinfo, ParsesRealLinesAndSkipsGarbage) {
   EXPECT_TRUE(m[3].readOnly);
   EXPECT_FALSE(m[0].readOnly);
   EXPECT_EQ(m[5].root, "/var/lib/x");
+}
+
+// The fuzzer's seeds (tests/fuzz/DiskMountsFuzz.cpp) are what the parsers read.
+TEST(Mountinfo, TheRealSamplesParse) {
+  auto m = parse::parseMountinfo(parse::samples::kDiskMountinfo);
+  ASSERT_EQ(m.size(), 13u);
+  EXPECT_EQ(m[4].mountPoint, "/");
+  EXPECT_EQ(m[4].major, 254u);
+  EXPECT_EQ(m[10].mountPoint, "/srv/logs copy");
+  EXPECT_EQ(m[10].root, "/var/log");
+  EXPECT_TRUE(m[9].readOnly);
+  EXPECT_EQ(m[11].fsType, "fuse.s3fs");
+  ASSERT_TRUE(parse::parseProcIo(parse::samples::kProcIo));
+  EXPECT_EQ(parse::parseProcIo(parse::samples::kProcIo)->writeBytes, 734003200u);
+  EXPECT_EQ(parse::parseFdinfoFlags(parse::samples::kFdinfoWrite), 0100001u);
+  EXPECT_EQ(parse::parseFdinfoFlags(parse::samples::kFdinfoAppend), 02102002u);
 }
 
 TEST(ProcIo, ParsesAndRejects) {

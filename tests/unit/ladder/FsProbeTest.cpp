@@ -46,6 +46,7 @@ TEST(FsProbe, OnePendingProbePerPath) {
   TimePoint since;
   EXPECT_TRUE(p.pending("/tmp", &since));
   EXPECT_EQ(since, TimePoint{Seconds{1}});
+  EXPECT_FALSE(p.inFlight("/tmp")) << "queued, not being probed";
   EXPECT_FALSE(p.request("/tmp", TimePoint{Seconds{2}}));
   EXPECT_TRUE(p.request("/", TimePoint{Seconds{2}}));
   ASSERT_TRUE(p.start().ok());

@@ -7,12 +7,17 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -22,6 +27,7 @@
 #include "ork/core/Clock.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
+#include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/sense/ProcessTable.h"
@@ -123,6 +129,59 @@ class FakeLane final : public act::Lane {
   std::deque<act::VmReply> ready_;
 };
 
+// The disk ladder's statvfs, answered from a table the test fills (keyed by mount
+// point); a path in `hung` is never answered (the first one asked is "in flight").
+class FakeSpace final : public SpaceSource {
+ public:
+  FakeSpace(const std::map<std::string, sys::FsSpace>* values, const std::set<std::string>* hung)
+      : values_(values), hung_(hung) {}
+  ~FakeSpace() override {
+    if (efd_ >= 0) ::close(efd_);
+  }
+  Result<int> start() override {
+    if (efd_ < 0) efd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return efd_;
+  }
+  int eventFd() const override { return efd_; }
+  bool request(const std::string& path, TimePoint now) override {
+    if (pending(path)) return false;
+    ++asked;
+    if (hung_->count(path) != 0) {
+      held_.push_back(path);
+      return true;
+    }
+    sys::FsProbe::Answer a;
+    a.path = path;
+    a.askedAt = now;
+    auto it = values_->find(path);
+    if (it != values_->end()) a.space = it->second;
+    else a.space = Error::make(ENOENT, "no such fake filesystem");
+    done_.push_back(std::move(a));
+    std::uint64_t one = 1;
+    (void)!::write(efd_, &one, sizeof one);
+    return true;
+  }
+  std::vector<sys::FsProbe::Answer> take() override {
+    std::uint64_t n;
+    (void)!::read(efd_, &n, sizeof n);
+    std::vector<sys::FsProbe::Answer> out;
+    out.swap(done_);
+    return out;
+  }
+  bool pending(const std::string& path) const override {
+    return std::find(held_.begin(), held_.end(), path) != held_.end();
+  }
+  bool inFlight(const std::string& path) const override { return !held_.empty() && held_.front() == path; }
+  int asked = 0;
+
+ private:
+  const std::map<std::string, sys::FsSpace>* values_;
+  const std::set<std::string>* hung_;
+  int efd_ = -1;
+  std::vector<std::string> held_;
+  std::vector<sys::FsProbe::Answer> done_;
+};
+
 // One part's view of the loop's epoll: what it registered, polled by Rig::turn().
 class RecordingPoller final : public sys::Poller {
  public:
@@ -168,6 +227,7 @@ struct ProcSpec {
   std::uint64_t utime = 0;
   std::string cgroup = "0::/user.slice/x\n";
   int ppid = 1;
+  int session = 0;  // 0: its own (a session leader)
 };
 
 class Rig {
@@ -208,7 +268,7 @@ class Rig {
     std::snprintf(stat, sizeof stat,
                   "%d (%s) S %d %d %d 0 -1 4194560 100 0 0 0 %llu 0 0 0 20 0 1 0 %llu 123456789 "
                   "%lld 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n",
-                  p.pid, p.comm.c_str(), p.ppid, p.pid, p.pid, static_cast<unsigned long long>(p.utime),
+                  p.pid, p.comm.c_str(), p.ppid, p.session != 0 ? p.session : p.pid, p.session != 0 ? p.session : p.pid, static_cast<unsigned long long>(p.utime),
                   static_cast<unsigned long long>(5000 * ::sysconf(_SC_CLK_TCK)), static_cast<long long>(p.rssPages));
     tree.write(d + "/stat", stat);
     tree.write(d + "/status", "Name:\t" + p.comm + "\nTgid:\t" + std::to_string(p.pid) +
@@ -241,8 +301,48 @@ class Rig {
     tree.write("cg2/machine/" + name + "/cgroup.events", std::string("populated 1\nfrozen ") + (frozen ? "1" : "0") + "\n");
   }
 
+  // A filesystem for the disk ladder: a directory of the fixture tree (the writers'
+  // fds point into it, so it has the tree's device) listed in mountinfo at mountPoint,
+  // with this much space (setDisk changes it).
+  void filesystem(const std::string& mountPoint, const std::string& dir, std::string fsType = "ext4") {
+    tree.mkdir(dir);
+    struct stat st {};
+    ::stat(tree.path(dir).c_str(), &st);
+    diskDev = st.st_dev;
+    mountinfo += "50 31 " + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)) + " / " + mountPoint +
+                 " rw,relatime shared:12 - " + fsType + " /dev/fake rw\n";
+    tree.write("proc/self/mountinfo", mountinfo);
+  }
+  void setDisk(const std::string& mountPoint, Bytes total, Bytes avail, std::uint64_t inodes = 100000,
+               std::uint64_t freeInodes = 90000) {
+    disks[mountPoint] = sys::FsSpace{avail, total, freeInodes, inodes};
+  }
+  // A process writing to file (a path of the tree) through fd 3, with these counters.
+  void writer(const ProcSpec& p, const std::string& file, std::uint64_t written) {
+    process(p);
+    writesTo(p.pid, file, written);
+  }
+  // An existing fixture process (a VM...) holds file open for writing as fd 3.
+  void writesTo(int pid, const std::string& file, std::uint64_t written) {
+    const std::string d = "proc/" + std::to_string(pid);
+    if (!std::ifstream(tree.path(file)).good()) tree.write(file, "x");
+    tree.mkdir(d + "/fd");
+    tree.symlink(tree.path(file), d + "/fd/3");
+    tree.write(d + "/fdinfo/3", "pos:\t0\nflags:\t0100001\nmnt_id:\t50\n");
+    wrote(pid, written);
+  }
+  // The writer's /proc/PID/io now says it wrote this much in all.
+  // Written aside and renamed: the ladder's worker thread may be reading it.
+  void wrote(int pid, std::uint64_t bytes) {
+    const std::string io = "proc/" + std::to_string(pid) + "/io";
+    tree.write(io + ".new", "rchar: 0\nwchar: " + std::to_string(bytes) + "\nsyscr: 0\nsyscw: " +
+                                                          std::to_string(bytes / 65536) + "\nread_bytes: 0\nwrite_bytes: " +
+                                                          std::to_string(bytes) + "\ncancelled_write_bytes: 0\n");
+    std::rename(tree.path(io + ".new").c_str(), tree.path(io).c_str());
+  }
+
   // Builds the services and parts (after the fixture is in place).
-  void start(bool memory = true, bool cpu = true) {
+  void start(bool memory = true, bool cpu = true, bool disk = false) {
     sense::ProcessTable::Options o;
     o.procRoot = tree.path("proc");
     o.selfPid = 999999;
@@ -286,6 +386,27 @@ class Rig {
       cpuLadder = std::make_unique<CpuLadder>(services, std::move(*c));
       parts.push_back(cpuLadder.get());
     }
+    if (disk) {
+      DiskLadder::Hooks hooks;
+      hooks.space = [this]() -> std::unique_ptr<SpaceSource> {
+        auto f = std::make_unique<FakeSpace>(&disks, &hung);
+        space = f.get();
+        ++spacesMade;
+        return f;
+      };
+      hooks.kill = [this](std::span<const ProcessInfo* const> members, bool dryRun) {
+        act::Killer::KillOutcome o;
+        o.outcome = dryRun ? Outcome::DryRun : killResult;
+        if (dryRun) return o;
+        std::vector<int> pids;
+        for (const auto* m : members) pids.push_back(m->pid);
+        killed.push_back(pids);
+        o.signalled = static_cast<int>(pids.size());
+        return o;
+      };
+      diskLadder = std::make_unique<DiskLadder>(services, tree.path("sys"), std::move(hooks));
+      parts.push_back(diskLadder.get());
+    }
     for (auto* p : parts) {
       pollers.push_back(std::make_unique<RecordingPoller>());
       pollers.back()->fail = &poller.fail;
@@ -297,6 +418,9 @@ class Rig {
     }
     if (cpuLadder) {
       ASSERT_TRUE(cpuLadder->open(clock.now()).ok());
+    }
+    if (diskLadder) {
+      ASSERT_TRUE(diskLadder->open(clock.now()).ok());
     }
   }
 
@@ -315,7 +439,7 @@ class Rig {
     if (save) fleet->onReady(2, now);
     // The parts' own fds (the statvfs worker's eventfd...): a probe in flight is waited
     // for a moment in real time, as the loop would sleep in epoll.
-    bool probing = memoryLadder && memoryLadder->probing();
+    bool probing = (memoryLadder && memoryLadder->probing()) || (diskLadder && diskLadder->busy());
     for (std::size_t i = 0; i < parts.size(); ++i)
       for (auto tag : pollers[i]->ready(probing ? 200 : 0)) parts[i]->onReady(tag, now);
     for (auto* p : parts)
@@ -378,6 +502,15 @@ class Rig {
   std::unique_ptr<VmFleet> fleet;
   std::unique_ptr<MemoryLadder> memoryLadder;
   std::unique_ptr<CpuLadder> cpuLadder;
+  std::unique_ptr<DiskLadder> diskLadder;
+  std::string mountinfo = "41 31 0:38 / " + tree.path("cg2") + " rw,relatime shared:11 - cgroup2 cgroup2 rw\n";
+  dev_t diskDev = 0;
+  std::map<std::string, sys::FsSpace> disks;
+  std::set<std::string> hung;
+  FakeSpace* space = nullptr;
+  int spacesMade = 0;
+  std::vector<std::vector<int>> killed;  // the groups the fake killer was given
+  Outcome killResult = Outcome::Ok;
   std::vector<Part*> parts;
   FakeLane* control = nullptr;
   FakeLane* save = nullptr;

@@ -416,4 +416,33 @@ inline constexpr std::string_view kOldKernelKthreadStatus =
     "Gid:\t0\t0\t0\t0\n"
     "Threads:\t1\n"sv;
 
+// The disk ladder's inputs. /proc/self/mountinfo of a test host (a VM: virtio root
+// disk 254:0), with lines of a hypervisor added (a Debian 12 host with libvirt: an
+// image store on its own XFS, a FUSE mount, a bind mount, a mount point with a space,
+// NFS, a read-only /boot).
+inline constexpr std::string_view kDiskMountinfo =
+    "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+    "23 27 0:22 / /sys rw,relatime - sysfs sysfs rw\n"
+    "24 27 0:6 / /dev rw,relatime - devtmpfs devtmpfs rw,size=12334432k,nr_inodes=3083608,mode=755\n"
+    "25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=24683652k\n"
+    "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard,resv_strict,resuid=65534,resgid=65534\n"
+    "28 27 0:25 / /mnt/sandboxing/model_tools_env/v1/python ro,nosuid,nodev,relatime - tmpfs model_tools_unavailable ro,size=4k,mode=755\n"
+    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+    "60 27 8:17 / /var/lib/libvirt/images rw,noatime shared:30 - xfs /dev/sdb1 rw,attr2,inode64,logbufs=8,logbsize=32k,noquota\n"
+    "61 27 8:2 / /boot ro,relatime shared:31 - ext4 /dev/sda2 ro\n"
+    "62 27 8:1 /var/log /srv/logs\\040copy rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
+    "63 27 0:52 / /mnt/s3 rw,nosuid,nodev,relatime shared:40 - fuse.s3fs s3fs rw,user_id=0,group_id=0,allow_other\n"
+    "64 27 0:53 / /var/lib/nova/instances rw,relatime shared:41 - nfs4 10.0.0.5:/export/nova rw,vers=4.2,rsize=1048576\n"sv;
+// /proc/PID/io of a process that wrote (and one that did not, from this host).
+inline constexpr std::string_view kProcIo =
+    "rchar: 1948736\nwchar: 734003200\nsyscr: 412\nsyscw: 11200\nread_bytes: 8192\nwrite_bytes: 734003200\n"
+    "cancelled_write_bytes: 4096\n"sv;
+inline constexpr std::string_view kProcIoIdle =
+    "rchar: 6976\nwchar: 0\nsyscr: 10\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"sv;
+// /proc/PID/fdinfo/N of a file opened O_WRONLY|O_LARGEFILE on this host, and of an
+// O_RDWR|O_APPEND|O_CLOEXEC one with an inotify-free tail.
+inline constexpr std::string_view kFdinfoWrite = "pos:\t0\nflags:\t0100001\nmnt_id:\t27\nino:\t10952901\n"sv;
+inline constexpr std::string_view kFdinfoAppend = "pos:\t4096\nflags:\t02102002\nmnt_id:\t62\nino:\t131\n"sv;
+
 }  // namespace ork::parse::samples
