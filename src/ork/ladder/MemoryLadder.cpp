@@ -504,11 +504,18 @@ void MemoryLadder::rehearse(TimePoint now) {
   sense::ProcessTable& table = *s_.table;
   if (!table.hasCompletedPass()) return;
   const config::Config& cfg = *s_.cfg;
-  std::span<const ProcessInfo> entries = table.entries();
-  Bytes total = last_.total > Bytes{} ? last_.total : Bytes::gib(1);
+  // What a kill reads first: the processes started since the pass (they join the table,
+  // as the next pass would have them), a sample.
+  (void)table.addNewcomers(now);
+  auto sample = sensor_.sample(now);
+  std::span<ProcessInfo> entries = table.mutableEntries();
+  Bytes total = sample ? sample->total : last_.total > Bytes{} ? last_.total : Bytes::gib(1);
   policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
   const std::size_t prefix =
       std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  // The best one re-read, as the kill re-reads the best few (fresh figures, nothing else).
+  if (!candidates_.empty()) (void)table.reread(entries[static_cast<std::size_t>(candidates_[0].index)], now);
   policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
   int choice = policy::chooseVictim(candidates_, cfg);
   if (choice < 0) return;
