@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -233,11 +234,12 @@ void BM_KillDecision_SIGKILL(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     if (!child.spawn()) {
-      state.SkipWithError("fork");
+      state.SkipWithError("posix_spawn");
       break;
     }
     ProcessInfo victim;
     victim.pid = child.pid();
+    std::memcpy(victim.comm, child.comm(), std::min(sizeof victim.comm, std::size_t{16}));
     auto st = d->table.startTimeOf(child.pid());
     victim.startTimeTicks = st ? *st : 0;
     const ProcessInfo* members[1] = {&victim};
@@ -260,10 +262,13 @@ BENCHMARK(BM_KillDecision_SIGKILL)->Unit(benchmark::kMicrosecond)->Iterations(30
 
 int main(int argc, char** argv) {
   int count = 10000;
+  int large = 32, largeMib = 72;
   // Our own flag, removed before Google Benchmark sees the arguments.
   int w = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--sleepers=", 11) == 0) count = std::atoi(argv[i] + 11);
+    else if (std::strncmp(argv[i], "--large=", 8) == 0) large = std::atoi(argv[i] + 8);
+    else if (std::strncmp(argv[i], "--large-mib=", 12) == 0) largeMib = std::atoi(argv[i] + 12);
     else argv[w++] = argv[i];
   }
   argc = w;
@@ -273,12 +278,14 @@ int main(int argc, char** argv) {
 
   ork::bench::Sleepers sleepers;
   std::string why;
-  if (count > 0 && !sleepers.start(ork::bench::selfDir() + "/ork_bench_sleepers", count, &why)) {
+  if (count > 0 && !sleepers.start(ork::bench::selfDir() + "/ork_bench_sleepers", count, &why, large, largeMib)) {
     std::fprintf(stderr, "ork_bench_procs: cannot start %d sleepers: %s\n", count, why.c_str());
     return 1;
   }
   g_sleepers = &sleepers;
   benchmark::AddCustomContext("sleepers", std::to_string(sleepers.pids().size()));
+  benchmark::AddCustomContext("large_sleepers", std::to_string(std::min(large, count)) + " x " +
+                                                    std::to_string(largeMib) + " MiB");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   sleepers.stop();

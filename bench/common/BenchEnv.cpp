@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -58,7 +59,7 @@ void V1Cgroup::remove() {
   dir_.clear();
 }
 
-bool Sleepers::start(const std::string& helperPath, int count, std::string* why) {
+bool Sleepers::start(const std::string& helperPath, int count, std::string* why, int large, int largeMib) {
   std::string name = "ork-bench-" + std::to_string(::getpid()) + "-sleepers";
   if (!V1Cgroup::create("memory", name, memory_, why)) return false;
   if (!V1Cgroup::create("pids", name, pids_cg_, why)) {
@@ -67,7 +68,8 @@ bool Sleepers::start(const std::string& helperPath, int count, std::string* why)
   }
   // Each sleeper costs well under 100 KiB of kernel and user memory; the limit keeps a
   // runaway from touching the host. pids.max bounds the fork loop.
-  std::int64_t limit = std::max<std::int64_t>(512LL << 20, static_cast<std::int64_t>(count) * (256LL << 10));
+  std::int64_t limit = std::max<std::int64_t>(512LL << 20, static_cast<std::int64_t>(count) * (256LL << 10)) +
+                       static_cast<std::int64_t>(large) * ((static_cast<std::int64_t>(largeMib) + 4) << 20);
   if (!memory_.write("memory.limit_in_bytes", std::to_string(limit)) ||
       !pids_cg_.write("pids.max", std::to_string(count + 8))) {
     if (why) *why = "cannot set the cgroup limits";
@@ -88,8 +90,13 @@ bool Sleepers::start(const std::string& helperPath, int count, std::string* why)
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     std::string n = std::to_string(count);
-    ::execl(helperPath.c_str(), helperPath.c_str(), n.c_str(), memory_.dir().c_str(),
-            pids_cg_.dir().c_str(), static_cast<char*>(nullptr));
+    std::string spec = std::to_string(large) + ":" + std::to_string(largeMib);
+    if (large > 0)
+      ::execl(helperPath.c_str(), helperPath.c_str(), "--large", spec.c_str(), n.c_str(), memory_.dir().c_str(),
+              pids_cg_.dir().c_str(), static_cast<char*>(nullptr));
+    else
+      ::execl(helperPath.c_str(), helperPath.c_str(), n.c_str(), memory_.dir().c_str(), pids_cg_.dir().c_str(),
+              static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(in[0]);
@@ -154,15 +161,20 @@ void Sleepers::stop() {
 
 bool Throwaway::spawn() {
   kill();
-  pid_t parent = ::getpid();
-  pid_t p = ::fork();
-  if (p == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(0);
-    for (;;) ::pause();
-  }
-  if (p < 0) return false;
+  static const std::string helper = selfDir() + "/ork_bench_sleepers";
+  std::string parent = std::to_string(::getpid());
+  char* argv[] = {const_cast<char*>(helper.c_str()), const_cast<char*>("--pause"), parent.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t p = -1;
+  if (::posix_spawn(&p, helper.c_str(), nullptr, nullptr, argv, envp) != 0) return false;
   pid_ = p;
+  // glibc's posix_spawn returns after the exec: the comm is the helper's.
+  std::memset(comm_, 0, sizeof comm_);
+  std::string path = "/proc/" + std::to_string(p) + "/comm";
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    if (std::fgets(comm_, sizeof comm_, f) != nullptr) comm_[std::strcspn(comm_, "\n")] = '\0';
+    std::fclose(f);
+  }
   return true;
 }
 

@@ -39,7 +39,9 @@ class Sleepers {
   ~Sleepers() { stop(); }
   // helperPath: the ork_bench_sleepers binary. Returns false with *why on failure
   // (everything created so far is removed).
-  bool start(const std::string& helperPath, int count, std::string* why);
+  // The first `large` sleepers each write `largeMib` MiB of their own memory before
+  // the helper reports ready.
+  bool start(const std::string& helperPath, int count, std::string* why, int large = 0, int largeMib = 0);
   void stop();
   // The sleeping children's PIDs (the helper excluded), ascending.
   const std::vector<int>& pids() const { return pids_; }
@@ -54,8 +56,11 @@ class Sleepers {
   std::vector<int> pids_;
 };
 
-// A child of the benchmark process that only pause()s (and dies with it). Killed and
-// reaped by kill(); the PID stays ours until reaped, so killing it by PID is safe.
+// A child of the benchmark process that only pause()s (and dies with it): the static
+// helper `ork_bench_sleepers --pause PPID`, started with posix_spawn (glibc's vfork-like
+// clone: no copy-on-write of the benchmark's memory before or after, as the daemon never
+// forks before a kill). Killed and reaped by kill(); the PID stays ours until reaped,
+// so killing it by PID is safe.
 class Throwaway {
  public:
   Throwaway() = default;
@@ -64,6 +69,8 @@ class Throwaway {
   Throwaway& operator=(const Throwaway&) = delete;
   bool spawn();
   pid_t pid() const { return pid_; }
+  // Its /proc/PID/comm (read after the spawn, untimed), NUL-terminated, 16 bytes.
+  const char* comm() const { return comm_; }
   // SIGKILL (unless already sent elsewhere) and reap.
   void kill();
   // Reap only (after something else sent the signal).
@@ -71,6 +78,7 @@ class Throwaway {
 
  private:
   pid_t pid_ = -1;
+  char comm_[16] = {};
 };
 
 // The directory holding the benchmark binaries (for the helper's path).

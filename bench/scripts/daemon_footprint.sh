@@ -2,7 +2,7 @@
 # Idle footprint of `ork daemon` (RSS, CPU) with about PROCS processes on the host, and
 # optionally of earlyoom beside it under the same conditions.
 #
-#   bench/scripts/daemon_footprint.sh [--procs N] [--seconds S] [--build DIR] [--earlyoom]
+#   bench/scripts/daemon_footprint.sh [--procs N] [--seconds S] [--build DIR] [--earlyoom] [--config FILE]
 #
 # Both run host-wide but never act: ork with --dry-run, earlyoom with --dryrun and a
 # 1 % threshold (the host has far more available). Extra sleeping processes, when the
@@ -16,12 +16,14 @@ procs=1000
 seconds=60
 build=build-bench
 with_earlyoom=0
+config=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --procs) procs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --earlyoom) with_earlyoom=1; shift ;;
+    --config) config=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -80,7 +82,7 @@ if (( extra > 0 )); then
   grep -q '^ready' "$tmp/helper.out" || { echo "sleepers did not start: $(cat "$tmp/helper.out")" >&2; exit 1; }
 fi
 
-"$ork" daemon --dry-run --quiet --kmsg "$tmp/kmsg.log" 2>"$tmp/ork.err" &
+"$ork" daemon --dry-run --quiet --kmsg "$tmp/kmsg.log" ${config:+--config "$config"} 2>"$tmp/ork.err" &
 ork_pid=$!
 if (( with_earlyoom )); then
   command -v earlyoom >/dev/null || { echo "earlyoom is not installed (apt-get install earlyoom)" >&2; exit 1; }
@@ -106,7 +108,12 @@ report() {  # report NAME PID T0 T1 N0 N1
   local total
   total=$(ticks "$pid")
   echo "== $name (PID $pid), $seen processes on the host, ${seconds} s measured after 5 s warm-up"
-  grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM|VmLck|VmSize):' "/proc/$pid/status" | sed 's/^/  /'
+  grep -E '^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM|VmLck|VmSize|Threads):' "/proc/$pid/status" | sed 's/^/  /'
+  # Where the resident memory is, per mapping (smaps): size, Rss, Anonymous, Locked.
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "" ? "[anon]" : $6) " " $2 }
+       /^Size:/ { sz = $2 } /^Rss:/ { rss = $2 } /^Anonymous:/ { an = $2 }
+       /^Locked:/ { if (rss > 0) printf "    %-36s size %6d KiB  Rss %5d  Anon %5d  Locked %5d\n", substr(name, length(name) > 36 ? length(name) - 35 : 1), sz, rss, an, $2 }' \
+    "/proc/$pid/smaps" 2>/dev/null || true
   awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$seconds" -v tot="$total" -v n0="$n0" -v n1="$n1" 'BEGIN {
     printf "  utime+stime over the window: %d ticks (CLK_TCK %d) = %.4f %% of one core\n", b - a, hz, (b - a) / hz / s * 100
     printf "  schedstat run time over the window: %.3f ms = %.4f %% of one core\n", (n1 - n0) / 1e6, (n1 - n0) / 1e9 / s * 100

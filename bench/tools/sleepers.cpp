@@ -1,10 +1,19 @@
 // ork_bench_sleepers: spawns N tiny sleeping processes for the benchmarks.
 //
-//   ork_bench_sleepers N [CGROUP_DIR...]
+//   ork_bench_sleepers [--large M:MIB] N [CGROUP_DIR...]
+//   ork_bench_sleepers --pause PPID
 //
 // Moves itself into each CGROUP_DIR (v1 pids/memory directories that the caller
 // created) before forking, so every child is accounted and limited there. Then forks N
-// children that only pause(). When all are up it prints "ready N" on stdout and waits.
+// children that only pause(); with --large, the first M of them each write MIB MiB of
+// their own anonymous memory first (so that the table sees them at or above 64 MiB and
+// re-reads their status and oom_score_adj every pass, as it does for real large
+// processes). When all are up (and the large ones have touched their memory) it prints
+// "ready N" on stdout and waits.
+//
+// --pause PPID: a single victim for the signal benchmarks, started with posix_spawn (no
+// fork of the benchmark process): sets PR_SET_PDEATHSIG=SIGKILL, exits at once unless its
+// parent is still PPID, and pause()s until killed.
 // On SIGTERM, SIGINT or (when stdin is a pipe) EOF on stdin it SIGKILLs its own children by PID (they are its
 // unreaped children, so their PIDs cannot have been recycled), reaps them all and exits.
 // Every child has PR_SET_PDEATHSIG=SIGKILL, and so has this process: if the benchmark
@@ -24,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <vector>
 
 namespace {
@@ -46,13 +56,29 @@ bool joinCgroup(const char* dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s N [CGROUP_DIR...]\n", argv[0]);
+  if (argc == 3 && std::strcmp(argv[1], "--pause") == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != static_cast<pid_t>(std::strtol(argv[2], nullptr, 10))) return 0;
+    for (;;) ::pause();
+  }
+  long large = 0, largeMib = 0;
+  int first = 1;
+  if (argc >= 3 && std::strcmp(argv[1], "--large") == 0) {
+    if (std::sscanf(argv[2], "%ld:%ld", &large, &largeMib) != 2 || large < 0 || largeMib < 0) {
+      std::fprintf(stderr, "ork_bench_sleepers: --large M:MIB\n");
+      return 2;
+    }
+    first = 3;
+  }
+  if (argc <= first) {
+    std::fprintf(stderr, "usage: %s [--large M:MIB] N [CGROUP_DIR...] | --pause PPID\n", argv[0]);
     return 2;
   }
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  long want = std::strtol(argv[1], nullptr, 10);
-  for (int i = 2; i < argc; ++i) {
+  long want = std::strtol(argv[first], nullptr, 10);
+  int touched[2];
+  if (large > 0 && ::pipe2(touched, O_CLOEXEC) != 0) return 1;
+  for (int i = first + 1; i < argc; ++i) {
     if (!joinCgroup(argv[i])) {
       std::fprintf(stderr, "ork_bench_sleepers: cannot join %s: %s\n", argv[i], std::strerror(errno));
       return 1;
@@ -75,6 +101,14 @@ int main(int argc, char** argv) {
       dfl.sa_handler = SIG_DFL;
       ::sigaction(SIGTERM, &dfl, nullptr);
       ::sigaction(SIGINT, &dfl, nullptr);
+      if (i < large) {
+        std::size_t bytes = static_cast<std::size_t>(largeMib) << 20;
+        auto* mem = static_cast<volatile char*>(std::malloc(bytes));
+        if (mem != nullptr)
+          for (std::size_t off = 0; off < bytes; off += 4096) mem[off] = 1;
+        char one = 1;
+        (void)::write(touched[1], &one, 1);
+      }
       for (;;) ::pause();
     }
     if (p < 0) {
@@ -82,6 +116,16 @@ int main(int argc, char** argv) {
       break;
     }
     kids.push_back(p);
+  }
+  if (large > 0) {
+    ::close(touched[1]);
+    long waitFor = std::min<long>(large, static_cast<long>(kids.size()));
+    char b[256];
+    for (long got = 0; got < waitFor;) {
+      ssize_t n = ::read(touched[0], b, sizeof b);
+      if (n <= 0) break;
+      got += n;
+    }
   }
   std::printf("ready %zu\n", kids.size());
   std::fflush(stdout);

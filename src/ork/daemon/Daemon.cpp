@@ -360,6 +360,18 @@ int Daemon::run() {
   // The parts hear of the first pass after the start line (the fleet's vm_found lines).
   if (firstPass) s.tablePassed(now);
   s.scheduleReport(now);
+  // Start-up is over: its code pages go, later faults bring in one page each (not 64
+  // KiB around it), and the kill path runs once so that its pages are in and locked.
+  if (s.protection.lockedOnFault) {
+    sys::CodeTrim trim = sys::trimCodePages();
+    s.memory->rehearse(s.clock.now());
+    if (trim.error.what[0] != '\0') {
+      Line w("warning");
+      w.word("what", "code_trim_failed").str("detail", trim.error.what)
+          .str("consequence", "more of ORK's binary stays resident");
+      s.journal.write(w, Priority::Warning, s.clock.now());
+    }
+  }
 
   std::array<epoll_event, 16> events{};
   for (;;) {

@@ -500,6 +500,54 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   s_.journal->write(l, dry ? Priority::Notice : Priority::Warning, after);
 }
 
+void MemoryLadder::rehearse(TimePoint now) {
+  sense::ProcessTable& table = *s_.table;
+  if (!table.hasCompletedPass()) return;
+  const config::Config& cfg = *s_.cfg;
+  // What a kill reads first: the processes started since the pass (they join the table,
+  // as the next pass would have them), a sample.
+  (void)table.addNewcomers(now);
+  auto sample = sensor_.sample(now);
+  std::span<ProcessInfo> entries = table.mutableEntries();
+  Bytes total = sample ? sample->total : last_.total > Bytes{} ? last_.total : Bytes::gib(1);
+  policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
+  const std::size_t prefix =
+      std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  // The best one re-read, as the kill re-reads the best few (fresh figures, nothing else).
+  if (!candidates_.empty()) (void)table.reread(entries[static_cast<std::size_t>(candidates_[0].index)], now);
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  int choice = policy::chooseVictim(candidates_, cfg);
+  if (choice < 0) return;
+  const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];
+  int count = policy::treeMembers(entries, scratch_, c, memberIdx_.data(), static_cast<int>(memberIdx_.size()));
+  if (count <= 0) return;
+  for (int i = 0; i < count; ++i)
+    members_[static_cast<std::size_t>(i)] = &entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])];
+  // The dry run re-checks (stat, oom_score_adj) and sends nothing.
+  auto outcome = killer_->kill({members_.data(), static_cast<std::size_t>(count)}, /*dryRun=*/true, *s_.clock);
+  killer_->forget();
+  const ProcessInfo& root = *members_[0];
+  std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
+  char uid[16];
+  Line l("kill");
+  l.num("pid", root.pid)
+      .str("name", root.comm)
+      .str("user", user)
+      .word("uid", uidWord(root, uid))
+      .word("group", policy::toString(c.group))
+      .num("members", count)
+      .num("spared", outcome.spared)
+      .kib("freed_kib", c.freed)
+      .kib("growth_kib", c.growth)
+      .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))
+      .num("adj", root.oomScoreAdj)
+      .word("reason", toString(Reason::MemoryBelowHard))
+      .word("why", policy::whyChosen(candidates_, choice))
+      .word("result", toString(outcome.outcome));
+  commandFields(l, root);
+}
+
 // ---- step 1: hibernate ------------------------------------------------------------------
 
 void MemoryLadder::hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now) {

@@ -48,6 +48,12 @@ class MemoryLadder final : public Ladder, public SaveListener {
   // benchmark).
   Nanos longestGap() const { return longestGap_; }
   Nanos worstLateness() const { return worstLate_; }
+  // Runs the kill path's code once, without its effects: rank, choose, members, the
+  // Killer's re-check (its dry run: nothing opened, nothing sent), the kill line built
+  // and not written. After sys::trimCodePages, so that the pages of that code are
+  // resident and locked before the first real kill needs them. No-op before the
+  // table's first pass.
+  void rehearse(TimePoint now);
   // A statvfs of the save directory is on its way (off the loop).
   bool probing() const { return probe_.pending(s_.cfg->saveDir); }
 

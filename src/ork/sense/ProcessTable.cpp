@@ -210,6 +210,15 @@ void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
   if (e.age < options_.growthWindow) e.growth = mem;
 }
 
+namespace {
+
+bool sameIdentity(const ProcessIdentity& a, const ProcessIdentity& b) {
+  return a.exeKey == b.exeKey && a.vital == b.vital && a.prefer == b.prefer && a.avoid == b.avoid &&
+         a.systemService == b.systemService && a.cmdline == b.cmdline && a.exe == b.exe && a.cgroup == b.cgroup;
+}
+
+}  // namespace
+
 std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const ProcessInfo& info) {
   auto id = std::make_shared<ProcessIdentity>();
   char path[64];
@@ -242,6 +251,11 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
     id->cmdline.resize(kKeptCmdline);
     id->cmdline.shrink_to_fit();
   }
+  // The processes of one pool (workers of one program, in one cgroup, with one command
+  // line) are mostly read one after the other: the same identity is shared rather than
+  // kept once per process (identities are immutable; nothing compares their addresses).
+  if (lastIdentity_ != nullptr && sameIdentity(*lastIdentity_, *id)) return lastIdentity_;
+  lastIdentity_ = id;
   return id;
 }
 
@@ -369,7 +383,12 @@ Result<bool> ProcessTable::step(TimePoint now, const Clock* clock, TimePoint unt
     }
   }
   std::swap(current_, next_);
-  next_.clear();
+  // The previous pass's entries are not kept between passes: at idle only one table is
+  // resident (~240 KiB at 1,000 processes, ~2.4 MiB at 10,000), the next pass allocates
+  // its own (mmap'd: sys::protectSelf fixes malloc's mmap threshold, so the free gives
+  // the pages back). The kill path never uses next_: addNewcomers() inserts into
+  // current_, within the headroom reserved for it.
+  std::vector<ProcessInfo>().swap(next_);
   inPass_ = false;
   lastComplete_ = now;
   completedPassBegan_ = passBegan_;

@@ -130,6 +130,7 @@ class ProcessTable {
   std::vector<ProcessInfo> next_;
   std::vector<int> pids_;
   std::vector<int> listing_;  // scratch for addNewcomers
+  std::shared_ptr<const ProcessIdentity> lastIdentity_;  // the last one read (shared when equal)
   int lastPidAtPassStart_ = -1;  // ns_last_pid when the current pass began (-1: unknown)
   int pidMax_ = 4194304;
   std::size_t cursor_ = 0;

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# ORK's and earlyoom's CPU per minute, side by side, with N processes, in three memory
+# states: idle (the host's own /proc/meminfo), near (15 % available: ORK refreshes its
+# table every scan.near_interval_ms = 1 s; earlyoom, above its -m 10, polls faster but
+# does not scan) and below (4 %: under earlyoom's 10 % and ORK's hard 5 %: earlyoom
+# searches /proc for a victim at every poll, ORK decides at every sample; both dry runs).
+#
+#   bench/scripts/cost_per_minute.sh [--procs N] [--idle-seconds S] [--seconds S] [--build DIR]
+#
+# Both daemons cannot be pointed at another /proc, so the script runs in a new PID +
+# mount namespace (unshare) holding only N sleepers of ours (ork_bench_sleepers, in v1
+# memory + pids cgroups this script creates); for near and below, a file saying so is
+# bind-mounted over /proc/meminfo. Both run at the same time, each restarted for each
+# state (they keep /proc/meminfo open): `ork daemon --dry-run --kmsg FILE` (every ladder
+# at its default: memory, CPU, disk, VMs) and `earlyoom --dryrun -m 10 -s 100 -r 0`.
+# After a 5 s warm-up (ORK's first pass not counted) the CPU each used (schedstat) over
+# the window is scaled to one minute. The idle window (default 60 s) holds two of ORK's
+# 30 s refreshes. Needs root. Measures; asserts nothing.
+set -euo pipefail
+
+procs=10000
+idle_seconds=60
+seconds=20
+build=build-bench
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --procs) procs=$2; shift 2 ;;
+    --idle-seconds) idle_seconds=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --inner) inner=1; shift ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+root=$(cd "$(dirname "$0")/../.." && pwd)
+[[ "$build" = /* ]] || build="$root/$build"
+helper="$build/bench/ork_bench_sleepers"
+ork="$build/ork"
+
+if [[ -z "${inner:-}" ]]; then
+  command -v earlyoom >/dev/null || { echo "earlyoom is not installed (apt-get install earlyoom)" >&2; exit 1; }
+  [[ -x "$helper" && -x "$ork" ]] || { echo "build $ork and $helper first (docs/benchmarks.md)" >&2; exit 1; }
+  name="ork-bench-cpm-$$"
+  export ORK_CPM_MEM="/sys/fs/cgroup/memory/$name" ORK_CPM_PIDS="/sys/fs/cgroup/pids/$name"
+  cleanup() {
+    for cg in "$ORK_CPM_MEM" "$ORK_CPM_PIDS"; do
+      [[ -d "$cg" ]] || continue
+      for _ in $(seq 100); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+    done
+  }
+  trap cleanup EXIT
+  mkdir "$ORK_CPM_MEM" "$ORK_CPM_PIDS"
+  echo $(( 3 * 1024 * 1024 * 1024 )) > "$ORK_CPM_MEM/memory.limit_in_bytes"
+  echo $(( procs + 64 )) > "$ORK_CPM_PIDS/pids.max"
+  # Everything in the namespace dies with its init (this script's inner half).
+  unshare --pid --mount --fork --mount-proc --propagation private \
+    "$0" --inner --procs "$procs" --idle-seconds "$idle_seconds" --seconds "$seconds" --build "$build"
+  exit $?
+fi
+
+# --- inside the namespace: we are PID 1 here ---
+tmp=$(mktemp -d /tmp/ork-cpm.XXXXXX)
+helper_pid=""
+ork_pid=""
+eo_pid=""
+stop_both() {
+  for p in $ork_pid $eo_pid; do
+    kill -TERM "$p" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  ork_pid=""
+  eo_pid=""
+}
+finish() {
+  stop_both
+  if [[ -n "$helper_pid" ]]; then
+    kill -TERM "$helper_pid" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$helper_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$helper_pid" 2>/dev/null || true
+    wait "$helper_pid" 2>/dev/null || true
+  fi
+  umount /proc/meminfo 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap finish EXIT
+
+"$helper" "$procs" "$ORK_CPM_MEM" "$ORK_CPM_PIDS" </dev/null >"$tmp/helper.out" 2>&1 &
+helper_pid=$!
+for _ in $(seq 1200); do grep -q '^ready' "$tmp/helper.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^ready' "$tmp/helper.out" || { echo "sleepers did not start: $(cat "$tmp/helper.out")" >&2; exit 1; }
+
+cat /proc/meminfo >"$tmp/meminfo.real"
+total=$(awk '/^MemTotal:/ { print $2 }' "$tmp/meminfo.real")
+fake() {  # fake PERCENT FILE: the real meminfo with PERCENT % free and available
+  awk -v a=$(( total * $1 / 100 )) '
+    /^MemFree:/      { printf "MemFree:        %8d kB\n", a; next }
+    /^MemAvailable:/ { printf "MemAvailable:   %8d kB\n", a; next }
+    { print }' "$tmp/meminfo.real" >"$2"
+}
+fake 15 "$tmp/meminfo.near"
+fake 4 "$tmp/meminfo.below"
+
+runns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+nproc_ns=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+echo "== CPU per minute, $nproc_ns processes in the PID namespace ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '  %-6s %8s  %14s %14s  %10s %14s\n' state window "ORK ms/min" "ORK %core" "eo searches" "earlyoom ms/min"
+for state in idle near below; do
+  umount /proc/meminfo 2>/dev/null || true
+  [[ "$state" != idle ]] && mount --bind "$tmp/meminfo.$state" /proc/meminfo
+  win=$seconds
+  [[ "$state" == idle ]] && win=$idle_seconds
+  : >"$tmp/eo.$state"
+  "$ork" daemon --dry-run --quiet --kmsg "$tmp/ork.$state.log" 2>"$tmp/ork.$state.err" &
+  ork_pid=$!
+  earlyoom --dryrun -m 10 -s 100 -r 0 >"$tmp/eo.$state" 2>&1 &
+  eo_pid=$!
+  sleep 5
+  o0=$(runns "$ork_pid"); e0=$(runns "$eo_pid"); s0=$(grep -c 'dryrun' "$tmp/eo.$state" || true)
+  sleep "$win"
+  o1=$(runns "$ork_pid"); e1=$(runns "$eo_pid"); s1=$(grep -c 'dryrun' "$tmp/eo.$state" || true)
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$ork_pid/status")
+  stop_both
+  awk -v st="$state" -v w="$win" -v o0="$o0" -v o1="$o1" -v e0="$e0" -v e1="$e1" -v k=$(( s1 - s0 )) 'BEGIN {
+    om = (o1 - o0) / 1e6 * 60 / w; em = (e1 - e0) / 1e6 * 60 / w
+    printf "  %-6s %6d s  %14.1f %13.3f%%  %10d %14.1f", st, w, om, om / 600, k, em
+    if (k > 0) printf "  (earlyoom %.2f ms per search)", (e1 - e0) / 1e6 / k
+    printf "\n" }'
+  echo "         ORK: $(grep -cE 'would_kill' "$tmp/ork.$state.log" || true) would_kill lines, VmRSS ${rss} kB"
+done
+exit 0
