@@ -203,6 +203,8 @@ void config(Seeds& s, const fs::path& docs) {
   s.add("config", "bracket-ampersand", "[&"sv);
   s.add("config", "issue-295", "\xcc\xaa"sv);
   s.add("config", "issue-190", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n"sv);
+}
+
 // What `ork log` reads: /dev/kmsg records (steer 0) and journal file lines (steer 1).
 void kmsg(Seeds& s) {
   s.addSteered("kmsg", "record", 0,
