@@ -340,6 +340,28 @@ void MemoryLadder::tick(TimePoint now) {
   nextSampleAt_ = s_.clock->now() + interval;
 }
 
+// The kill line's fields up to `result` (shared by the kill and its rehearsal).
+void MemoryLadder::killFields(Line& l, const ProcessInfo& root, int choice, int count,
+                              const act::Killer::KillOutcome& outcome) const {
+  const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];
+  char uid[16];
+  l.num("pid", root.pid)
+      .str("name", root.comm)
+      .str("user", root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view())
+      .word("uid", uidWord(root, uid))
+      .word("group", policy::toString(c.group))
+      .num("members", count)
+      .num("spared", outcome.spared)
+      .kib("freed_kib", c.freed)
+      .kib("growth_kib", c.growth)
+      .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))
+      .num("adj", root.oomScoreAdj)
+      .word("reason", toString(Reason::MemoryBelowHard))
+      .word("why", policy::whyChosen(candidates_, choice))
+      .flag("dry_run", s_.options->dryRun)
+      .word("result", toString(outcome.outcome));
+}
+
 void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint seenAt) {
   const config::Config& cfg = *s_.cfg;
   sense::ProcessTable& table = *s_.table;
@@ -463,27 +485,10 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     if (outcome.outcome == Outcome::Failed) rule_->holdOff(after + kNoCandidateRetry);
   }
 
-  std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
-  char uid[16];
   // A dry run's decision is not a kill: a line that says so, so that no grep for kills
   // counts it.
-  const bool dry = s_.options->dryRun;
-  Line l(dry ? "would_kill" : "kill");
-  l.num("pid", root.pid)
-      .str("name", root.comm)
-      .str("user", user)
-      .word("uid", uidWord(root, uid))
-      .word("group", policy::toString(c.group))
-      .num("members", count)
-      .num("spared", outcome.spared)
-      .kib("freed_kib", c.freed)
-      .kib("growth_kib", c.growth)
-      .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))
-      .num("adj", root.oomScoreAdj)
-      .word("reason", toString(Reason::MemoryBelowHard))
-      .word("why", policy::whyChosen(candidates_, choice))
-      .flag("dry_run", s_.options->dryRun)
-      .word("result", toString(outcome.outcome));
+  Line l(s_.options->dryRun ? "would_kill" : "kill");
+  killFields(l, root, choice, count, outcome);
   if (!c.headIncluded) l.num("children_of", head.pid).str("parent_name", head.comm);
   if (c.members > count) l.num("beyond_cap", c.members - count);  // the largest were taken
   if (outcome.err != 0) l.num("errno", outcome.err);
@@ -497,7 +502,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   if (unwatched > 0) l.num("unwatched", unwatched);
   l.kib("avail_kib", sample.available).kib("need_kib", v.need);
   commandFields(l, root);
-  s_.journal->write(l, dry ? Priority::Notice : Priority::Warning, after);
+  s_.journal->write(l, s_.options->dryRun ? Priority::Notice : Priority::Warning, after);
 }
 
 void MemoryLadder::rehearse(TimePoint now) {
@@ -528,23 +533,8 @@ void MemoryLadder::rehearse(TimePoint now) {
   auto outcome = killer_->kill({members_.data(), static_cast<std::size_t>(count)}, /*dryRun=*/true, *s_.clock);
   killer_->forget();
   const ProcessInfo& root = *members_[0];
-  std::string_view user = root.uidKnown ? s_.users->nameOf(root.uid) : std::string_view();
-  char uid[16];
-  Line l("kill");
-  l.num("pid", root.pid)
-      .str("name", root.comm)
-      .str("user", user)
-      .word("uid", uidWord(root, uid))
-      .word("group", policy::toString(c.group))
-      .num("members", count)
-      .num("spared", outcome.spared)
-      .kib("freed_kib", c.freed)
-      .kib("growth_kib", c.growth)
-      .num("score", static_cast<std::int64_t>(c.score / (1024.0 * 1024.0)))
-      .num("adj", root.oomScoreAdj)
-      .word("reason", toString(Reason::MemoryBelowHard))
-      .word("why", policy::whyChosen(candidates_, choice))
-      .word("result", toString(outcome.outcome));
+  Line l("kill");  // built, never written: its code is what the rehearsal touches
+  killFields(l, root, choice, count, outcome);
   commandFields(l, root);
 }
 

@@ -65,6 +65,8 @@ class MemoryLadder final : public Ladder, public SaveListener {
   void armWakeups(const MemorySample& first);
   void tick(TimePoint now);
   void killVictim(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint seenAt);
+  void killFields(journal::Line& l, const ProcessInfo& root, int choice, int count,
+                  const act::Killer::KillOutcome& outcome) const;
   void hibernateStep(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint now);
   // The save directory's free space, when known and fresh; else asks for it.
   const Result<sys::FsSpace>* saveSpace(const MemorySample& sample, TimePoint now);

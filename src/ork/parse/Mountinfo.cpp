@@ -1,4 +1,5 @@
 #include "ork/parse/Mountinfo.h"
+#include "ork/parse/Mounts.h"
 
 #include "ork/parse/ParseUtil.h"
 
@@ -17,24 +18,6 @@ bool listHas(std::string_view list, std::string_view item) {
     list.remove_prefix(comma + 1);
   }
   return false;
-}
-
-// The kernel escapes ' ', '\t', '\n' and '\\' in mountinfo paths as \ooo (octal).
-std::string unescapeMountPath(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      const char a = s[i + 1], b = s[i + 2], c = s[i + 3];
-      if (a >= '0' && a <= '3' && b >= '0' && b <= '7' && c >= '0' && c <= '7') {
-        out += static_cast<char>((a - '0') * 64 + (b - '0') * 8 + (c - '0'));
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
 }
 
 struct MountLine {
@@ -140,7 +123,7 @@ Result<std::string> cgroupDirFromMountinfo(std::string_view mountinfo, std::stri
         static_cast<int>(cgroupPath.size() > 100 ? 100 : cgroupPath.size()), cgroupPath.data(),
         what, static_cast<int>(controller.size()), controller.data());
   }
-  std::string dir = unescapeMountPath(best.mountPoint);
+  std::string dir = unescapeMountField(best.mountPoint);
   std::string_view rel = best.root == "/" ? cgroupPath : cgroupPath.substr(best.root.size());
   if (rel == "/") rel = {};
   if (dir == "/" && !rel.empty()) dir.clear();

@@ -25,6 +25,8 @@ struct MountEntry {
 std::vector<MountEntry> parseMountinfo(std::string_view text);
 
 // The kernel escapes ' ', '\t', '\n' and '\\' in mountinfo paths as \ooo (octal).
+// The kernel escapes ' ', '\t', '\n' and '\\' in mountinfo fields as \ooo (octal).
+// The one unescape of mountinfo fields (Mountinfo.cpp uses it too).
 std::string unescapeMountField(std::string_view s);
 
 struct ProcIo {
