@@ -180,9 +180,11 @@ Result<std::uint64_t> VmLane::submit(VmOp op, std::string_view uuid, TimePoint n
 void VmLane::onReadable(const Callback& cb) {
   reapDying();
   flushFailed(cb);
-  if (buf_.empty()) buf_.resize(parse::kVirtMaxMessage);
+  // Not zero-filled: ORK's memory is locked, and a zeroed 64 KiB would be resident for
+  // good where a message touches a page or two.
+  if (!buf_) buf_ = std::make_unique_for_overwrite<char[]>(parse::kVirtMaxMessage);
   while (sock_.valid()) {
-    const auto got = sys::recvPacket(sock_.get(), buf_.data(), buf_.size());
+    const auto got = sys::recvPacket(sock_.get(), buf_.get(), parse::kVirtMaxMessage);
     if (!got) {
       if (got.error().code == EAGAIN || got.error().code == EWOULDBLOCK) return;
       failAll(got.error().what, nullptr, cb);
@@ -193,11 +195,11 @@ void VmLane::onReadable(const Callback& cb) {
       failAll("ork-virt closed its socket", nullptr, cb);
       return;
     }
-    if (n > buf_.size()) {
+    if (n > parse::kVirtMaxMessage) {
       failAll("ork-virt sent an oversized message", nullptr, cb);
       return;
     }
-    auto m = parse::decodeVirtHelperMessage({buf_.data(), n});
+    auto m = parse::decodeVirtHelperMessage({buf_.get(), n});
     if (!m) {
       // A helper that speaks garbage cannot be trusted with the rest either.
       failAll(std::string("protocol error: ") + m.error().what, nullptr, cb);

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -139,7 +140,7 @@ class VmLane final : public Lane {
   std::vector<Pending> pending_;
   std::vector<VmReply> failed_;  // answered by submit(), delivered by the next call
   std::vector<Dying> dying_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // parse::kVirtMaxMessage bytes, at first need
   TimePoint lastNow_{};
 };
 

@@ -82,7 +82,7 @@ void VmTable::update(std::span<const ProcessInfo> entries) {
       nextRejected_.push_back(key);
       continue;
     } else {
-      if (!buf_) buf_ = std::make_unique<char[]>(kCmdlineCap);
+      if (!buf_) buf_ = std::make_unique_for_overwrite<char[]>(kCmdlineCap);  // not zeroed: resident as read
       ++cmdlineReads_;
       bool notAVm = false;
       cmd = readCommandOf(procFd_.get(), e.pid, e.startTimeTicks, buf_.get(), kCmdlineCap, &notAVm);

@@ -14,7 +14,9 @@ Result<KeptOpenFile> KeptOpenFile::open(const std::string& path, std::size_t cap
   KeptOpenFile f;
   f.fd_.reset(fd);
   f.path_ = path;
-  f.buf_ = std::make_unique<char[]>(capacity);
+  // Not zero-filled: ORK's memory is locked, and only what a read writes need be resident
+  // (a buffer sized for the worst case would otherwise cost all of its pages).
+  f.buf_ = std::make_unique_for_overwrite<char[]>(capacity);
   f.cap_ = capacity;
   return f;
 }

@@ -21,7 +21,7 @@ Result<KmsgReader> KmsgReader::open(const std::string& path) {
   if (fd < 0) return Error::sys(errno, path);
   KmsgReader r;
   r.fd_.reset(fd);
-  r.buf_ = std::make_unique<char[]>(kRecordCap);
+  r.buf_ = std::make_unique_for_overwrite<char[]>(kRecordCap);
   return r;
 }
 

@@ -10,7 +10,10 @@
 namespace ork::sys {
 
 namespace {
-constexpr std::size_t kBufSize = 32 * 1024;
+// getdents64 fills what it is given, and ORK's memory is locked: 8 KiB (~300 PIDs a
+// call) rather than 32, whose every page would stay resident after the first listing of a
+// large host. 35 calls instead of 9 at 10,000 processes, a few microseconds each.
+constexpr std::size_t kBufSize = 8 * 1024;
 
 struct LinuxDirent64 {
   ino64_t d_ino;
@@ -26,7 +29,7 @@ Result<ProcDir> ProcDir::open(const char* procRoot) {
   if (fd < 0) return Error::sys(errno, procRoot);
   ProcDir d;
   d.fd_.reset(fd);
-  d.buf_ = std::make_unique<char[]>(kBufSize);
+  d.buf_ = std::make_unique_for_overwrite<char[]>(kBufSize);
   return d;
 }
 

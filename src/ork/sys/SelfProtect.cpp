@@ -29,12 +29,18 @@ namespace ork::sys {
 SelfProtection protectSelf(const char* procRoot) {
   SelfProtection p;
   // Before anything is locked: one malloc arena (the worker threads allocate little, and
-  // an arena of their own costs locked pages), and blocks of 64 KiB or more always
-  // mmap'd (a fixed threshold: glibc otherwise raises it after the first free of such a
-  // block, and the table's vectors, freed after each pass, would stay in the heap,
-  // resident and locked).
+  // an arena of their own costs locked pages), and blocks of 64 KiB or more mmap'd (a
+  // fixed threshold: glibc otherwise raises it after the first free of such a block).
+  // Memory freed inside the heap stays resident: locked pages cannot be given back
+  // (madvise(MADV_DONTNEED) refuses them), only the heap's top can shrink. glibc serves
+  // a large block from the top of the heap when the top has room, whatever the mmap
+  // threshold, and keeps 128 KiB of room there by default: no room kept (M_TOP_PAD 0),
+  // so that the per-process arrays (the table, the kill path's scratch) are mmap'd and
+  // go back to the kernel when freed, and a free top beyond 64 KiB is trimmed at once.
   ::mallopt(M_ARENA_MAX, 1);
   ::mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+  ::mallopt(M_TOP_PAD, 0);
+  ::mallopt(M_TRIM_THRESHOLD, 64 * 1024);
   if (::mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0) {
     p.locked = p.lockedOnFault = true;
   } else if (errno == EINVAL && ::mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
