@@ -91,7 +91,7 @@ struct Ranking {
     ctx.domainTotal = Bytes::gib(24);
     ctx.need = Bytes::mib(1200);
     ctx.cfg = &cfg;
-    out.reserve(3 * table.size() + 16);
+    out.reserve(policy::kKillPathKept);
     scratch.reserve(table.size() + 16);
   }
 };
@@ -112,8 +112,8 @@ void BM_Decide_Synthetic(benchmark::State& state) {
   Ranking r(static_cast<int>(state.range(0)));
   std::array<int, act::Killer::kMaxMembers> members{};
   for (auto _ : state) {
-    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, policy::kKillPathSortedPrefix);
-    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, policy::kKillPathSortedPrefix);
+    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, SIZE_MAX, policy::kKillPathKept);
+    policy::rankCandidates(r.table, r.ctx, r.out, r.scratch, SIZE_MAX, policy::kKillPathKept);
     int choice = policy::chooseVictim(r.out, r.cfg);
     int n = choice < 0 ? 0
                        : policy::treeMembers(r.table, r.scratch, r.out[static_cast<std::size_t>(choice)], members.data(),

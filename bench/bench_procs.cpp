@@ -158,7 +158,7 @@ struct Decision {
     (void)d->table.refreshAll(d->clock.now());
     (void)d->table.refreshAll(d->clock.now());  // steady: the daemon keeps it fresh
     std::size_t n = d->table.entries().size();
-    d->candidates.reserve(3 * n + 16);
+    d->candidates.reserve(policy::kKillPathKept);
     d->scratch.reserve(n + 16);
     return d;
   }
@@ -170,13 +170,13 @@ struct Decision {
     (void)table.addNewcomers(now);  // the daemon lists the PIDs again at kill time
     auto entries = table.mutableEntries();
     policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
-    policy::rankCandidates(entries, ctx, candidates, scratch, policy::kKillPathSortedPrefix);
+    policy::rankCandidates(entries, ctx, candidates, scratch, SIZE_MAX, policy::kKillPathKept);
     std::size_t top = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(cfg.count(config::Key::ScanRecheckTop)));
     for (std::size_t i = 0; i < top; ++i) {
       ProcessInfo& e = entries[static_cast<std::size_t>(candidates[i].index)];
       if (!table.reread(e, now)) e.state = 'X';
     }
-    policy::rankCandidates(entries, ctx, candidates, scratch, policy::kKillPathSortedPrefix);
+    policy::rankCandidates(entries, ctx, candidates, scratch, SIZE_MAX, policy::kKillPathKept);
     int choice = policy::chooseVictim(candidates, cfg);
     if (choice < 0) return 0;
     auto again = memory.sample(clock.now());

@@ -189,6 +189,18 @@ Nanos MemoryLadder::tableMaxAge(TimePoint now) const {
   return near ? s_.cfg->millis(Key::ScanNearIntervalMs) : s_.cfg->seconds(Key::ScanIdleIntervalS);
 }
 
+namespace {
+// The kill path keeps the best candidates only (policy::kKillPathKept), at least as many
+// as it re-reads.
+// At most this many young processes (younger than the growth window) are read again at
+// kill time: ~15 us each.
+constexpr int kYoungRereads = 64;
+
+std::size_t keptCandidates(const config::Config& cfg) {
+  return std::max<std::size_t>(policy::kKillPathKept, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
+}
+}  // namespace
+
 void MemoryLadder::reconfigure(TimePoint now) {
   rule_ = std::make_unique<policy::MemoryRule>(*s_.cfg, s_.options->dryRun);
   armWakeups(last_);  // warnings are said by announce(), after the reload line
@@ -199,7 +211,7 @@ void MemoryLadder::onTablePass(TimePoint now) {
   (void)now;
   // Capacity for the kill path, so that deciding never allocates.
   std::size_t n = s_.table->entries().size();
-  candidates_.reserve(3 * n + 16);
+  candidates_.reserve(keptCandidates(*s_.cfg));
   scratch_.reserve(n + 16);
   leaveAlone_.reserve((s_.vms != nullptr ? s_.vms->all().size() : 0) + 8);
   Bytes swapUsed = last_.swapTotal - last_.swapFree;
@@ -386,10 +398,14 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   }
   auto entries = table.mutableEntries();
   if (s_.vms != nullptr) s_.vms->markLeaveAlone(entries, /*frozenToo=*/false, leaveAlone_);
+  // The young processes' figures are from their first look, maybe just after their fork:
+  // read again, or a burst still allocating looks empty and the largest steady process
+  // is chosen instead (seen: a shell's burst, the first kill taking the 8 members that
+  // existed, the next choosing the steady 100 MiB process over the 12 born since).
+  (void)table.rereadYoung(entries, now, kYoungRereads);
   policy::ScoreContext ctx{sample.total, v.need, &cfg, now};
-  const std::size_t prefix =
-      std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
-  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  const std::size_t kept = keptCandidates(cfg);
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, SIZE_MAX, kept);
 
   // Re-read the best few: memory, identity, oom_score_adj may have changed since the
   // last pass. A process that is gone is marked so that it is no longer a candidate.
@@ -400,7 +416,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
     if (!table.reread(e, now)) e.state = 'X';
     changed = true;
   }
-  if (changed) policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  if (changed) policy::rankCandidates(entries, ctx, candidates_, scratch_, SIZE_MAX, kept);
   // The victim and every member are re-checked by the Killer just before the signal: a
   // root found protected (oom_score_adj -1000 set since the table's look, an exec into
   // a vital service) is not signalled, and the next best is chosen at once (the table
@@ -410,7 +426,7 @@ void MemoryLadder::killVictim(const MemorySample& sample, const policy::MemoryVe
   int choice = -1;
   TimePoint after;
   for (int attempt = 0; attempt < kProtectedRetries; ++attempt) {
-    if (attempt > 0) policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+    if (attempt > 0) policy::rankCandidates(entries, ctx, candidates_, scratch_, SIZE_MAX, kept);
     choice = policy::chooseVictim(candidates_, cfg);
     if (choice < 0) break;
     const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];
@@ -514,14 +530,14 @@ void MemoryLadder::rehearse(TimePoint now) {
   (void)table.addNewcomers(now);
   auto sample = sensor_.sample(now);
   std::span<ProcessInfo> entries = table.mutableEntries();
+  (void)table.rereadYoung(entries, now, kYoungRereads);
   Bytes total = sample ? sample->total : last_.total > Bytes{} ? last_.total : Bytes::gib(1);
   policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
-  const std::size_t prefix =
-      std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
-  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  const std::size_t kept = keptCandidates(cfg);
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, SIZE_MAX, kept);
   // The best one re-read, as the kill re-reads the best few (fresh figures, nothing else).
   if (!candidates_.empty()) (void)table.reread(entries[static_cast<std::size_t>(candidates_[0].index)], now);
-  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, SIZE_MAX, kept);
   int choice = policy::chooseVictim(candidates_, cfg);
   if (choice < 0) return;
   const policy::Candidate& c = candidates_[static_cast<std::size_t>(choice)];

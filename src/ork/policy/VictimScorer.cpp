@@ -133,8 +133,65 @@ Candidate headed(Group g, int index, int members, Bytes freed, Bytes growth, con
 
 }  // namespace
 
+namespace {
+
+// Orders candidates, best first: culprits first, then the score, then fewer members,
+// then the newer process (higher PID), then the kind.
+struct Better {
+  std::span<const ProcessInfo> entries;
+  bool operator()(const Candidate& a, const Candidate& b) const {
+    if (a.grew != b.grew) return a.grew;
+    if (a.score != b.score) return a.score > b.score;
+    if (a.members != b.members) return a.members < b.members;
+    if (a.index != b.index) return entries[static_cast<std::size_t>(a.index)].pid > entries[static_cast<std::size_t>(b.index)].pid;
+    return a.group < b.group;
+  }
+};
+
+// Where the candidates go: all of them, or (keep bounded) only the keep best, held as
+// a heap whose top is the worst kept, so that the kill path's working memory does not
+// grow with the number of processes.
+class Sink {
+ public:
+  Sink(std::vector<Candidate>& out, std::size_t keep, Better better, Bytes significant, Bytes need,
+       double growthWeight)
+      : out_(out), keep_(keep), better_(better), significant_(significant), need_(need), growthWeight_(growthWeight) {}
+
+  void add(Candidate c) {
+    // growth_weight 0: the operator turned growth off, culprits with it.
+    c.grew = growthWeight_ > 0 && c.growth > Bytes{0} && c.growth >= significant_;
+    // Among culprits size is left out: what grew, not what is big.
+    double raw = c.grew ? c.weightedGrowth + c.weightedAdj : c.weightedSize + c.weightedGrowth + c.weightedAdj;
+    c.score = std::max(1.0, raw);
+    c.sufficient = c.freed >= need_;
+    if (keep_ == SIZE_MAX) {
+      out_.push_back(c);
+      return;
+    }
+    if (keep_ == 0) return;
+    if (out_.size() < keep_) {
+      out_.push_back(c);
+      std::push_heap(out_.begin(), out_.end(), better_);
+    } else if (better_(c, out_.front())) {
+      std::pop_heap(out_.begin(), out_.end(), better_);
+      out_.back() = c;
+      std::push_heap(out_.begin(), out_.end(), better_);
+    }
+  }
+
+ private:
+  std::vector<Candidate>& out_;
+  std::size_t keep_;
+  Better better_;
+  Bytes significant_, need_;
+  double growthWeight_;
+};
+
+}  // namespace
+
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
-                    std::vector<Candidate>& out, RankScratch& scratch, std::size_t sortedPrefix) {
+                    std::vector<Candidate>& out, RankScratch& scratch, std::size_t sortedPrefix,
+                    std::size_t keep) {
   const config::Config& cfg = *ctx.cfg;
   const double growthWeight = cfg.get(Key::ScoreGrowthWeight);
   const std::size_t n = entries.size();
@@ -162,28 +219,25 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     }
   }
   // Bottom-up (children before parents, Kahn's order): each process adds its subtree's
-  // sums to its parent's. One pass, whatever the depth.
+  // sums to its parent's. One pass, whatever the depth. The candidates are not made
+  // here: the tier needs the largest growth of any candidate first (below), and the
+  // sums, once complete, are each head's group.
   for (std::size_t i = 0; i < n; ++i) {
     nodes[i].pending = nodes[i].children;
     if (nodes[i].children == 0 && exclusionOf(entries[i]) == Exclusion::None) order.push_back(static_cast<int>(i));
   }
+  Bytes largest{0};
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::size_t i = static_cast<std::size_t>(order[k]);
     const ProcessInfo& e = entries[i];
     RankScratch::Node& nd = nodes[i];
     const Bytes freed = e.memory();
     const Bytes growth = recentGrowth(e, ctx);
-    const Factors ef = factorsOf(e, cfg);
-    const double f = ef.product();
-    const double sizeF = static_cast<double>(freed.value) * f;
-    const double growthF = growthWeight * static_cast<double>(growth.value) * f;
-    const double adjF = adjPointsOf(e, ctx) * f;
+    const double f = factorsOf(e, cfg).product();
+    const double adjPoints = adjPointsOf(e, ctx);
 
-    out.push_back(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ef, ctx));
-    if (nd.hasPoolChild && !nd.poolEdge) {
-      out.push_back(headed(Group::Pool, static_cast<int>(i), nd.poolMembers + 1, saturatingAdd(nd.poolFreed, freed),
-                           saturatingAdd(nd.poolGrowth, growth), e, ef, ctx));
-    }
+    largest = std::max(largest, growth);
+    if (nd.hasPoolChild && !nd.poolEdge) largest = std::max(largest, saturatingAdd(nd.poolGrowth, growth));
     if (nd.children > 0) {
       // The head goes with its descendants when it is part of the group: it is not a
       // boundary (a boundary has no tree edge to its parent), and it grew (or was born
@@ -191,39 +245,20 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       // interactive session's leader. Otherwise its children may form bursts (below); a
       // boundary heading a pool goes with it as the pool (a shell between fork and exec
       // looks like one for a moment: that must not take the shell with its tree).
-      const bool withHead = !interactiveSession(e) && nd.parent >= 0 && (nd.hasPoolChild || e.growth >= kCulpritFloor);
-      nd.headIncluded = withHead;
+      nd.headIncluded = !interactiveSession(e) && nd.parent >= 0 && (nd.hasPoolChild || e.growth >= kCulpritFloor);
       // The same set as the pool headed here: listed once, as the pool.
       bool samePool = nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members;
-      if (withHead && !samePool) {
-        Candidate t;
-        t.index = static_cast<int>(i);
-        t.group = Group::Tree;
-        t.members = nd.members + 1;
-        t.freed = saturatingAdd(nd.freed, freed);
-        t.growth = saturatingAdd(nd.growth, growth);
-        t.sizePoints = static_cast<double>(t.freed.value);
-        t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
-        t.adjPoints = nd.adjSum + adjPointsOf(e, ctx);
-        t.ownerFactor = ef.owner;
-        t.patternFactor = ef.pattern;
-        t.youthFactor = ef.youth;
-        // Each member's points times its own factors: the score of the whole is the
-        // sum of its members'.
-        t.weightedSize = nd.sizeF + sizeF;
-        t.weightedGrowth = nd.growthF + growthF;
-        t.weightedAdj = nd.adjF + adjF;
-        out.push_back(t);
-      }
+      nd.headsTree = nd.headIncluded && !samePool;
+      if (nd.headsTree) largest = std::max(largest, saturatingAdd(nd.growth, growth));
     }
 
     nd.members += 1;
     nd.freed = saturatingAdd(nd.freed, freed);
     nd.growth = saturatingAdd(nd.growth, growth);
-    nd.sizeF += sizeF;
-    nd.growthF += growthF;
-    nd.adjF += adjF;
-    nd.adjSum += adjPointsOf(e, ctx);
+    nd.sizeF += static_cast<double>(freed.value) * f;
+    nd.growthF += growthWeight * static_cast<double>(growth.value) * f;
+    nd.adjF += adjPoints * f;
+    nd.adjSum += adjPoints;
     nd.poolMembers += 1;
     nd.poolFreed = saturatingAdd(nd.poolFreed, freed);
     nd.poolGrowth = saturatingAdd(nd.poolGrowth, growth);
@@ -244,14 +279,10 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       if (--pn.pending == 0) order.push_back(nd.parent);
     }
   }
-  // A process the bottom-up pass never reached (its subtree holds a cycle of parents,
-  // which a table read over time could show after PID reuse) is still a candidate on
-  // its own.
-  for (std::size_t i = 0; i < n; ++i) {
-    if (nodes[i].pending == 0 || exclusionOf(entries[i]) != Exclusion::None) continue;
-    const ProcessInfo& e = entries[i];
-    out.push_back(headed(Group::Process, static_cast<int>(i), 1, e.memory(), recentGrowth(e, ctx), e, factorsOf(e, cfg), ctx));
-  }
+
+  for (std::size_t i = 0; i < n; ++i)  // a cycle's processes (below) are candidates too
+    if (nodes[i].pending != 0 && exclusionOf(entries[i]) == Exclusion::None)
+      largest = std::max(largest, recentGrowth(entries[i], ctx));
 
   // Bursts: the children of a head that does not go with its tree, by start time; a
   // run of two or more, each born within kBurstGap of the previous one, is a group.
@@ -272,67 +303,103 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
   });
   const auto gapTicks = static_cast<std::uint64_t>(
       std::chrono::duration<double>(kBurstGap).count() * static_cast<double>(ctx.ticksPerSecond));
-  for (std::size_t a = 0; a < kids.size();) {
-    const int head = nodes[static_cast<std::size_t>(kids[a])].parent;
-    std::size_t b = a + 1;
-    while (b < kids.size() && nodes[static_cast<std::size_t>(kids[b])].parent == head &&
-           entries[static_cast<std::size_t>(kids[b])].startTimeTicks <=
-               entries[static_cast<std::size_t>(kids[b - 1])].startTimeTicks + gapTicks)
-      ++b;
-    if (b - a >= 2) {
-      Candidate t;
-      t.index = head;
-      t.group = Group::Burst;
-      t.headIncluded = false;
-      t.burstFrom = entries[static_cast<std::size_t>(kids[a])].startTimeTicks;
-      t.burstTo = entries[static_cast<std::size_t>(kids[b - 1])].startTimeTicks;
-      t.members = 0;
-      for (std::size_t k = a; k < b; ++k) {
-        const RankScratch::Node& c = nodes[static_cast<std::size_t>(kids[k])];
-        t.members += c.members;
-        t.freed = saturatingAdd(t.freed, c.freed);
-        t.growth = saturatingAdd(t.growth, c.growth);
-        t.adjPoints += c.adjSum;
-        t.weightedSize += c.sizeF;
-        t.weightedGrowth += c.growthF;
-        t.weightedAdj += c.adjF;
-      }
-      t.sizePoints = static_cast<double>(t.freed.value);
-      t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
-      Factors hf = factorsOf(entries[static_cast<std::size_t>(head)], cfg);
-      t.ownerFactor = hf.owner;
-      t.patternFactor = hf.pattern;
-      t.youthFactor = hf.youth;
-      out.push_back(t);
+  // Each run of kids [a, b) that is a burst, in order (called twice: for the largest
+  // growth, then for the candidates).
+  auto forEachBurst = [&](auto&& fn) {
+    for (std::size_t a = 0; a < kids.size();) {
+      const int head = nodes[static_cast<std::size_t>(kids[a])].parent;
+      std::size_t b = a + 1;
+      while (b < kids.size() && nodes[static_cast<std::size_t>(kids[b])].parent == head &&
+             entries[static_cast<std::size_t>(kids[b])].startTimeTicks <=
+                 entries[static_cast<std::size_t>(kids[b - 1])].startTimeTicks + gapTicks)
+        ++b;
+      if (b - a >= 2) fn(head, a, b);
+      a = b;
     }
-    a = b;
-  }
+  };
+  auto burst = [&](int head, std::size_t a, std::size_t b) {
+    Candidate t;
+    t.index = head;
+    t.group = Group::Burst;
+    t.headIncluded = false;
+    t.burstFrom = entries[static_cast<std::size_t>(kids[a])].startTimeTicks;
+    t.burstTo = entries[static_cast<std::size_t>(kids[b - 1])].startTimeTicks;
+    t.members = 0;
+    for (std::size_t k = a; k < b; ++k) {
+      const RankScratch::Node& c = nodes[static_cast<std::size_t>(kids[k])];
+      t.members += c.members;
+      t.freed = saturatingAdd(t.freed, c.freed);
+      t.growth = saturatingAdd(t.growth, c.growth);
+      t.adjPoints += c.adjSum;
+      t.weightedSize += c.sizeF;
+      t.weightedGrowth += c.growthF;
+      t.weightedAdj += c.adjF;
+    }
+    t.sizePoints = static_cast<double>(t.freed.value);
+    t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
+    Factors hf = factorsOf(entries[static_cast<std::size_t>(head)], cfg);
+    t.ownerFactor = hf.owner;
+    t.patternFactor = hf.pattern;
+    t.youthFactor = hf.youth;
+    return t;
+  };
+  forEachBurst([&](int head, std::size_t a, std::size_t b) {
+    Bytes g{0};
+    for (std::size_t k = a; k < b; ++k) g = saturatingAdd(g, nodes[static_cast<std::size_t>(kids[k])].growth);
+    (void)head;
+    largest = std::max(largest, g);
+  });
 
   // The tier: a culprit grew significantly, against what must be freed and against the
   // largest growth of any candidate (a group's growth is its members' summed).
-  Bytes largest{0};
-  for (const auto& c : out) largest = std::max(largest, c.growth);
-  Bytes significant = std::max({kCulpritFloor, ctx.need.scaled(kCulpritShareOfNeed), largest.scaled(kCulpritShareOfLargest)});
-  for (auto& c : out) {
-    // growth_weight 0: the operator turned growth off, culprits with it.
-    c.grew = growthWeight > 0 && c.growth > Bytes{0} && c.growth >= significant;
-    // Among culprits size is left out: what grew, not what is big.
-    double raw = c.grew ? c.weightedGrowth + c.weightedAdj : c.weightedSize + c.weightedGrowth + c.weightedAdj;
-    c.score = std::max(1.0, raw);
-    c.sufficient = c.freed >= ctx.need;
+  const Bytes significant =
+      std::max({kCulpritFloor, ctx.need.scaled(kCulpritShareOfNeed), largest.scaled(kCulpritShareOfLargest)});
+  const Better better{entries};
+  Sink sink(out, keep, better, significant, ctx.need, growthWeight);
+
+  // The candidates, from the complete sums: each process; the pool and the tree it
+  // heads. A process the bottom-up pass never reached (its subtree holds a cycle of
+  // parents, which a table read over time could show after PID reuse) is a candidate
+  // on its own.
+  for (std::size_t i = 0; i < n; ++i) {
+    const ProcessInfo& e = entries[i];
+    if (exclusionOf(e) != Exclusion::None) continue;
+    const RankScratch::Node& nd = nodes[i];
+    const Bytes freed = e.memory();
+    const Bytes growth = recentGrowth(e, ctx);
+    const Factors ef = factorsOf(e, cfg);
+    sink.add(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ef, ctx));
+    if (nd.pending != 0) continue;
+    if (nd.hasPoolChild && !nd.poolEdge)
+      sink.add(headed(Group::Pool, static_cast<int>(i), nd.poolMembers, nd.poolFreed, nd.poolGrowth, e, ef, ctx));
+    if (nd.headsTree) {
+      Candidate t;
+      t.index = static_cast<int>(i);
+      t.group = Group::Tree;
+      t.members = nd.members;
+      t.freed = nd.freed;
+      t.growth = nd.growth;
+      t.sizePoints = static_cast<double>(t.freed.value);
+      t.growthPoints = growthWeight * static_cast<double>(t.growth.value);
+      t.adjPoints = nd.adjSum;
+      t.ownerFactor = ef.owner;
+      t.patternFactor = ef.pattern;
+      t.youthFactor = ef.youth;
+      // Each member's points times its own factors: the score of the whole is the sum
+      // of its members'.
+      t.weightedSize = nd.sizeF;
+      t.weightedGrowth = nd.growthF;
+      t.weightedAdj = nd.adjF;
+      sink.add(t);
+    }
   }
-  auto better = [&](const Candidate& a, const Candidate& b) {
-    if (a.grew != b.grew) return a.grew;
-    if (a.score != b.score) return a.score > b.score;
-    if (a.members != b.members) return a.members < b.members;
-    if (a.index != b.index) return entries[static_cast<std::size_t>(a.index)].pid > entries[static_cast<std::size_t>(b.index)].pid;
-    return a.group < b.group;
-  };
-  if (sortedPrefix < out.size()) {
+  forEachBurst([&](int head, std::size_t a, std::size_t b) { sink.add(burst(head, a, b)); });
+
+  if (keep != SIZE_MAX) std::sort_heap(out.begin(), out.end(), better);  // best first
+  else if (sortedPrefix < out.size())
     std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(sortedPrefix), out.end(), better);
-  } else {
+  else
     std::sort(out.begin(), out.end(), better);
-  }
 }
 
 int chooseVictim(std::span<const Candidate> ranked, const config::Config& cfg) {

@@ -90,16 +90,19 @@ struct RankScratch {
     int parent = -1;      // tree edge to the parent (-1: a boundary, or no parent)
     int children = 0;     // tree children
     int pending = 0;      // children not yet summed (the bottom-up pass)
-    bool poolEdge = false;       // the edge to the parent is a pool edge (same program)
-    bool hasPoolChild = false;
-    bool headIncluded = false;   // of this process's own tree candidate
-    bool mark = false;           // treeMembers' working flag
-    int members = 0;             // of the subtree (itself included)
-    int poolMembers = 0;         // of the same-program chain below it (itself included)
+    int members = 0;      // of the subtree (itself included)
+    int poolMembers = 0;  // of the same-program chain below it (itself included)
+    // Bit-fields: one of these per process, resident (88 bytes on x86-64).
+    bool poolEdge : 1 = false;      // the edge to the parent is a pool edge (same program)
+    bool hasPoolChild : 1 = false;
+    bool headIncluded : 1 = false;  // of this process's own tree candidate
+    bool headsTree : 1 = false;     // heads a tree candidate (not the same set as its pool)
+    bool mark : 1 = false;          // treeMembers' working flag
     Bytes freed, growth, poolFreed, poolGrowth;
     double sizeF = 0, growthF = 0, adjF = 0;  // subtree sums of factor-weighted points
     double adjSum = 0;                        // and of oom_score_adj points (shown)
   };
+  static_assert(sizeof(void*) != 8 || sizeof(Node) <= 88, "Node grew: it is one per process");
   std::vector<Node> nodes;
   std::vector<int> order;  // bottom-up: children before parents
   std::vector<int> list;   // treeMembers' working list, and the bursts' children
@@ -110,19 +113,24 @@ struct RankScratch {
   }
 };
 
-// How many of the best candidates the kill path sorts (it re-reads 8 of them and
-// chooses among the comparable ones, which are found without sorting).
-inline constexpr std::size_t kKillPathSortedPrefix = 64;
+// How many candidates the kill path keeps: the best ones, whatever the number of
+// processes (its working memory is this many Candidates, not one per process, resident
+// and locked). More than this many as guilty as the best are many alike (the workers of
+// a pool, the members of a burst), and the best of them as good a choice as the rest;
+// the test KeepingTheBestGivesTheFullRankingsPrefix checks the choice is otherwise the
+// same.
+inline constexpr std::size_t kKillPathKept = 128;
 
-// Fills out (cleared first) with every candidate, best first: all of them in order, or
-// only the first sortedPrefix (the rest follow in no order; the kill path needs only
-// the best few). One pass over the table, bottom-up: no walk per candidate. Does not
-// allocate when out has capacity for 3 x entries.size() and scratch was reserved for
+// Fills out (cleared first) with the candidates, best first: all of them in order, or
+// only the first sortedPrefix (the rest follow in no order), or, with keep bounded, only
+// the keep best, all in order (the kill path: kKillPathKept). One pass over the table,
+// bottom-up, then one over the sums: no walk per candidate. Does not allocate when out
+// has capacity for keep (unbounded: 3 x entries.size()) and scratch was reserved for
 // entries.size() (the daemon reserves both at refresh time). entries must be sorted by
 // PID.
 void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ctx,
                     std::vector<Candidate>& out, RankScratch& scratch,
-                    std::size_t sortedPrefix = SIZE_MAX);
+                    std::size_t sortedPrefix = SIZE_MAX, std::size_t keep = SIZE_MAX);
 
 // The choice among ranked candidates (docs/scoring.md, "The choice"): among those as
 // guilty as the best (the same tier, culprit or not, and score >= comparable_ratio x

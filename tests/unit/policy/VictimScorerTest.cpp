@@ -977,3 +977,65 @@ TEST_F(GroupTest, NoCandidateSetTwice) {
 
 }  // namespace
 }  // namespace ork::policy
+
+// ---- the kill path keeps only the best ---------------------------------------------
+
+namespace ork::policy {
+namespace {
+
+// A random host: pools of workers, trees, bursts, some growth. Keeping only the K best
+// (the kill path) gives exactly the first K of the full ranking, and the same victim.
+TEST_F(VictimScorerTest, KeepingTheBestGivesTheFullRankingsPrefix) {
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    std::srand(seed);
+    std::vector<ProcessInfo> entries;
+    int pid = 100;
+    for (int head = 0; head < 60; ++head) {
+      ProcessInfo h = proc(pid++, Bytes::mib(1 + std::rand() % 300), {.exeKey = 7u + static_cast<unsigned>(std::rand() % 5)});
+      h.session = h.pid;
+      h.startTimeTicks = 1000;
+      if (std::rand() % 3 == 0) h.growth = Bytes::mib(std::rand() % 50);
+      int kids = std::rand() % 12;
+      for (int k = 0; k < kids; ++k) {
+        ProcessInfo c = proc(pid++, Bytes::mib(1 + std::rand() % 100),
+                             {.exeKey = std::rand() % 2 ? h.identity->exeKey : 0u});
+        c.ppid = h.pid;
+        c.session = h.pid;
+        c.startTimeTicks = 2000 + static_cast<std::uint64_t>(std::rand() % 400);
+        if (std::rand() % 4 == 0) c.growth = Bytes::mib(std::rand() % 20);
+        entries.push_back(c);
+      }
+      entries.push_back(h);
+    }
+    std::vector<ProcessInfo> sorted = entries;
+    std::vector<Candidate> all = rank(sorted, Bytes::mib(200));
+    ASSERT_GT(all.size(), 64u) << seed;
+    int full = chooseVictim(all, cfg_);
+    ScoreContext ctx{kDomain, Bytes::mib(200), &cfg_, TimePoint{}};
+    for (std::size_t keep : {std::size_t{1}, std::size_t{8}, std::size_t{64}, all.size() + 10}) {
+      std::vector<Candidate> kept;
+      RankScratch scratch;
+      rankCandidates(sorted, ctx, kept, scratch, SIZE_MAX, keep);
+      ASSERT_EQ(kept.size(), std::min(keep, all.size())) << seed;
+      for (std::size_t i = 0; i < kept.size(); ++i) {
+        EXPECT_EQ(kept[i].index, all[i].index) << seed << " keep " << keep << " at " << i;
+        EXPECT_EQ(kept[i].group, all[i].group) << seed << " keep " << keep << " at " << i;
+        EXPECT_EQ(kept[i].members, all[i].members) << seed << " keep " << keep << " at " << i;
+        EXPECT_DOUBLE_EQ(kept[i].score, all[i].score) << seed << " keep " << keep << " at " << i;
+      }
+      // The same victim whenever every candidate as guilty as the best was kept.
+      const double floor = all[0].score * cfg_.get(Key::ScoreComparableRatio);
+      std::size_t comparable = 0;
+      for (const auto& c : all) comparable += c.grew == all[0].grew && c.score >= floor;
+      if (comparable <= keep) {
+        int k = chooseVictim(kept, cfg_);
+        ASSERT_GE(k, 0);
+        EXPECT_EQ(kept[static_cast<std::size_t>(k)].index, all[static_cast<std::size_t>(full)].index) << seed;
+        EXPECT_EQ(kept[static_cast<std::size_t>(k)].group, all[static_cast<std::size_t>(full)].group) << seed;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ork::policy
