@@ -515,6 +515,19 @@ Result<ProcessCheck> ProcessTable::recheck(const ProcessInfo& member) {
   return c;
 }
 
+int ProcessTable::rereadYoung(std::span<ProcessInfo> entries, TimePoint now, int cap) {
+  // From the highest PID down: a newer process has a higher PID (but after a wrap of
+  // the PID space, when the cap may keep an older one rather than a newer one).
+  int done = 0;
+  for (std::size_t k = entries.size(); k-- > 0 && done < cap;) {
+    ProcessInfo& e = entries[k];
+    if (e.kernelThread || e.state == 'X' || e.age >= options_.growthWindow) continue;
+    if (!reread(e, now)) e.state = 'X';
+    ++done;
+  }
+  return done;
+}
+
 bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", entry.pid);

@@ -83,6 +83,14 @@ class ProcessTable {
   // identity is read again).
   bool reread(ProcessInfo& entry, TimePoint now);
 
+  // At kill time: re-reads (reread()) the processes younger than the growth window, the
+  // youngest first, at most cap of them; one that is gone is marked dead (state 'X').
+  // The table's figures for a young process are from its first look, often taken just
+  // after its fork: a burst still allocating would otherwise look empty and its growth
+  // nil, and the largest steady process would be chosen instead. Returns how many were
+  // read. Does not allocate (but after an exec).
+  int rereadYoung(std::span<ProcessInfo> entries, TimePoint now, int cap);
+
   // Just before member is signalled (act::Killer): reads its stat and oom_score_adj
   // and says whether it may still be killed. startTimeTicks differs from member's when
   // the PID now belongs to another process (nothing else is then checked). Protected:

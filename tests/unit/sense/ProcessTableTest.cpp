@@ -549,6 +549,35 @@ TEST_F(ProcessTableTest, RereadUpdatesInPlace) {
   EXPECT_EQ(e.age, Seconds{5002});  // uptime advanced with the clock
 }
 
+// At kill time the young processes are read again: a burst member first seen just after
+// its fork, nearly empty, holds what it allocated since; an old process keeps the
+// figures of the pass; one that is gone is marked dead; no more than the cap are read.
+TEST_F(ProcessTableTest, RereadYoungRefreshesOnlyTheYoung) {
+  add({.pid = 300, .comm = "burst", .startSeconds = kUptime - 2, .rssPages = 10, .exe = "/usr/bin/burst"});
+  add({.pid = 301, .comm = "burst", .startSeconds = kUptime - 2, .rssPages = 10, .exe = "/usr/bin/burst"});
+  add({.pid = 302, .comm = "gone", .startSeconds = kUptime - 1, .rssPages = 10, .exe = "/usr/bin/gone"});
+  add({.pid = 200, .comm = "steady", .startSeconds = kUptime - 500, .rssPages = 1000, .exe = "/usr/bin/steady"});
+  ProcessTable t = open(options());
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  add({.pid = 300, .comm = "burst", .startSeconds = kUptime - 2, .rssPages = 5000, .exe = "/usr/bin/burst"});
+  add({.pid = 301, .comm = "burst", .startSeconds = kUptime - 2, .rssPages = 5000, .exe = "/usr/bin/burst"});
+  add({.pid = 200, .comm = "steady", .startSeconds = kUptime - 500, .rssPages = 9000, .exe = "/usr/bin/steady"});
+  tree_.remove("proc/302");
+  auto entries = t.mutableEntries();
+  EXPECT_EQ(t.rereadYoung(entries, t0_ + Seconds{1}, 64), 3);
+  EXPECT_EQ(find(t, 300)->rss, Bytes{5000 * kPage});
+  EXPECT_EQ(find(t, 300)->growth, Bytes{5000 * kPage});  // all it holds: it is young
+  EXPECT_EQ(find(t, 301)->rss, Bytes{5000 * kPage});
+  EXPECT_EQ(find(t, 302)->state, 'X');
+  EXPECT_EQ(find(t, 200)->rss, Bytes{1000 * kPage});  // old: the pass's figures
+  // The cap: the highest PIDs first.
+  add({.pid = 300, .comm = "burst", .startSeconds = kUptime - 2, .rssPages = 7000, .exe = "/usr/bin/burst"});
+  add({.pid = 301, .comm = "burst", .startSeconds = kUptime - 2, .rssPages = 7000, .exe = "/usr/bin/burst"});
+  EXPECT_EQ(t.rereadYoung(entries, t0_ + Seconds{2}, 1), 1);
+  EXPECT_EQ(find(t, 301)->rss, Bytes{7000 * kPage});
+  EXPECT_EQ(find(t, 300)->rss, Bytes{5000 * kPage});
+}
+
 TEST_F(ProcessTableTest, RereadOfVanishedProcessIsFalse) {
   ProcessTable t = open(options());
   ASSERT_TRUE(t.refreshAll(t0_).ok());
