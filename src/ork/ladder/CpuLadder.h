@@ -34,6 +34,7 @@ class CpuLadder final : public Ladder {
   void describe(journal::Line& start) const override;
   void state(journal::Line& l) const override;
   Report report() const override;
+  void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 
   TimePoint nextDue() const override { return nextAt_; }
   void onTimer(TimePoint now) override;

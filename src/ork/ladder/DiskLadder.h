@@ -60,6 +60,7 @@ class DiskLadder final : public Ladder {
   void describe(journal::Line& start) const override;
   void announce(TimePoint now) override;
   Report report() const override;
+  void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 
   TimePoint nextDue() const override;
   void onTimer(TimePoint now) override;
