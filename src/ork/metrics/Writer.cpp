@@ -1,5 +1,6 @@
 #include "ork/metrics/Writer.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -35,7 +36,7 @@ std::string formatValue(double v) {
   if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15)
     std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
   else
-    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);  // shortest that reads back the same
   return buf;
 }
 
