@@ -9,6 +9,7 @@
 #include "ork/config/Config.h"
 #include "ork/journal/Journal.h"
 #include "ork/metrics/Listen.h"
+#include "ork/metrics/Requests.h"
 
 namespace ork::metrics {
 
@@ -17,40 +18,11 @@ constexpr std::size_t kMaxRequest = 4096;  // a scrape's request is ~300 bytes
 constexpr Nanos kTimeout = Seconds{5};
 constexpr std::uint64_t kTagServer = 1;
 
-std::string response(const char* status, std::string_view contentType, std::string_view body, bool head,
-                     const char* extra = "") {
-  char head_[320];
-  std::snprintf(head_, sizeof head_,
-                "HTTP/1.1 %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
-                static_cast<int>(contentType.size()), contentType.data(), body.size(), extra);
-  std::string out = head_;
-  if (!head) out.append(body);
-  return out;
-}
 }  // namespace
 
 std::optional<std::string> Exporter::answer(std::string_view request, bool full,
                                             const std::function<std::string()>& body) {
-  // The request line and headers end with an empty line; the body (there is none for
-  // GET) is not read.
-  std::size_t end = request.find("\r\n\r\n");
-  if (end == std::string_view::npos) end = request.find("\n\n");
-  if (end == std::string_view::npos) {
-    if (!full) return std::nullopt;
-    return response("431 Request Header Fields Too Large", "text/plain", "request too large\n", false);
-  }
-  const std::string_view line = request.substr(0, request.find_first_of("\r\n"));
-  const std::size_t sp1 = line.find(' ');
-  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || !line.substr(sp2 + 1).starts_with("HTTP/1."))
-    return response("400 Bad Request", "text/plain", "bad request\n", false);
-  const std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  target = target.substr(0, target.find('?'));
-  if (target != "/metrics") return response("404 Not Found", "text/plain", "not found: ORK serves /metrics\n", method == "HEAD");
-  if (method != "GET" && method != "HEAD")
-    return response("405 Method Not Allowed", "text/plain", "method not allowed\n", false, "Allow: GET, HEAD\r\n");
-  return response("200 OK", "text/plain; version=0.0.4; charset=utf-8", body(), method == "HEAD");
+  return httpAnswer(request, full, body);
 }
 
 Exporter::~Exporter() = default;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ork/journal/Journal.h"
+#include "ork/metrics/Requests.h"
 
 namespace ork::metrics {
 
@@ -36,21 +37,7 @@ std::string parentOf(const std::string& path) {
 
 std::optional<std::string> StatusServer::answer(std::string_view request, bool full, uid_t uid,
                                                 const std::function<std::string(bool)>& render) {
-  if (uid != 0) {
-    char b[120];
-    std::snprintf(b, sizeof b, "error: ork status is for root only (your uid is %u)\n", static_cast<unsigned>(uid));
-    return std::string(b);
-  }
-  const std::size_t nl = request.find('\n');
-  if (nl == std::string_view::npos) {
-    if (!full) return std::nullopt;
-    return std::string("error: request too long (send \"text\" or \"json\" and a newline)\n");
-  }
-  std::string_view what = request.substr(0, nl);
-  if (!what.empty() && what.back() == '\r') what.remove_suffix(1);
-  if (what == "text") return render(false);
-  if (what == "json") return render(true);
-  return std::string("error: unknown request (send \"text\" or \"json\" and a newline)\n");
+  return statusAnswer(request, full, uid, render);
 }
 
 StatusServer::~StatusServer() = default;
