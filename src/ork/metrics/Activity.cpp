@@ -58,7 +58,10 @@ void Activity::onLine(const journal::Line& line) {
   {
     std::size_t i = 0;
     while (i < eventCount_ && events_[i].event.view() != event) ++i;
-    if (i == eventCount_ && eventCount_ < kEvents) events_[eventCount_++].event.set(event);
+    if (i == eventCount_ && eventCount_ < kEvents) {
+      events_[eventCount_].event.set(event);
+      events_[eventCount_++].count = 0;
+    }
     if (i < eventCount_) ++events_[i].count;
   }
   if (isAction(event)) {
@@ -78,6 +81,7 @@ void Activity::onLine(const journal::Line& line) {
       a.reason.set(reason);
       a.result.set(result);
       a.resource.set(resource);
+      a.count = 0;
     }
     if (i < actionCount_) ++actions_[i].count;
   }

@@ -1,5 +1,6 @@
 #include "ork/metrics/Server.h"
 
+#include <malloc.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -39,9 +40,12 @@ void Server::close(Conn& c) {
   if (!c.fd.valid()) return;
   if (poller_ != nullptr) (void)poller_->remove(c.fd.get());
   c.fd.reset();
-  // The buffers' memory goes back: an idle daemon keeps none.
+  // The buffers' memory goes back: an idle daemon keeps none (and what rendering the
+  // answer took is returned to the system where the heap allows).
+  const bool answered = c.out.capacity() > 0;
   std::string().swap(c.in);
   std::string().swap(c.out);
+  if (answered) (void)::malloc_trim(0);
   c.sent = 0;
   c.writing = false;
 }

@@ -427,5 +427,33 @@ TEST_F(MetricsFixture, StatusSaysWhenNoDaemonRuns) {
   EXPECT_EQ(rc, 0);
 }
 
+TEST_F(MetricsFixture, TextfileFailureIsSaidOnceAndClears) {
+  textfile = dir + "/not-yet/ork.prom";  // its directory does not exist yet
+  startOrk("");
+  ASSERT_FALSE(journal.waitFor({"event=warning", "what=metrics_textfile_failed"}, 10s).empty()) << readFile(journal.path);
+  std::this_thread::sleep_for(3s);  // three more attempts (every second): said once
+  EXPECT_EQ(journal.count("what=metrics_textfile_failed"), 1) << readFile(journal.path);
+  EXPECT_TRUE(ork.alive());
+  ASSERT_EQ(::mkdir((dir + "/not-yet").c_str(), 0755), 0);
+  EXPECT_FALSE(journal.waitFor({"event=warning_cleared", "what=metrics_textfile_failed"}, 10s).empty())
+      << readFile(journal.path);
+  EXPECT_TRUE(exists(textfile));
+}
+
+TEST_F(MetricsFixture, CheckConfigSaysWhyAValueIsRefused) {
+  writeFile(dir + "/bad.toml", "[metrics]\nlisten = \"localhost:9464\"\ntextfile = \"/tmp/ork.txt\"\n");
+  std::string out;
+  EXPECT_EQ(runCommand({ORK_BINARY, "check-config", dir + "/bad.toml"}, &out), 2);
+  EXPECT_NE(out.find(":2: metrics.listen: \"localhost:9464\": the address must be a literal IPv4 address"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(":3: metrics.textfile \"/tmp/ork.txt\" must end in .prom"), std::string::npos) << out;
+  // The daemon refuses it at start too (exit 2), before opening anything.
+  EXPECT_EQ(runCommand({ORK_BINARY, "daemon", "--dry-run", "--config", dir + "/bad.toml", "--kmsg", journal.path,
+                        "--status-socket", socket},
+                       &out),
+            2)
+      << out;
+}
+
 }  // namespace
 }  // namespace ork::test
