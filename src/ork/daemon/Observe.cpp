@@ -26,7 +26,7 @@ void Observer::collect(metrics::Writer& w) const {
 }
 
 std::string Observer::metricsText() const {
-  metrics::Writer w;
+  metrics::Writer w(false);
   collect(w);
   return w.text();
 }

@@ -93,8 +93,33 @@ const Writer::Family* Writer::find(std::string_view name) const {
 Writer::Family& Writer::family(std::string_view name, std::string_view help, Type type) {
   for (auto& f : families_)
     if (f.name == name) return f;
-  families_.push_back({std::string(name), std::string(help), type, {}});
+  families_.push_back({std::string(name), std::string(help), type, {}, {}});
   return families_.back();
+}
+
+namespace {
+void appendLine(std::string& out, const Writer::Sample& s) {
+  out += s.name;
+  if (!s.labels.empty()) {
+    out += '{';
+    for (std::size_t i = 0; i < s.labels.size(); ++i) {
+      if (i > 0) out += ',';
+      out += s.labels[i].first;
+      out += "=\"";
+      out += escapeLabel(s.labels[i].second);
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ' ';
+  out += formatValue(s.value);
+  out += '\n';
+}
+}  // namespace
+
+void Writer::keep(Family& f, Sample&& s) {
+  if (structured_) f.samples.push_back(std::move(s));
+  else appendLine(f.text, s);
 }
 
 void Writer::add(std::string_view name, std::string_view help, Type type, double value, std::span<const Label> labels) {
@@ -103,7 +128,7 @@ void Writer::add(std::string_view name, std::string_view help, Type type, double
   s.name = std::string(name);
   for (const auto& l : labels) s.labels.emplace_back(std::string(l.name), std::string(l.value));
   s.value = value;
-  f.samples.push_back(std::move(s));
+  keep(f, std::move(s));
 }
 
 void Writer::histogram(std::string_view name, std::string_view help, const Histogram& h,
@@ -115,7 +140,7 @@ void Writer::histogram(std::string_view name, std::string_view help, const Histo
     for (const auto& l : labels) s.labels.emplace_back(std::string(l.name), std::string(l.value));
     if (le != nullptr) s.labels.emplace_back("le", le);
     s.value = value;
-    f.samples.push_back(std::move(s));
+    keep(f, std::move(s));
   };
   for (std::size_t i = 0; i < Histogram::kBounds.size(); ++i) {
     char le[32];
@@ -129,22 +154,15 @@ void Writer::histogram(std::string_view name, std::string_view help, const Histo
 
 std::string Writer::text() const {
   std::string out;
+  std::size_t size = 0;
+  for (const auto& f : families_) size += f.name.size() * 2 + f.help.size() + f.text.size() + 40;
+  out.reserve(size);
   for (const auto& f : families_) {
     out += "# HELP " + f.name + " " + escapeHelp(f.help) + "\n";
     out += "# TYPE " + f.name + " " +
            (f.type == Type::Counter ? "counter" : f.type == Type::Histogram ? "histogram" : "gauge") + "\n";
-    for (const auto& s : f.samples) {
-      out += s.name;
-      if (!s.labels.empty()) {
-        out += '{';
-        for (std::size_t i = 0; i < s.labels.size(); ++i) {
-          if (i > 0) out += ',';
-          out += s.labels[i].first + "=\"" + escapeLabel(s.labels[i].second) + "\"";
-        }
-        out += '}';
-      }
-      out += ' ' + formatValue(s.value) + '\n';
-    }
+    for (const auto& s : f.samples) appendLine(out, s);
+    out += f.text;
   }
   return out;
 }

@@ -63,6 +63,10 @@ struct Nic {
 
 class Writer {
  public:
+  // structured: keep every sample (families(), find(), json(): `ork status`); without,
+  // each sample is rendered into its family's text as it comes (/metrics and the
+  // textfile: a fraction of the memory, which a daemon locked in memory keeps).
+  explicit Writer(bool structured = true) : structured_(structured) {}
   // Metric names: [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]*; callers
   // use constants (checked in debug builds by the tests, not at run time).
   void gauge(std::string_view name, std::string_view help, double value, std::initializer_list<Label> labels = {}) {
@@ -94,13 +98,16 @@ class Writer {
     std::string name;
     std::string help;
     Type type = Type::Gauge;
-    std::vector<Sample> samples;
+    std::vector<Sample> samples;  // structured
+    std::string text;             // not structured: the samples' lines
   };
   const std::vector<Family>& families() const { return families_; }
   const Family* find(std::string_view name) const;
 
  private:
   Family& family(std::string_view name, std::string_view help, Type type);
+  void keep(Family& f, Sample&& s);
+  bool structured_;
   std::vector<Family> families_;
 };
 

@@ -41,6 +41,22 @@ TEST(Writer, GroupsFamiliesWithOneHelpAndType) {
             "ork_other 1\n");
 }
 
+TEST(Writer, TextOnlyModeRendersTheSame) {
+  auto fill = [](Writer& w) {
+    w.gauge("ork_a", "a", 1, {{"k", "v\"1"}});
+    Histogram h;
+    h.observe(Millis{2});
+    w.histogram("ork_h", "h", h, {{"resource", "memory"}});
+    w.gauge("ork_a", "", 2, {{"k", "v2"}});
+    w.counter("ork_c_total", "c", 3);
+  };
+  Writer structured, textOnly(false);
+  fill(structured);
+  fill(textOnly);
+  EXPECT_EQ(structured.text(), textOnly.text());
+  EXPECT_TRUE(textOnly.families().front().samples.empty());
+}
+
 TEST(Writer, EscapesLabelValuesAndHelp) {
   EXPECT_EQ(escapeLabel("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
   EXPECT_EQ(escapeHelp("x\\y\nz\""), "x\\\\y\\nz\"");
