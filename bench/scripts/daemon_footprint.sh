@@ -75,7 +75,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-count_procs() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
+count_procs() { find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l || true; }  # processes come and go while it lists
 
 have=$(count_procs)
 extra=$(( procs - have ))
