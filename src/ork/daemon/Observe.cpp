@@ -80,19 +80,24 @@ std::string Observer::status(bool json) const {
       out += "]}";
     }
     out += first ? "],\n" : "\n  ],\n";
-    out += "  \"vms_held\": [";
-    first = true;
-    if (const auto* held = w.find("ork_vm_held")) {
-      for (const auto& s : held->samples) {
-        out += first ? "\n" : ",\n";
-        first = false;
-        out += "    {";
-        for (std::size_t i = 0; i < s.labels.size(); ++i)
-          out += (i ? ", " : "") + jsonString(s.labels[i].first) + ": " + jsonString(s.labels[i].second);
-        out += "}";
+    // The samples of one family as a list of their labels (VMs held, interfaces down).
+    auto labelList = [&](const char* key, const char* family) {
+      out += std::string("  \"") + key + "\": [";
+      bool none = true;
+      if (const auto* f = w.find(family)) {
+        for (const auto& s : f->samples) {
+          out += none ? "\n" : ",\n";
+          none = false;
+          out += "    {";
+          for (std::size_t i = 0; i < s.labels.size(); ++i)
+            out += (i ? ", " : "") + jsonString(s.labels[i].first) + ": " + jsonString(s.labels[i].second);
+          out += "}";
+        }
       }
-    }
-    out += first ? "],\n" : "\n  ],\n";
+      out += none ? "],\n" : "\n  ],\n";
+    };
+    labelList("vms_held", "ork_vm_held");
+    labelList("interfaces_down", "ork_interface_down");
     out += "  \"metrics\": " + w.json() + ",\n";
     out += "  \"events\": [";
     first = true;

@@ -352,7 +352,7 @@ TEST_F(MetricsFixture, StatusAnswersRoot) {
                         "import json,sys; d=json.load(open(sys.argv[1])); "
                         "assert d['dry_run'] is True; assert any('event=start' in e['line'] for e in d['events']); "
                         "assert any(m['name']=='ork_memory_available_bytes' for m in d['metrics']); "
-                        "assert [r['name'] for r in d['resources']][:1]==['memory']",
+                        "assert [r['name'] for r in d['resources']][:1]==['memory']; assert d['vms_held']==[] and d['interfaces_down']==[]",
                         dir + "/status.json"},
                        &out),
             0)
