@@ -2,8 +2,10 @@
 // /metrics inside the loop (Server.h: bounded connections, request size and time);
 // textfile: the same text written every metrics.textfile_interval_s to PATH for
 // node_exporter's textfile collector, atomically (PATH.tmp in the same directory, then
-// rename), removed at stop (a stopped ORK exports nothing stale). Off: no socket, no
-// file, no buffer; the part only waits for a reload that turns it on.
+// rename), on a worker thread (sys::JobThread: a slow or hung filesystem holds up the
+// next write, which is skipped, never the loop), removed at stop (a stopped ORK exports
+// nothing stale). Off: no socket, no file, no thread, no buffer; the part only waits
+// for a reload that turns it on.
 #pragma once
 
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include "ork/ladder/Ladder.h"
 #include "ork/metrics/Server.h"
+#include "ork/sys/JobThread.h"
 
 namespace ork::journal {
 class Journal;
@@ -43,6 +46,9 @@ class Exporter final : public ladder::Part {
 
  private:
   void writeTextfile(TimePoint now);
+  void textfileWritten(const Error& err, TimePoint now);
+  // Writes text to path through path.tmp and a rename (on the worker thread).
+  static Error writeAtomically(const std::string& path, const std::string& text);
 
   const config::Config* cfg_;
   journal::Journal* journal_;
@@ -52,6 +58,7 @@ class Exporter final : public ladder::Part {
   std::string textfile_;  // the file being written ("" : none)
   TimePoint textfileAt_{Nanos::max()};
   bool textfileFailed_ = false;
+  std::unique_ptr<sys::JobThread> writer_;  // made with the first textfile write
   std::uint64_t scrapes_ = 0;
 };
 

@@ -15,6 +15,7 @@
 
 #include <set>
 
+#include "ork/metrics/Writer.h"
 #include "support/Harness.h"
 
 namespace ork::test {
@@ -453,6 +454,26 @@ TEST_F(MetricsFixture, CheckConfigSaysWhyAValueIsRefused) {
                        &out),
             2)
       << out;
+}
+
+// promtool reads back what the Writer escapes: a backslash, a quote, a newline, UTF-8,
+// in label values and HELP text (without promtool's check, the escaping could be wrong
+// both ways and a unit test would still agree with itself).
+TEST(MetricsText, EscapedLabelsPassPromtool) {
+  ORK_REQUIRE(exists(kPromtool), "the Debian package prometheus (promtool)");
+  metrics::Writer w;
+  w.gauge("ork_nic_info", "help with a \\ backslash\nand a newline", 1,
+          {{"mac", "02:00:00:00:00:01"}, {"interface", "we\"ird\\if\nname"}, {"vm", "caf\xc3\xa9"}, {"uuid", ""}});
+  metrics::Histogram h;
+  h.observe(Millis{7});
+  w.histogram("ork_kill_latency_seconds", "h", h, {{"resource", "memory"}});
+  w.counter("ork_actions_total", "c", 2, {{"resource", "memory"}, {"action", "kill"}, {"reason", "memory_below_hard"}, {"result", "ok"}});
+  const std::string dir = tempDir();
+  writeFile(dir + "/w.prom", w.text());
+  std::string out;
+  EXPECT_EQ(runCommand({"/bin/sh", "-c", std::string(kPromtool) + " check metrics < " + dir + "/w.prom"}, &out), 0)
+      << out << w.text();
+  (void)runCommand({"/bin/rm", "-rf", dir});
 }
 
 }  // namespace
