@@ -20,6 +20,7 @@ namespace {
 constexpr const char* kStepHelp =
     "The ladder's step: 0 all is well, 1 below the soft threshold (step 1: hibernate, clean, freeze), 2 below "
     "the hard one or step 2 due (kill, stop)";
+constexpr const char* kKillLatencyHelp = "From ORK's SIGKILL to the victim's (every member's) death seen on its pidfd";
 constexpr const char* kInFlightHelp = "Actions ORK started and is waiting for (a victim's death, a libvirt save, a freeze)";
 
 double bytes(Bytes b) { return static_cast<double>(b.value); }
@@ -42,8 +43,7 @@ void MemoryLadder::metrics(metrics::Writer& w) const {
           level == policy::MemoryLevel::Hard ? 2 : level == policy::MemoryLevel::Soft ? 1 : 0, {{"resource", "memory"}});
   w.gauge("ork_actions_in_flight", kInFlightHelp, killer_ ? killer_->waitingCount() : 0,
           {{"resource", "memory"}, {"action", "kill"}});
-  w.histogram("ork_kill_latency_seconds", "From ORK's SIGKILL to the victim's death seen on its pidfd", killLatency_,
-              {{"resource", "memory"}});
+  w.histogram("ork_kill_latency_seconds", kKillLatencyHelp, killLatency_, {{"resource", "memory"}});
   w.gauge("ork_memory_longest_sample_gap_seconds", "The longest time between two memory samples since ORK started",
           static_cast<double>(longestGap_.count()) / 1e9);
 }
@@ -64,10 +64,16 @@ void CpuLadder::metrics(metrics::Writer& w) const {
   }
   if (rule_ && rule_->actedInEpisode()) step = 2;
   w.gauge("ork_ladder_step", kStepHelp, step, {{"resource", "cpu"}});
+  w.gauge("ork_actions_in_flight", kInFlightHelp, killer_ ? killer_->waitingCount() : 0,
+          {{"resource", "cpu"}, {"action", "kill"}});
+  w.histogram("ork_kill_latency_seconds", kKillLatencyHelp, killLatency_, {{"resource", "cpu"}});
 }
 
 void DiskLadder::metrics(metrics::Writer& w) const {
   if (!enabled()) return;
+  w.histogram("ork_kill_latency_seconds", kKillLatencyHelp, killLatency_, {{"resource", "disk"}});
+  w.gauge("ork_actions_in_flight", kInFlightHelp, killer_ ? killer_->waitingCount() : 0,
+          {{"resource", "disk"}, {"action", "kill"}});
   for (const auto& f : fs_) {
     const std::string& mount = f.w.mountPoint;
     const char* cls = policy::toString(f.w.diskClass);
