@@ -162,12 +162,15 @@ struct MetricsFixture : ::testing::Test {
     prom.stop(SIGTERM);
     if (!dir.empty()) (void)runCommand({"/bin/rm", "-rf", dir});
   }
-  void startOrk(const std::string& listen) {
+  // armed: without --dry-run (only the test's cgroup is in scope).
+  void startOrk(const std::string& listen, bool armed = false) {
     writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listen + "\"\ntextfile = \"" + textfile +
                                      "\"\ntextfile_interval_s = 1\n");
-    ork = spawn(ns.exec({ORK_BINARY, "daemon", "--dry-run", "--no-protect", "--quiet", "--cgroup", cg.path(), "--config",
-                         dir + "/ork.toml", "--kmsg", journal.path, "--status-socket", socket, "--state-dir",
-                         dir + "/state"}));
+    std::vector<std::string> argv = {ORK_BINARY, "daemon", "--no-protect", "--quiet", "--cgroup", cg.path(), "--config",
+                                     dir + "/ork.toml", "--kmsg", journal.path, "--status-socket", socket, "--state-dir",
+                                     dir + "/state"};
+    if (!armed) argv.push_back("--dry-run");
+    ork = spawn(ns.exec(argv));
     const int before = journal.count("event=start ");
     const auto until = std::chrono::steady_clock::now() + 30s;
     while (journal.count("event=start ") == before && std::chrono::steady_clock::now() < until)
@@ -474,6 +477,30 @@ TEST(MetricsText, EscapedLabelsPassPromtool) {
   EXPECT_EQ(runCommand({"/bin/sh", "-c", std::string(kPromtool) + " check metrics < " + dir + "/w.prom"}, &out), 0)
       << out << w.text();
   (void)runCommand({"/bin/rm", "-rf", dir});
+}
+
+// A real kill in the test's cgroup (ORK armed, scoped to it): counted in
+// ork_actions_total, its death timed in ork_kill_latency_seconds, said by ork status.
+TEST_F(MetricsFixture, ArmedKillIsCountedAndTimed) {
+  startOrk(listenHere(), true);
+  std::this_thread::sleep_for(1500ms);  // the candidate table's first pass
+  Child filler = spawn({ORK_MEMHOG, "--cgroup", cg.path(), "--name", "filler", "fill", "0"});
+  ASSERT_TRUE(filler.waitExit(60s)) << "the hog was not killed";
+  EXPECT_TRUE(filler.killedBySigkill());
+  ASSERT_FALSE(journal.waitFor({"event=exited", "pid=" + std::to_string(filler.pid) + " "}, 10s).empty())
+      << readFile(journal.path);
+  const std::string m = body(ns.get(port, "/metrics"));
+  EXPECT_NE(m.find("ork_actions_total{resource=\"memory\",action=\"kill\",reason=\"memory_below_hard\",result=\"ok\"} 1\n"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("ork_kill_latency_seconds_count{resource=\"memory\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("ork_kill_latency_seconds_bucket{resource=\"memory\",le=\"+Inf\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("ork_journal_lines_total{event=\"exited\"} 1\n"), std::string::npos) << m;
+  int rc = 0;
+  const std::string text = status({}, &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(text.find("event=kill "), std::string::npos) << text;
+  EXPECT_NE(text.find("name=\"filler\""), std::string::npos) << text;
+  filler.stop();
 }
 
 }  // namespace
