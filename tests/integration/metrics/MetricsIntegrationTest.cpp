@@ -503,5 +503,33 @@ TEST_F(MetricsFixture, ArmedKillIsCountedAndTimed) {
   filler.stop();
 }
 
+// A reload (SIGHUP) turns /metrics on, moves it, and turns it off.
+TEST_F(MetricsFixture, ReloadAppliesListen) {
+  startOrk("");
+  EXPECT_EQ(ns.get(port, "/metrics"), "");
+  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listenHere() + "\"\n");
+  ::kill(ork.pid, SIGHUP);
+  ASSERT_FALSE(journal.waitFor({"event=reload", "result=ok"}, 10s).empty()) << readFile(journal.path);
+  std::string r;
+  for (int i = 0; i < 100 && r.empty(); ++i, std::this_thread::sleep_for(50ms)) r = ns.get(port, "/metrics");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
+  const int other = ns.freePort();
+  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"127.0.0.1:" + std::to_string(other) + "\"\n");
+  ::kill(ork.pid, SIGHUP);
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (journal.count("result=ok") < 2 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+  r.clear();
+  for (int i = 0; i < 100 && r.empty(); ++i, std::this_thread::sleep_for(50ms)) r = ns.get(other, "/metrics");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
+  EXPECT_EQ(ns.get(port, "/metrics"), "") << "the old port still answers";
+  writeFile(dir + "/ork.toml", "[metrics]\n");
+  ::kill(ork.pid, SIGHUP);
+  const auto until2 = std::chrono::steady_clock::now() + 10s;
+  while (journal.count("result=ok") < 3 && std::chrono::steady_clock::now() < until2) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(ns.get(other, "/metrics"), "");
+  EXPECT_TRUE(ork.alive());
+}
+
 }  // namespace
 }  // namespace ork::test
