@@ -8,6 +8,9 @@ build_pkgs=(cmake g++ make pkg-config libtomlplusplus-dev libvirt-dev)
 # recommendation of clang-14) build the parser fuzzers (tests/fuzz/).
 test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps
            libvirt-daemon-system libvirt-clients clang libclang-rt-14-dev)
+# promtool and the Prometheus server: the alert rules' tests, the textfile check and the
+# real scrape of ORK's /metrics (tests/integration/metrics).
+test_pkgs+=(prometheus iproute2)
 lab_pkgs=(qemu-system-x86 busybox-static earlyoom cpio gzip dpkg-dev kmod)
 
 want=("${build_pkgs[@]}")

@@ -3,6 +3,11 @@
 # optionally of earlyoom beside it under the same conditions.
 #
 #   bench/scripts/daemon_footprint.sh [--procs N] [--seconds S] [--build DIR] [--earlyoom] [--config FILE]
+#                                     [--scrape URL]
+#
+# --scrape URL: with [metrics] on in --config, GET URL (its /metrics) every 5 s during
+# the measured window, so that the figures include serving it. ORK's `ork status` socket
+# is put in the script's temporary directory (not /run/ork, where another ORK may be).
 #
 # Both run host-wide but never act: ork with --dry-run, earlyoom with --dryrun and a
 # 1 % threshold (the host has far more available). Extra sleeping processes, when the
@@ -17,6 +22,7 @@ seconds=60
 build=build-bench
 with_earlyoom=0
 config=""
+scrape=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --procs) procs=$2; shift 2 ;;
@@ -24,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --build) build=$2; shift 2 ;;
     --earlyoom) with_earlyoom=1; shift ;;
     --config) config=$2; shift 2 ;;
+    --scrape) scrape=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -68,7 +75,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-count_procs() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
+count_procs() { find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null | wc -l || true; }  # processes come and go while it lists
 
 have=$(count_procs)
 extra=$(( procs - have ))
@@ -82,7 +89,8 @@ if (( extra > 0 )); then
   grep -q '^ready' "$tmp/helper.out" || { echo "sleepers did not start: $(cat "$tmp/helper.out")" >&2; exit 1; }
 fi
 
-"$ork" daemon --dry-run --quiet --kmsg "$tmp/kmsg.log" ${config:+--config "$config"} 2>"$tmp/ork.err" &
+"$ork" daemon --dry-run --quiet --kmsg "$tmp/kmsg.log" --status-socket "$tmp/run/status.sock" \
+  ${config:+--config "$config"} 2>"$tmp/ork.err" &
 ork_pid=$!
 if (( with_earlyoom )); then
   command -v earlyoom >/dev/null || { echo "earlyoom is not installed (apt-get install earlyoom)" >&2; exit 1; }
@@ -97,7 +105,17 @@ runns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }  # ns
 for p in $ork_pid $eo_pid; do kill -0 "$p" 2>/dev/null || { echo "PID $p exited early" >&2; cat "$tmp"/*.err "$tmp"/*.out >&2 || true; exit 1; }; done
 ork_t0=$(ticks "$ork_pid"); ork_n0=$(runns "$ork_pid")
 [[ -n "$eo_pid" ]] && { eo_t0=$(ticks "$eo_pid"); eo_n0=$(runns "$eo_pid"); }
-sleep "$seconds"
+if [[ -n "$scrape" ]]; then
+  scrapes=0
+  for _ in $(seq $(( seconds / 5 ))); do
+    curl -sf -o /dev/null "$scrape" && scrapes=$(( scrapes + 1 ))
+    sleep 5
+  done
+  sleep $(( seconds % 5 ))
+  echo "== $scrapes scrapes of $scrape in the window"
+else
+  sleep "$seconds"
+fi
 ork_t1=$(ticks "$ork_pid"); ork_n1=$(runns "$ork_pid")
 [[ -n "$eo_pid" ]] && { eo_t1=$(ticks "$eo_pid"); eo_n1=$(runns "$eo_pid"); }
 hz=$(getconf CLK_TCK)

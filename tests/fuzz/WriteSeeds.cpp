@@ -218,6 +218,19 @@ void kmsg(Seeds& s) {
 
 }  // namespace
 
+// fuzz_metrics_request: the steer byte picks the parser (0 HTTP, 1 status, 2 listen,
+// 3 journal field); 0x80 marks the request full.
+void metricsRequests(Seeds& s) {
+  s.addSteered("metrics_request", "get", 0, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9464\r\nAccept: */*\r\n\r\n"sv);
+  s.addSteered("metrics_request", "head", 0, "HEAD /metrics?x=1 HTTP/1.0\n\n"sv);
+  s.addSteered("metrics_request", "post_full", static_cast<char>(0x80), "POST /metrics HTTP/1.1\r\nContent-Length: 3"sv);
+  s.addSteered("metrics_request", "status_text", 1, "text\n"sv);
+  s.addSteered("metrics_request", "status_json_nobody", 0x41, "json\r\n"sv);
+  s.addSteered("metrics_request", "listen_v4", 2, "127.0.0.1:9464"sv);
+  s.addSteered("metrics_request", "listen_v6", 2, "[::1]:9464"sv);
+  s.addSteered("metrics_request", "field", 3, "event=kill pid=1 name=\"a reason=b\" reason=memory_below_hard result=ok"sv);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: ork_fuzz_seeds SEEDS_DIR\n");
@@ -230,5 +243,6 @@ int main(int argc, char** argv) {
   mountinfo(seeds);
   config(seeds, ORK_DOCS);
   kmsg(seeds);
+  metricsRequests(seeds);
   return seeds.failed() ? 1 : 0;
 }

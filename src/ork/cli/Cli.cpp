@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ork/cli/Log.h"
+#include "ork/cli/Status.h"
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
 #include "ork/daemon/Daemon.h"
@@ -35,6 +36,7 @@ Commands:
   daemon          watch memory and kill the expected process before the host stalls
   top             show the candidates ranked right now, with each score's breakdown
   log             show ORK's lines of the kernel log, readably (-f: follow)
+  status          the running daemon's live state (root; --json)
   check-config    validate a configuration file
   version         print the version
   help            this text
@@ -72,6 +74,8 @@ Options:
                     be written, e.g. a pipe whose reader exited, is dropped and
                     said once in the journal; ORK goes on)
   --no-protect      do not mlockall nor set ORK's own oom_score_adj to -1000
+  --status-socket PATH  where 'ork status' asks (default /run/ork/status.sock, in a
+                    0700 directory ORK creates; the socket is 0600, root only)
   -h, --help        this text
 
 Signals: SIGTERM/SIGINT stop (the VMs ORK froze are resumed first); SIGHUP reloads
@@ -250,6 +254,10 @@ int runDaemon(Args& args) {
       if (!args.more()) return missingValue(a, kDaemonHelp);
       opts.kmsgPath = std::string(args.next());
       if (opts.kmsgPath.empty() || opts.kmsgPath.front() != '/') return notAbsolute(a, kDaemonHelp);
+    } else if (a == "--status-socket") {
+      if (!args.more()) return missingValue(a, kDaemonHelp);
+      opts.statusSocket = std::string(args.next());
+      if (opts.statusSocket.empty() || opts.statusSocket.front() != '/') return notAbsolute(a, kDaemonHelp);
     } else if (a == "--state-dir") {
       if (!args.more()) return missingValue(a, kDaemonHelp);
       opts.stateDir = std::string(args.next());
@@ -379,6 +387,7 @@ int run(int argc, char** argv) {
   if (cmd == "top") return runTop(args);
   if (cmd == "log") return runLogCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   if (cmd == "check-config") return runCheckConfig(args);
+  if (cmd == "status") return runStatusCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   std::string m = "unknown command: " + std::string(cmd);
   return usage(m.c_str(), kMainHelp);
 }

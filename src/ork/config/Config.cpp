@@ -24,6 +24,7 @@
 #pragma pop_macro("NDEBUG")
 
 #include "ork/core/Printable.h"
+#include "ork/metrics/Listen.h"
 #include "ork/sys/Files.h"
 
 namespace ork::config {
@@ -222,6 +223,41 @@ bool nonAsciiErrors(std::string_view text, std::vector<ConfigError>& errors) {
   return any;
 }
 
+// [metrics] listen and textfile: strings, checked here so that check-config says why.
+void parseMetricsString(std::string_view name, const toml::node& node, Config& cfg, std::vector<ConfigError>& errors) {
+  const int line = lineOf(node);
+  const auto* str = node.as_string();
+  if (str == nullptr) {
+    errors.push_back({line, fmt("metrics.%.*s must be a string", static_cast<int>(name.size()), name.data())});
+    return;
+  }
+  const std::string& v = str->get();
+  if (name == "listen") {
+    metrics::ListenAddress a;
+    std::string message;
+    if (!v.empty() && !metrics::parseListen(v, a, message)) {
+      errors.push_back({line, "metrics.listen: " + printable(message)});
+      return;
+    }
+    cfg.metricsListen = v;
+    return;
+  }
+  if (v.empty()) {
+    cfg.metricsTextfile.clear();
+    return;
+  }
+  if (v.front() != '/' || v.find('\0') != std::string::npos || v.back() == '/') {
+    errors.push_back({line, "metrics.textfile must be an absolute file path"});
+    return;
+  }
+  if (!v.ends_with(".prom")) {
+    errors.push_back({line, "metrics.textfile \"" + printable(v) +
+                                "\" must end in .prom (node_exporter's textfile collector reads only *.prom files)"});
+    return;
+  }
+  cfg.metricsTextfile = v;
+}
+
 }  // namespace
 
 bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
@@ -343,6 +379,10 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
           continue;
         }
         target = str->get();
+        continue;
+      }
+      if (section == "metrics" && (name == "listen" || name == "textfile")) {
+        parseMetricsString(name, node, cfg, errors);
         continue;
       }
       const Setting* s = findSetting(section, name);
@@ -486,12 +526,19 @@ std::string Config::toToml() const {
     list("avoid", avoid);
     list("protect", protect);
   };
+  auto metricsStrings = [&] {
+    out += "# HTTP GET /metrics on ADDRESS:PORT, e.g. \"127.0.0.1:9464\" (empty: off)\n";
+    out += "listen = " + quoted(metricsListen) + "\n";
+    out += "# a *.prom file for node_exporter's textfile collector, written atomically (empty: off)\n";
+    out += "textfile = " + quoted(metricsTextfile) + "\n";
+  };
   const char* current = "";
   for (const auto& s : kSettings) {
     if (std::strcmp(current, s.section) != 0) {
       if (std::strcmp(current, "kill") == 0) patterns();
       if (std::strcmp(current, "vm") == 0) vmStrings();
       if (std::strcmp(current, "disk") == 0) diskStrings();
+      if (std::strcmp(current, "metrics") == 0) metricsStrings();
       if (!out.empty()) out += "\n";
       out += fmt("[%s]\n", s.section);
       current = s.section;
@@ -512,6 +559,7 @@ std::string Config::toToml() const {
   if (std::strcmp(current, "kill") == 0) patterns();
   if (std::strcmp(current, "vm") == 0) vmStrings();
   if (std::strcmp(current, "disk") == 0) diskStrings();
+  if (std::strcmp(current, "metrics") == 0) metricsStrings();
   return out;
 }
 

@@ -97,6 +97,12 @@ class Config {
 
   DiskSettings disk;
 
+  // [metrics]: Prometheus exposition, off by default (both empty). listen:
+  // "ADDRESS:PORT" for an HTTP /metrics; textfile: a *.prom path for node_exporter's
+  // textfile collector, rewritten every metrics.textfile_interval_s (metrics/).
+  std::string metricsListen;
+  std::string metricsTextfile;
+
   // Parses TOML text (path used in messages). Every problem is reported with its line:
   // syntax errors, unknown sections or keys, wrong types, values out of range,
   // malformed patterns, soft threshold not above the hard one. Nothing is ignored.

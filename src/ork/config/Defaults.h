@@ -62,6 +62,7 @@ enum class Key : int {
   DiskProbeDeadlineMs,
   DiskMarginPercent,
   JournalReportIntervalS,
+  MetricsTextfileIntervalS,
   kCount
 };
 
@@ -127,6 +128,7 @@ inline constexpr Setting kSettings[] = {
   {Key::DiskProbeDeadlineMs,        "disk",     "probe_deadline_ms",     Kind::Millis,   2000,    50,     60000, "a filesystem whose statvfs has not answered within this is skipped (said once): a hung network or FUSE mount"},
   {Key::DiskMarginPercent,          "disk",     "margin_percent",        Kind::Percent,  2,       0,      50,    "cleaning frees up to the soft threshold plus this % of the filesystem (capped at 1 GiB), not everything"},
   {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
+  {Key::MetricsTextfileIntervalS,   "metrics",  "textfile_interval_s",   Kind::Seconds,  15,      1,      3600,  "how often the metrics textfile is rewritten (with metrics.textfile set)"},
 };
 // clang-format on
 

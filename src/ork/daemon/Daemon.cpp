@@ -7,8 +7,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
+#include "ork/daemon/Observe.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
 #include "ork/ladder/DiskLadder.h"
@@ -16,6 +18,8 @@
 #include "ork/ladder/VmFleet.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Epoll.h"
+#include "ork/metrics/Exporter.h"
+#include "ork/metrics/Status.h"
 #include "ork/sys/SelfProtect.h"
 
 #ifndef ORK_VERSION
@@ -84,7 +88,13 @@ struct Daemon::State {
   std::unique_ptr<ladder::VmFleet> fleet;
   std::vector<std::unique_ptr<ladder::Ladder>> ladders;
   ladder::MemoryLadder* memory = nullptr;
-  std::vector<ladder::Part*> parts;  // the fleet, then the ladders
+  std::vector<ladder::Part*> parts;  // the fleet, then the ladders, then metrics and status
+
+  // What ORK shows of itself (daemon/Observe.h): [metrics] and `ork status`.
+  std::unique_ptr<metrics::Activity> activity;
+  std::unique_ptr<Observer> observer;
+  std::unique_ptr<metrics::Exporter> exporter;
+  std::unique_ptr<metrics::StatusServer> status;
 
   // The table's refresh, and its failures (said once, retried with back-off).
   TimePoint scanRetryAt;
@@ -186,6 +196,23 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());
+  // Metrics and status: they only read the parts, and listen once the start line is out.
+  s.activity = std::make_unique<metrics::Activity>();
+  s.journal.setTap(&metrics::Activity::tap, s.activity.get());
+  Observer::Info info;
+  info.dryRun = options.dryRun;
+  info.scope = options.cgroupDir;
+  info.configPath = &s.options.configPath;
+  info.startedAt = std::time(nullptr);
+  s.observer = std::make_unique<Observer>(&s.parts, &s.ladders, s.fleet.get(), s.activity.get(), info);
+  Observer* obs = s.observer.get();
+  s.exporter = std::make_unique<metrics::Exporter>(&s.cfg, &s.journal, [obs] { return obs->metricsText(); });
+  s.parts.push_back(s.exporter.get());
+  if (!options.statusSocket.empty()) {
+    s.status = std::make_unique<metrics::StatusServer>(options.statusSocket, &s.journal,
+                                                       [obs](bool json) { return obs->status(json); });
+    s.parts.push_back(s.status.get());
+  }
   for (std::size_t i = 0; i < s.parts.size(); ++i) {
     s.pollers.push_back(std::make_unique<PartPoller>(&s.epoll, i));
     s.parts[i]->attach(s.pollers.back().get());
@@ -357,6 +384,8 @@ int Daemon::run() {
     s.journal.write(w, Priority::Warning, now);
   }
   s.fleet->restore(now);
+  s.exporter->start(now);
+  if (s.status) s.status->start(now);
   // The parts hear of the first pass after the start line (the fleet's vm_found lines).
   if (firstPass) s.tablePassed(now);
   s.scheduleReport(now);

@@ -29,6 +29,8 @@ struct Options {
   std::string stateDir = "/var/lib/ork";  // what must outlive ORK (frozen VMs)
   bool mirrorStderr = true;
   bool protectSelf = true;  // mlockall, oom_score_adj -1000
+  // `ork status`'s socket (metrics/Status.h); "" : none.
+  std::string statusSocket = "/run/ork/status.sock";
 };
 
 class Daemon {

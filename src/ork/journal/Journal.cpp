@@ -111,6 +111,7 @@ std::size_t Journal::tagged(std::string_view text, char (&out)[kTaggedMax]) cons
 
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
   const std::string_view event = line.event();
+  if (tap_ != nullptr) tap_(tapCtx_, line);
   if (event == "stop") {
     reportSuppressed(now, true);  // the last chance to tell
   } else if (budget_.pending()) {

@@ -79,6 +79,13 @@ class Journal {
   bool mirroring() const { return mirror_; }
   // The mirror's fd (stderr by default); for tests.
   void setMirrorFd(int fd) { mirrorWriter_ = sys::MirrorWriter(fd); }
+  // Sees every line written, before the bound (metrics/Activity.h counts them): called
+  // on the loop's thread, on the kill path too, so it must not block nor allocate.
+  using Tap = void (*)(void* ctx, const Line& line);
+  void setTap(Tap tap, void* ctx) {
+    tap_ = tap;
+    tapCtx_ = ctx;
+  }
 
  private:
   // The tag and the tagged line.
@@ -98,6 +105,8 @@ class Journal {
   bool hasWriter_ = false;
   bool mirror_ = true;
   bool reportedFailure_ = false;
+  Tap tap_ = nullptr;
+  void* tapCtx_ = nullptr;
 };
 
 }  // namespace ork::journal

@@ -107,13 +107,12 @@ void CpuLadder::onTablePass(TimePoint now) {
 }
 
 void CpuLadder::onReady(std::uint64_t tag, TimePoint now) {
-  (void)now;
   if (tag >= kTagVictim) {
     int slot = static_cast<int>(tag - kTagVictim);
     killer_->forEachWaiting([&](int fd, int s) {
       if (s == slot && poller_ != nullptr) (void)poller_->remove(fd);
     });
-    (void)killer_->onExited(slot);
+    if (killer_->onExited(slot)) killLatency_.observe(now - killedAt_);
   }
 }
 
@@ -254,6 +253,7 @@ void CpuLadder::kill(TimePoint now) {
   TimePoint after = s_.clock->now();
   const ProcessInfo& root = entries[static_cast<std::size_t>(choice.index)];
   if (outcome.outcome == Outcome::Ok) {
+    killedAt_ = after;
     killer_->forEachWaiting([&](int fd, int slot) {
       if (poller_ != nullptr) (void)poller_->add(fd, EPOLLIN, kTagVictim + static_cast<std::uint64_t>(slot));
     });

@@ -16,6 +16,7 @@
 
 #include "ork/act/Killer.h"
 #include "ork/ladder/Ladder.h"
+#include "ork/metrics/Writer.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/policy/CpuRule.h"
 #include "ork/policy/CpuScorer.h"
@@ -34,6 +35,7 @@ class CpuLadder final : public Ladder {
   void describe(journal::Line& start) const override;
   void state(journal::Line& l) const override;
   Report report() const override;
+  void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 
   TimePoint nextDue() const override { return nextAt_; }
   void onTimer(TimePoint now) override;
@@ -44,6 +46,9 @@ class CpuLadder final : public Ladder {
 
  private:
   static constexpr std::uint64_t kTagVictim = 1000;  // + slot
+  // From the signal to the last member's death seen on its pidfd (ork_kill_latency_seconds).
+  TimePoint killedAt_;
+  metrics::Histogram killLatency_;
 
   void act(const CpuSample& smp, TimePoint now);
   void kill(TimePoint now);

@@ -215,7 +215,7 @@ void DiskLadder::onReady(std::uint64_t tag, TimePoint now) {
     killer_->forEachWaiting([&](int fd, int s) {
       if (s == slot && poller_ != nullptr) (void)poller_->remove(fd);
     });
-    (void)killer_->onExited(slot);
+    if (killer_->onExited(slot)) killLatency_.observe(now - killedAt_);
   }
 }
 
@@ -412,6 +412,7 @@ void DiskLadder::stopWriter(std::size_t idx, const std::vector<sense::WriterSamp
   std::span<const ProcessInfo* const> victims(members.data(), static_cast<std::size_t>(n));
   auto outcome = hooks_.kill ? hooks_.kill(victims, s_.options->dryRun) : killer_->kill(victims, s_.options->dryRun, *s_.clock);
   if (outcome.outcome == Outcome::Ok) {
+    killedAt_ = s_.clock->now();
     killer_->forEachWaiting([&](int fd, int slot) {
       if (poller_ != nullptr) (void)poller_->add(fd, EPOLLIN, kTagVictim + static_cast<std::uint64_t>(slot));
     });

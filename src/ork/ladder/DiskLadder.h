@@ -22,6 +22,7 @@
 #include "ork/act/Killer.h"
 #include "ork/ladder/Ladder.h"
 #include "ork/ladder/VmFleet.h"
+#include "ork/metrics/Writer.h"
 #include "ork/policy/DiskRule.h"
 #include "ork/sense/DiskScan.h"
 #include "ork/sys/FsProbe.h"
@@ -60,6 +61,7 @@ class DiskLadder final : public Ladder {
   void describe(journal::Line& start) const override;
   void announce(TimePoint now) override;
   Report report() const override;
+  void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 
   TimePoint nextDue() const override;
   void onTimer(TimePoint now) override;
@@ -97,6 +99,9 @@ class DiskLadder final : public Ladder {
   static constexpr std::uint64_t kTagProbe = 1;
   static constexpr std::uint64_t kTagJobs = 2;
   static constexpr std::uint64_t kTagVictim = 1000;
+  // From the signal to the last member's death seen on its pidfd (ork_kill_latency_seconds).
+  TimePoint killedAt_;
+  metrics::Histogram killLatency_;
 
   bool enabled() const;
   void readMounts(TimePoint now);

@@ -27,6 +27,10 @@ class Clock;
 namespace ork::config {
 class Config;
 }
+namespace ork::metrics {
+class Writer;
+struct Nic;
+}
 namespace ork::journal {
 class Journal;
 class Line;
@@ -88,6 +92,15 @@ class Part {
   virtual void reconfigure(TimePoint now) { (void)now; }
   // SIGTERM: undo what must not outlive ORK (frozen VMs), bounded in time.
   virtual void stop(TimePoint now) { (void)now; }
+  // Its live state as Prometheus samples (metrics/Writer.h), for /metrics, the textfile
+  // and `ork status`: its readings, thresholds, step (ork_ladder_step{resource}), the
+  // actions it has in flight (ork_actions_in_flight{resource}). Called only when
+  // someone asks (metrics on, a status request): it may allocate.
+  virtual void metrics(metrics::Writer& w) const { (void)w; }
+  // The network interfaces it knows, for ork_nic_info (a VM's NICs: mac, the host's
+  // tap interface, vm, uuid). The host's own interfaces are read from /sys/class/net
+  // by metrics/Nics.h; an interface named here replaces the host's entry of that name.
+  virtual void nics(std::vector<metrics::Nic>& out) const { (void)out; }
 
  protected:
   sys::Poller* poller_ = nullptr;

@@ -240,6 +240,7 @@ void MemoryLadder::onReady(std::uint64_t tag, TimePoint now) {
   }
   if (tag >= kTagVictim && killer_->onExited(static_cast<int>(tag - kTagVictim))) {
     rule_->onVictimGone();
+    killLatency_.observe(now - victimKilledAt_);
     auto after = sensor_.sample(now);
     Line gone("exited");
     gone.num("pid", victimPid_)

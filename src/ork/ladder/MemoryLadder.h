@@ -13,6 +13,7 @@
 #include "ork/core/MemorySample.h"
 #include "ork/ladder/Ladder.h"
 #include "ork/ladder/VmFleet.h"
+#include "ork/metrics/Writer.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
 #include "ork/policy/VmChoice.h"
@@ -33,6 +34,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
   void announce(TimePoint now) override;
   void state(journal::Line& l) const override;
   Report report() const override;
+  void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 
   TimePoint nextDue() const override { return nextSampleAt_; }
   void onTimer(TimePoint now) override;
@@ -109,6 +111,8 @@ class MemoryLadder final : public Ladder, public SaveListener {
   int victimPid_ = 0;
   char victimName_[17] = {};
   TimePoint victimKilledAt_;
+  // From the signal to the death seen on the pidfd (ork_kill_latency_seconds).
+  metrics::Histogram killLatency_;
   MemorySample last_;
   TimePoint hibernateHoldOff_;
   bool hibernateUnavailableLogged_ = false;

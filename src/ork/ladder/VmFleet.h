@@ -128,6 +128,7 @@ class VmFleet final : public Part {
   // The start, reload and state lines' fields: vms= (the qemu processes of the last
   // pass; absent with vm.enabled = false) and libvirt= (libvirtState()).
   void describe(journal::Line& l) const;
+  void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
   // What ORK knows of libvirt now, as a word: disabled ([vm] enabled or libvirt false),
   // not_needed (no VM: the helper starts with the first one), connecting (asked, no
   // answer yet), up (the last list succeeded), down (unreachable, retried),
