@@ -61,6 +61,14 @@ enum class Key : int {
   DiskIntervalS,
   DiskProbeDeadlineMs,
   DiskMarginPercent,
+  IoEnabled,
+  IoUtilPercent,
+  IoLatencyMs,
+  IoPressurePercent,
+  IoOthersPercent,
+  IoSustainS,
+  IoKillAfterS,
+  IoVmMinPercent,
   JournalReportIntervalS,
   kCount
 };
@@ -126,6 +134,14 @@ inline constexpr Setting kSettings[] = {
   {Key::DiskIntervalS,              "disk",     "interval_s",            Kind::Seconds,  5,       1,      600,   "statvfs of every watched filesystem this often (sooner when the fill rate would cross a threshold before then)"},
   {Key::DiskProbeDeadlineMs,        "disk",     "probe_deadline_ms",     Kind::Millis,   2000,    50,     60000, "a filesystem whose statvfs has not answered within this is skipped (said once): a hung network or FUSE mount"},
   {Key::DiskMarginPercent,          "disk",     "margin_percent",        Kind::Percent,  2,       0,      50,    "cleaning frees up to the soft threshold plus this % of the filesystem (capped at 1 GiB), not everything"},
+  {Key::IoEnabled,                  "io",       "enabled",               Kind::Bool,     1,       0,      1,     "watch the block devices (/proc/diskstats every second, PSI io) and act when one saturated device makes others wait, sustained"},
+  {Key::IoUtilPercent,              "io",       "util_percent",          Kind::Percent,  90,      10,     100,   "a second counts as overloaded when a whole disk had I/O in flight at least this % of it..."},
+  {Key::IoLatencyMs,                "io",       "latency_ms",            Kind::Millis,   20,      1,      60000, "...its I/Os took at least this long on average (queue + service)..."},
+  {Key::IoPressurePercent,          "io",       "pressure_percent",      Kind::Percent,  20,      1,      100,   "...and tasks of the host waited for I/O (PSI io 'some') at least this % of it (without PSI: not required)"},
+  {Key::IoOthersPercent,            "io",       "others_percent",        Kind::Percent,  10,      1,      100,   "ORK acts only when a cgroup other than the culprit's waited for I/O (its PSI io 'some') at least this % of the window: a busy disk nobody else needs is left alone"},
+  {Key::IoSustainS,                 "io",       "sustain_s",             Kind::Seconds,  10,      2,      3600,  "overload must hold this long (80 % of the seconds, and the last one) before ORK acts: a burst is left alone"},
+  {Key::IoKillAfterS,               "io",       "kill_after_s",          Kind::Seconds,  10,      2,      3600,  "when freezing VMs was not enough (or the culprit is not a VM), overload held this long again kills the process tree doing the I/O"},
+  {Key::IoVmMinPercent,             "io",       "vm_min_percent",        Kind::Percent,  10,      0,      100,   "a VM doing less than this % of the saturated device's I/O (bytes) over the window is never frozen"},
   {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
 };
 // clang-format on
