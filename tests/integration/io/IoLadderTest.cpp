@@ -1,0 +1,253 @@
+// ORK against a real saturated block device on the real kernel. The device is a loop
+// device over a file of a FUSE filesystem that answers each read and write 10 ms late,
+// one at a time (tests/tools/fuseslow): a slow disk that /proc/diskstats, PSI io and the
+// per-cgroup io.pressure see as such, without touching the host's disks. The writer and
+// the innocent are processes the test starts, each in a cgroup of its own; ORK is
+// scoped with --cgroup to a cgroup of the test's own, so the only processes it may kill
+// are the test's. Needs root (cgroups, /dev/fuse, loop devices); in CI a missing
+// prerequisite fails. Everything created is removed (loop device, mount, cgroups).
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "support/Harness.h"
+
+namespace ork::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kDelayMs = 10;
+constexpr int kDiskMib = 64;
+
+// Short windows keep the test short; the logic is the same as with the defaults.
+constexpr const char* kConfig =
+    "[io]\n"
+    "sustain_s = 4\n"
+    "kill_after_s = 4\n"
+    "latency_ms = 15\n"
+    "[cpu]\n"
+    "enabled = false\n"
+    "[disk]\n"
+    "enabled = false\n"
+    "[vm]\n"
+    "enabled = false\n";
+
+// A loop device over a file, detached and freed at the end.
+class LoopDevice {
+ public:
+  bool attach(const std::string& file) {
+    int ctl = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (ctl < 0) return false;
+    int n = ::ioctl(ctl, LOOP_CTL_GET_FREE);
+    ::close(ctl);
+    if (n < 0) return false;
+    path_ = "/dev/loop" + std::to_string(n);
+    int back = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (back < 0 || fd_ < 0) {
+      if (back >= 0) ::close(back);
+      return false;
+    }
+    int r = ::ioctl(fd_, LOOP_SET_FD, back);
+    ::close(back);
+    if (r != 0) return false;
+    struct stat st {};
+    ::fstat(fd_, &st);
+    major_ = ::major(st.st_rdev);
+    minor_ = ::minor(st.st_rdev);
+    name_ = "loop" + std::to_string(n);
+    return true;
+  }
+  ~LoopDevice() { detach(); }
+  void detach() {
+    if (fd_ < 0) return;
+    for (int i = 0; i < 100 && ::ioctl(fd_, LOOP_CLR_FD, 0) != 0 && errno == EBUSY; ++i) std::this_thread::sleep_for(50ms);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_, name_;
+  unsigned major_ = 0, minor_ = 0;
+};
+
+class IoLadder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ORK_REQUIRE(::geteuid() == 0, "needs root (cgroups, /dev/fuse, loop devices)");
+    ORK_REQUIRE(::access("/dev/fuse", R_OK | W_OK) == 0, "no /dev/fuse");
+    ORK_REQUIRE(::access("/dev/loop-control", R_OK | W_OK) == 0, "no /dev/loop-control (loop module)");
+    ORK_REQUIRE(::access("/proc/pressure/io", R_OK) == 0, "no PSI (/proc/pressure/io)");
+    ORK_REQUIRE(scope_.create(1024), "no writable memory cgroup hierarchy");
+    CgroupMounts m = CgroupMounts::detect();
+    ORK_REQUIRE(!m.v2.empty(), "no cgroup2 hierarchy (per-cgroup PSI io)");
+    // Pure v2: the writer and the innocent are children of ORK's scope. Hybrid: the
+    // scope is a v1 memory cgroup; each also joins a v2 cgroup of its own (PSI).
+    v2Parent_ = scope_.v2() ? scope_.path() : m.v2 + "/ork-io-test-" + std::to_string(::getpid());
+    if (!scope_.v2()) {
+      ASSERT_EQ(::mkdir(v2Parent_.c_str(), 0755), 0) << v2Parent_;
+    }
+    for (const char* c : {"writer", "innocent"}) ASSERT_EQ(::mkdir((v2Parent_ + "/" + c).c_str(), 0755), 0) << c;
+
+    dir_ = tempDir();
+    mnt_ = dir_ + "/mnt";
+    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
+    fuse_ = spawn({ORK_FUSESLOW, mnt_, std::to_string(kDiskMib), std::to_string(kDelayMs)});
+    ASSERT_TRUE(fuse_.waitFor("ready", 10s)) << "fuseslow did not start";
+    ASSERT_TRUE(loop_.attach(mnt_ + "/disk")) << "no loop device over the FUSE file: " << std::strerror(errno);
+
+    journal_.path = dir_ + "/journal.log";
+    writeFile(dir_ + "/ork.toml", kConfig);
+  }
+
+  void startOrk(bool dryRun) {
+    std::vector<std::string> argv = {ORK_BINARY, "daemon", "--cgroup", scope_.path(), "--config", dir_ + "/ork.toml",
+                                     "--kmsg", journal_.path, "--quiet", "--state-dir", dir_ + "/state"};
+    if (dryRun) argv.push_back("--dry-run");
+    ork_ = spawn(argv);
+    ASSERT_NE(journal_.waitFor({"event=start"}, 5s), "") << "ORK did not start";
+    ASSERT_NE(journal_.waitFor({"event=start", "io=1"}, 100ms), "") << "ORK's I/O ladder is off";
+    std::this_thread::sleep_for(2s);  // calm seconds in ORK's history
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      std::string out;
+      for (const auto& l : journal_.lines()) out += "  " + l + "\n";
+      std::cerr << "ORK's journal:\n" << out;
+    }
+    ork_.stop(SIGTERM);
+    for (auto& c : children_) c.stop();
+    killAll(v2Parent_ + "/writer");
+    killAll(v2Parent_ + "/innocent");
+    loop_.detach();
+    fuse_.stop(SIGTERM);
+    if (!mnt_.empty()) {
+      ::umount2(mnt_.c_str(), MNT_DETACH);
+      ::rmdir(mnt_.c_str());
+    }
+    for (const char* c : {"writer", "innocent"}) ::rmdir((v2Parent_ + "/" + c).c_str());
+    if (!scope_.v2() && !v2Parent_.empty()) ::rmdir(v2Parent_.c_str());
+    ::unlink(journal_.path.c_str());
+    ::unlink((dir_ + "/ork.toml").c_str());
+    ::rmdir(dir_.c_str());
+  }
+
+  static void killAll(const std::string& cg) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::string procs = readFile(cg + "/cgroup.procs");
+      if (procs.empty()) return;
+      std::istringstream in(procs);
+      pid_t pid;
+      while (in >> pid) ::kill(pid, SIGKILL);
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  // A shell in the scope and in the v2 cgroup `which`, running script.
+  Child& inCgroup(const std::string& which, const std::string& script) {
+    std::string join = "echo $$ > " + scope_.path() + "/cgroup.procs 2>/dev/null; echo $$ > " + v2Parent_ + "/" + which +
+                       "/cgroup.procs && echo ready && ";
+    children_.push_back(spawn({"/bin/sh", "-c", join + script}));
+    EXPECT_TRUE(children_.back().waitFor("ready", 10s)) << which << " did not start";
+    return children_.back();
+  }
+
+  // The heavy writer: a shell with four writing loops (O_DIRECT, 64 KiB, each in a
+  // region of its own), so the slow device always has I/O queued.
+  Child& writer() {
+    std::string s = "for i in 0 1 2 3; do (while :; do dd if=/dev/zero of=" + loop_.path() +
+                    " bs=64k count=200 seek=$((i*200)) oflag=direct 2>/dev/null; done) & done; wait";
+    return inCgroup("writer", s);
+  }
+  // The innocent: small synchronous reads, one after the other, for ever.
+  Child& innocent() {
+    return inCgroup("innocent", "while :; do dd if=" + loop_.path() + " of=/dev/null bs=4k count=5 skip=15000 iflag=direct 2>/dev/null; done");
+  }
+  // The innocent's latency: the mean time of 10 synchronous 4 KiB reads by a process in
+  // its cgroup, in ms.
+  double probeMs() {
+    auto t0 = Clock::now();
+    Child& c = inCgroup("innocent", "exec dd if=" + loop_.path() + " of=/dev/null bs=4k count=10 skip=15100 iflag=direct 2>/dev/null");
+    c.waitExit(60s);
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / 10;
+  }
+
+  MemoryCgroup scope_;
+  std::string v2Parent_, dir_, mnt_;
+  Child fuse_;
+  LoopDevice loop_;
+  JournalFile journal_;
+  Child ork_;
+  std::deque<Child> children_;
+};
+
+TEST_F(IoLadder, WriterAloneIsLeftAlone) {
+  startOrk(false);
+  Child& w = writer();
+  // Twice the sustained window and the kill_after_s that would follow.
+  std::string busy = journal_.waitFor({"event=io_busy", "device=\"" + loop_.name() + "\""}, 20s);
+  EXPECT_NE(busy, "") << "ORK never judged the saturated device";
+  std::this_thread::sleep_for(6s);
+  EXPECT_TRUE(w.alive()) << "the writer alone was killed";
+  EXPECT_EQ(journal_.count("event=io_overload"), 0);
+  EXPECT_EQ(journal_.count("event=kill"), 0);
+  std::cout << "writer alone: " << busy << "\n";
+}
+
+TEST_F(IoLadder, WriterBesideAnInnocentIsKilledAndTheInnocentRecovers) {
+  startOrk(false);
+  const double alone = probeMs();
+  Child& inn = innocent();
+  Child& w = writer();
+  std::this_thread::sleep_for(2s);
+  const double during = probeMs();
+  std::string over = journal_.waitFor({"event=io_overload", "device=\"" + loop_.name() + "\""}, 30s);
+  ASSERT_NE(over, "") << "no io_overload on " << loop_.name();
+  EXPECT_EQ(field(over, "action"), "kill") << over;
+  std::string kill = journal_.waitFor({"event=kill", "reason=io_overload"}, 5s);
+  ASSERT_NE(kill, "");
+  EXPECT_EQ(field(kill, "pid"), std::to_string(w.pid)) << kill;
+  EXPECT_TRUE(w.waitExit(5s)) << "the writer's shell survived";
+  // Its whole tree: nothing left in the writer's cgroup.
+  for (int i = 0; i < 100 && !readFile(v2Parent_ + "/writer/cgroup.procs").empty(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(readFile(v2Parent_ + "/writer/cgroup.procs"), "");
+  EXPECT_TRUE(inn.alive()) << "the innocent was killed";
+  std::this_thread::sleep_for(1s);
+  const double after = probeMs();
+  std::cout << "innocent's read latency: alone " << alone << " ms, beside the writer " << during << " ms, after ORK "
+            << after << " ms\n"
+            << over << "\n"
+            << kill << "\n";
+  EXPECT_GT(during, 2 * alone) << "the writer did not slow the innocent: the test proves nothing";
+  EXPECT_LT(after, during / 2) << "the innocent's latency did not recover";
+}
+
+TEST_F(IoLadder, DryRunSaysWouldKill) {
+  startOrk(true);
+  innocent();
+  Child& w = writer();
+  std::string would = journal_.waitFor({"event=would_kill", "reason=io_overload"}, 30s);
+  ASSERT_NE(would, "");
+  EXPECT_EQ(field(would, "pid"), std::to_string(w.pid)) << would;
+  EXPECT_TRUE(w.alive());
+}
+
+}  // namespace
+}  // namespace ork::test
