@@ -59,9 +59,15 @@ void ioBytesOnDevice(std::span<const ProcessInfo> entries, const IoSnapshot& sta
     const IoProc* b = procOf(end, entries[i].pid);
     if (b == nullptr || b->startTimeTicks != entries[i].startTimeTicks) continue;
     const IoProc* a = procOf(start, entries[i].pid);
-    const std::uint64_t before = a != nullptr && a->startTimeTicks == b->startTimeTicks ? a->bytes : 0;
     const double s = b->cgroup >= 0 && static_cast<std::size_t>(b->cgroup) < share.size() ? share[static_cast<std::size_t>(b->cgroup)] : 1.0;
-    own[i] = static_cast<double>(forward(b->bytes, before)) * s / seconds;
+    if (a != nullptr && a->startTimeTicks == b->startTimeTicks) {
+      own[i] = static_cast<double>(forward(b->bytes, a->bytes)) * s / seconds;
+    } else {
+      // Not in the window's start: it started within the window (all its bytes count),
+      // unless the start missed it; then its lifetime average, never all its bytes.
+      const double age = std::chrono::duration<double>(entries[i].age).count();
+      own[i] = static_cast<double>(b->bytes) * s / std::max(seconds, age);
+    }
   }
 }
 

@@ -46,7 +46,8 @@ struct IoSnapshot {
 // The bytes per second each entry did on device major:minor over the window (start,
 // end): written into own (resized to entries.size(); entries sorted by PID). A process
 // missing from start (or with another start time) started within the window: all its
-// bytes count. A process missing from end counts 0.
+// bytes count, over the window or its age if longer (a process the start missed is
+// taken at its lifetime average). A process missing from end counts 0.
 void ioBytesOnDevice(std::span<const ProcessInfo> entries, const IoSnapshot& start, const IoSnapshot& end,
                      unsigned major, unsigned minor, std::vector<double>& own);
 
