@@ -88,6 +88,14 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::DiskIntervalS, "disk", "interval_s", 5},
       {Key::DiskProbeDeadlineMs, "disk", "probe_deadline_ms", 2000},
       {Key::DiskMarginPercent, "disk", "margin_percent", 2},
+      {Key::IoEnabled, "io", "enabled", 1},
+      {Key::IoUtilPercent, "io", "util_percent", 90},
+      {Key::IoLatencyMs, "io", "latency_ms", 20},
+      {Key::IoPressurePercent, "io", "pressure_percent", 20},
+      {Key::IoOthersPercent, "io", "others_percent", 10},
+      {Key::IoSustainS, "io", "sustain_s", 10},
+      {Key::IoKillAfterS, "io", "kill_after_s", 10},
+      {Key::IoVmMinPercent, "io", "vm_min_percent", 10},
       {Key::JournalReportIntervalS, "journal", "report_interval_s", 0},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
