@@ -41,6 +41,8 @@ Result<void> parseDiskstats(std::string_view text, std::vector<DiskStat>& out) {
       return bad("diskstats: a line without major and minor numbers");
     std::string_view name = nextToken(rest);
     if (name.empty() || name.size() >= sizeof d.name) return bad("diskstats: a device name missing or too long");
+    for (char c : name)
+      if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) return bad("diskstats: a control byte in a device name");
     std::memcpy(d.name, name.data(), name.size());
     std::uint64_t f[17] = {};
     int n = 0;

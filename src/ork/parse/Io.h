@@ -37,7 +37,8 @@ struct DiskStat {
 
 // Appends every line to out (out is not cleared). A line needs major, minor, name and
 // the 11 fields of kernels before 4.18; a line cut short, with a field that is not a
-// number, or with a name of 32 bytes or more is an error for the whole text (the file
+// number, or with a name of 32 bytes or more or holding a control byte (NUL included)
+// is an error for the whole text (the file
 // is generated in one piece: one bad line means it is not diskstats).
 Result<void> parseDiskstats(std::string_view text, std::vector<DiskStat>& out);
 

@@ -71,6 +71,8 @@ TEST(Diskstats, HostileInput) {
   EXPECT_FALSE(parseDiskstats("8 0\n", out));
   EXPECT_FALSE(parseDiskstats("8 0 " + std::string(32, 'a') + " 1 2 3 4 5 6 7 8 9 10 11\n", out));
   EXPECT_FALSE(parseDiskstats("8 0 sda 99999999999999999999999 2 3 4 5 6 7 8 9 10 11\n", out));
+  EXPECT_FALSE(parseDiskstats(std::string("8 0 sd\0a 1 2 3 4 5 6 7 8 9 10 11\n", 33), out));
+  EXPECT_FALSE(parseDiskstats("8 0 sd\x01" "a 1 2 3 4 5 6 7 8 9 10 11\n", out));
   out.clear();
   EXPECT_TRUE(parseDiskstats("", out));
   EXPECT_TRUE(parseDiskstats("\n\n", out));
