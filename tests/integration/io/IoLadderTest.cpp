@@ -1,7 +1,9 @@
-// ORK against a real saturated block device on the real kernel. The device is a loop
-// device over a file of a FUSE filesystem that answers each read and write 10 ms late,
-// one at a time (tests/tools/fuseslow): a slow disk that /proc/diskstats, PSI io and the
-// per-cgroup io.pressure see as such, without touching the host's disks. The writer and
+// ORK against a real saturated block device on the real kernel. The device is, where
+// the kernel has null_blk (the lab guest: lab/run-tests-guest.sh --only io), a null_blk
+// device capped at 4 MiB/s; elsewhere a loop device over a file of a FUSE filesystem
+// that answers each read and write 10 ms late, one at a time (tests/tools/fuseslow).
+// Either is a saturated disk that /proc/diskstats, PSI io and the per-cgroup io.pressure
+// see as such, without touching the host's disks. The writer and
 // the innocent are processes the test starts, each in a cgroup of its own; ORK is
 // scoped with --cgroup to a cgroup of the test's own, so the only processes it may kill
 // are the test's. Needs root (cgroups, /dev/fuse, loop devices); in CI a missing
@@ -17,6 +19,8 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <filesystem>
+#include <set>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -87,6 +91,61 @@ class LoopDevice {
   unsigned major_ = 0, minor_ = 0;
 };
 
+// A null_blk device made through configfs (the lab guest's kernel has the module; most
+// hosts' do not): no storage behind it, a bandwidth cap (mbps) so that I/O queues as on
+// a saturated disk, each I/O completed 1 ms late. Powered off and removed at the end.
+class NullBlk {
+ public:
+  static bool available() { return ::access(kConfig, W_OK) == 0; }
+  // "" when made, else what failed.
+  std::string create() {
+    dir_ = std::string(kConfig) + "/ork-io-" + std::to_string(::getpid());
+    if (::mkdir(dir_.c_str(), 0755) != 0) {
+      dir_.clear();
+      return std::string("mkdir: ") + std::strerror(errno);
+    }
+    const std::set<std::string> before = blockDevices();
+    // power last: the device appears then, with these settings.
+    for (auto [attr, value] : {std::pair{"size", "1024"}, {"memory_backed", "0"}, {"irqmode", "2"},
+                               {"completion_nsec", "1000000"}, {"mbps", "4"}, {"power", "1"}}) {
+      int fd = ::open((dir_ + "/" + attr).c_str(), O_WRONLY | O_CLOEXEC);
+      bool ok = fd >= 0 && ::write(fd, value, std::strlen(value)) == static_cast<ssize_t>(std::strlen(value));
+      int err = errno;
+      if (fd >= 0) ::close(fd);
+      if (!ok) return std::string(attr) + "=" + value + ": " + std::strerror(err);
+    }
+    // Its name: "nullb<index>" on most kernels, the configfs item's on some; the one
+    // block device that was not there before.
+    for (int i = 0; i < 100 && name_.empty(); ++i) {
+      for (const std::string& d : blockDevices())
+        if (before.count(d) == 0) name_ = d;
+      if (name_.empty()) std::this_thread::sleep_for(20ms);
+    }
+    if (name_.empty()) return "no new block device in /sys/block";
+    path_ = "/dev/" + name_;
+    for (int i = 0; i < 100 && ::access(path_.c_str(), R_OK) != 0; ++i) std::this_thread::sleep_for(20ms);
+    return ::access(path_.c_str(), R_OK | W_OK) == 0 ? "" : path_ + " did not appear";
+  }
+  void remove() {
+    if (dir_.empty()) return;
+    writeFile(dir_ + "/power", "0");
+    ::rmdir(dir_.c_str());
+    dir_.clear();
+  }
+  ~NullBlk() { remove(); }
+  const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  static std::set<std::string> blockDevices() {
+    std::set<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator("/sys/block")) out.insert(e.path().filename());
+    return out;
+  }
+  static constexpr const char* kConfig = "/sys/kernel/config/nullb";
+  std::string dir_, path_, name_;
+};
+
 class IoLadder : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,11 +165,23 @@ class IoLadder : public ::testing::Test {
     for (const char* c : {"writer", "innocent"}) ASSERT_EQ(::mkdir((v2Parent_ + "/" + c).c_str(), 0755), 0) << c;
 
     dir_ = tempDir();
-    mnt_ = dir_ + "/mnt";
-    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
-    fuse_ = spawn({ORK_FUSESLOW, mnt_, std::to_string(kDiskMib), std::to_string(kDelayMs)});
-    ASSERT_TRUE(fuse_.waitFor("ready", 10s)) << "fuseslow did not start";
-    ASSERT_TRUE(loop_.attach(mnt_ + "/disk")) << "no loop device over the FUSE file: " << std::strerror(errno);
+    // The slow device: null_blk where the kernel has it (the lab guest), else a loop
+    // device over the FUSE file of fuseslow.
+    if (NullBlk::available()) {
+      std::string err = nullb_.create();
+      ASSERT_EQ(err, "") << "null_blk through configfs";
+      dev_ = nullb_.path();
+      devName_ = nullb_.name();
+    } else {
+      mnt_ = dir_ + "/mnt";
+      ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
+      fuse_ = spawn({ORK_FUSESLOW, mnt_, std::to_string(kDiskMib), std::to_string(kDelayMs)});
+      ASSERT_TRUE(fuse_.waitFor("ready", 10s)) << "fuseslow did not start";
+      ASSERT_TRUE(loop_.attach(mnt_ + "/disk")) << "no loop device over the FUSE file: " << std::strerror(errno);
+      dev_ = loop_.path();
+      devName_ = loop_.name();
+    }
+    std::cout << "slow device: " << dev_ << "\n";
 
     journal_.path = dir_ + "/journal.log";
     writeFile(dir_ + "/ork.toml", kConfig);
@@ -137,6 +208,7 @@ class IoLadder : public ::testing::Test {
     killAll(v2Parent_ + "/writer");
     killAll(v2Parent_ + "/innocent");
     loop_.detach();
+    nullb_.remove();
     fuse_.stop(SIGTERM);
     if (!mnt_.empty()) {
       ::umount2(mnt_.c_str(), MNT_DETACH);
@@ -172,27 +244,29 @@ class IoLadder : public ::testing::Test {
   // The heavy writer: a shell with four writing loops (O_DIRECT, 64 KiB, each in a
   // region of its own), so the slow device always has I/O queued.
   Child& writer() {
-    std::string s = "for i in 0 1 2 3; do (while :; do dd if=/dev/zero of=" + loop_.path() +
+    std::string s = "for i in 0 1 2 3; do (while :; do dd if=/dev/zero of=" + dev_ +
                     " bs=64k count=200 seek=$((i*200)) oflag=direct 2>/dev/null; done) & done; wait";
     return inCgroup("writer", s);
   }
   // The innocent: small synchronous reads, one after the other, for ever.
   Child& innocent() {
-    return inCgroup("innocent", "while :; do dd if=" + loop_.path() + " of=/dev/null bs=4k count=5 skip=15000 iflag=direct 2>/dev/null; done");
+    return inCgroup("innocent", "while :; do dd if=" + dev_ + " of=/dev/null bs=4k count=5 skip=15000 iflag=direct 2>/dev/null; done");
   }
   // The innocent's latency: the mean time of 10 synchronous 4 KiB reads by a process in
   // its cgroup, in ms.
   double probeMs() {
     auto t0 = Clock::now();
-    Child& c = inCgroup("innocent", "exec dd if=" + loop_.path() + " of=/dev/null bs=4k count=10 skip=15100 iflag=direct 2>/dev/null");
+    Child& c = inCgroup("innocent", "exec dd if=" + dev_ + " of=/dev/null bs=4k count=10 skip=15100 iflag=direct 2>/dev/null");
     c.waitExit(60s);
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / 10;
   }
 
   MemoryCgroup scope_;
   std::string v2Parent_, dir_, mnt_;
+  std::string dev_, devName_;  // the slow device's path and diskstats name
   Child fuse_;
   LoopDevice loop_;
+  NullBlk nullb_;
   JournalFile journal_;
   Child ork_;
   std::deque<Child> children_;
@@ -202,7 +276,7 @@ TEST_F(IoLadder, WriterAloneIsLeftAlone) {
   startOrk(false);
   Child& w = writer();
   // Twice the sustained window and the kill_after_s that would follow.
-  std::string busy = journal_.waitFor({"event=io_busy", "device=\"" + loop_.name() + "\""}, 20s);
+  std::string busy = journal_.waitFor({"event=io_busy", "device=\"" + devName_ + "\""}, 20s);
   EXPECT_NE(busy, "") << "ORK never judged the saturated device";
   std::this_thread::sleep_for(6s);
   EXPECT_TRUE(w.alive()) << "the writer alone was killed";
@@ -218,8 +292,8 @@ TEST_F(IoLadder, WriterBesideAnInnocentIsKilledAndTheInnocentRecovers) {
   Child& w = writer();
   std::this_thread::sleep_for(2s);
   const double during = probeMs();
-  std::string over = journal_.waitFor({"event=io_overload", "device=\"" + loop_.name() + "\""}, 30s);
-  ASSERT_NE(over, "") << "no io_overload on " << loop_.name();
+  std::string over = journal_.waitFor({"event=io_overload", "device=\"" + devName_ + "\""}, 30s);
+  ASSERT_NE(over, "") << "no io_overload on " << devName_;
   EXPECT_EQ(field(over, "action"), "kill") << over;
   std::string kill = journal_.waitFor({"event=kill", "reason=io_overload"}, 5s);
   ASSERT_NE(kill, "");
