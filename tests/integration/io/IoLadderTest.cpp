@@ -39,7 +39,7 @@ constexpr int kDiskMib = 64;
 // Short windows keep the test short; the logic is the same as with the defaults.
 constexpr const char* kConfig =
     "[io]\n"
-    "sustain_s = 4\n"
+    "sustain_s = 6\n"
     "kill_after_s = 4\n"
     "latency_ms = 15\n"
     "[cpu]\n"
@@ -252,9 +252,14 @@ class IoLadder : public ::testing::Test {
   Child& innocent() {
     return inCgroup("innocent", "while :; do dd if=" + dev_ + " of=/dev/null bs=4k count=5 skip=15000 iflag=direct 2>/dev/null; done");
   }
-  // The innocent's latency: the mean time of 10 synchronous 4 KiB reads by a process in
-  // its cgroup, in ms.
+  // The innocent's latency: the median of three probes (probeOnceMs), in ms.
   double probeMs() {
+    double v[3] = {probeOnceMs(), probeOnceMs(), probeOnceMs()};
+    std::sort(v, v + 3);
+    return v[1];
+  }
+  // The mean time of 10 synchronous 4 KiB reads by a process in the innocent's cgroup.
+  double probeOnceMs() {
     auto t0 = Clock::now();
     Child& c = inCgroup("innocent", "exec dd if=" + dev_ + " of=/dev/null bs=4k count=10 skip=15100 iflag=direct 2>/dev/null");
     c.waitExit(60s);
@@ -290,8 +295,9 @@ TEST_F(IoLadder, WriterBesideAnInnocentIsKilledAndTheInnocentRecovers) {
   const double alone = probeMs();
   Child& inn = innocent();
   Child& w = writer();
-  std::this_thread::sleep_for(2s);
+  std::this_thread::sleep_for(1s);
   const double during = probeMs();
+  EXPECT_EQ(journal_.count("event=io_overload"), 0) << "ORK acted before the latency beside the writer was measured";
   std::string over = journal_.waitFor({"event=io_overload", "device=\"" + devName_ + "\""}, 30s);
   ASSERT_NE(over, "") << "no io_overload on " << devName_;
   EXPECT_EQ(field(over, "action"), "kill") << over;
@@ -310,7 +316,7 @@ TEST_F(IoLadder, WriterBesideAnInnocentIsKilledAndTheInnocentRecovers) {
             << over << "\n"
             << kill << "\n";
   EXPECT_GT(during, 2 * alone) << "the writer did not slow the innocent: the test proves nothing";
-  EXPECT_LT(after, during / 2) << "the innocent's latency did not recover";
+  EXPECT_LT(after, during * 0.7) << "the innocent's latency did not recover";
 }
 
 TEST_F(IoLadder, DryRunSaysWouldKill) {
