@@ -26,15 +26,13 @@
 #include <thread>
 
 #include "support/Harness.h"
+#include "support/SlowDisk.h"
 
 namespace ork::test {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-constexpr int kDelayMs = 10;
-constexpr int kDiskMib = 64;
 
 // Short windows keep the test short; the logic is the same as with the defaults.
 constexpr const char* kConfig =
@@ -48,103 +46,6 @@ constexpr const char* kConfig =
     "enabled = false\n"
     "[vm]\n"
     "enabled = false\n";
-
-// A loop device over a file, detached and freed at the end.
-class LoopDevice {
- public:
-  bool attach(const std::string& file) {
-    int ctl = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-    if (ctl < 0) return false;
-    int n = ::ioctl(ctl, LOOP_CTL_GET_FREE);
-    ::close(ctl);
-    if (n < 0) return false;
-    path_ = "/dev/loop" + std::to_string(n);
-    int back = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (back < 0 || fd_ < 0) {
-      if (back >= 0) ::close(back);
-      return false;
-    }
-    int r = ::ioctl(fd_, LOOP_SET_FD, back);
-    ::close(back);
-    if (r != 0) return false;
-    struct stat st {};
-    ::fstat(fd_, &st);
-    major_ = ::major(st.st_rdev);
-    minor_ = ::minor(st.st_rdev);
-    name_ = "loop" + std::to_string(n);
-    return true;
-  }
-  ~LoopDevice() { detach(); }
-  void detach() {
-    if (fd_ < 0) return;
-    for (int i = 0; i < 100 && ::ioctl(fd_, LOOP_CLR_FD, 0) != 0 && errno == EBUSY; ++i) std::this_thread::sleep_for(50ms);
-    ::close(fd_);
-    fd_ = -1;
-  }
-  const std::string& path() const { return path_; }
-  const std::string& name() const { return name_; }
-
- private:
-  int fd_ = -1;
-  std::string path_, name_;
-  unsigned major_ = 0, minor_ = 0;
-};
-
-// A null_blk device made through configfs (the lab guest's kernel has the module; most
-// hosts' do not): no storage behind it, a bandwidth cap (mbps) so that I/O queues as on
-// a saturated disk, each I/O completed 1 ms late. Powered off and removed at the end.
-class NullBlk {
- public:
-  static bool available() { return ::access(kConfig, W_OK) == 0; }
-  // "" when made, else what failed.
-  std::string create() {
-    dir_ = std::string(kConfig) + "/ork-io-" + std::to_string(::getpid());
-    if (::mkdir(dir_.c_str(), 0755) != 0) {
-      dir_.clear();
-      return std::string("mkdir: ") + std::strerror(errno);
-    }
-    const std::set<std::string> before = blockDevices();
-    // power last: the device appears then, with these settings.
-    for (auto [attr, value] : {std::pair{"size", "1024"}, {"memory_backed", "0"}, {"irqmode", "2"},
-                               {"completion_nsec", "1000000"}, {"mbps", "4"}, {"power", "1"}}) {
-      int fd = ::open((dir_ + "/" + attr).c_str(), O_WRONLY | O_CLOEXEC);
-      bool ok = fd >= 0 && ::write(fd, value, std::strlen(value)) == static_cast<ssize_t>(std::strlen(value));
-      int err = errno;
-      if (fd >= 0) ::close(fd);
-      if (!ok) return std::string(attr) + "=" + value + ": " + std::strerror(err);
-    }
-    // Its name: "nullb<index>" on most kernels, the configfs item's on some; the one
-    // block device that was not there before.
-    for (int i = 0; i < 100 && name_.empty(); ++i) {
-      for (const std::string& d : blockDevices())
-        if (before.count(d) == 0) name_ = d;
-      if (name_.empty()) std::this_thread::sleep_for(20ms);
-    }
-    if (name_.empty()) return "no new block device in /sys/block";
-    path_ = "/dev/" + name_;
-    for (int i = 0; i < 100 && ::access(path_.c_str(), R_OK) != 0; ++i) std::this_thread::sleep_for(20ms);
-    return ::access(path_.c_str(), R_OK | W_OK) == 0 ? "" : path_ + " did not appear";
-  }
-  void remove() {
-    if (dir_.empty()) return;
-    writeFile(dir_ + "/power", "0");
-    ::rmdir(dir_.c_str());
-    dir_.clear();
-  }
-  ~NullBlk() { remove(); }
-  const std::string& path() const { return path_; }
-  const std::string& name() const { return name_; }
-
- private:
-  static std::set<std::string> blockDevices() {
-    std::set<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator("/sys/block")) out.insert(e.path().filename());
-    return out;
-  }
-  static constexpr const char* kConfig = "/sys/kernel/config/nullb";
-  std::string dir_, path_, name_;
-};
 
 class IoLadder : public ::testing::Test {
  protected:
@@ -165,22 +66,10 @@ class IoLadder : public ::testing::Test {
     for (const char* c : {"writer", "innocent"}) ASSERT_EQ(::mkdir((v2Parent_ + "/" + c).c_str(), 0755), 0) << c;
 
     dir_ = tempDir();
-    // The slow device: null_blk where the kernel has it (the lab guest), else a loop
-    // device over the FUSE file of fuseslow.
-    if (NullBlk::available()) {
-      std::string err = nullb_.create();
-      ASSERT_EQ(err, "") << "null_blk through configfs";
-      dev_ = nullb_.path();
-      devName_ = nullb_.name();
-    } else {
-      mnt_ = dir_ + "/mnt";
-      ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
-      fuse_ = spawn({ORK_FUSESLOW, mnt_, std::to_string(kDiskMib), std::to_string(kDelayMs)});
-      ASSERT_TRUE(fuse_.waitFor("ready", 10s)) << "fuseslow did not start";
-      ASSERT_TRUE(loop_.attach(mnt_ + "/disk")) << "no loop device over the FUSE file: " << std::strerror(errno);
-      dev_ = loop_.path();
-      devName_ = loop_.name();
-    }
+    std::string err = disk_.create(dir_);
+    ASSERT_EQ(err, "") << "the slow disk";
+    dev_ = disk_.path();
+    devName_ = disk_.name();
     std::cout << "slow device: " << dev_ << "\n";
 
     journal_.path = dir_ + "/journal.log";
@@ -207,13 +96,7 @@ class IoLadder : public ::testing::Test {
     for (auto& c : children_) c.stop();
     killAll(v2Parent_ + "/writer");
     killAll(v2Parent_ + "/innocent");
-    loop_.detach();
-    nullb_.remove();
-    fuse_.stop(SIGTERM);
-    if (!mnt_.empty()) {
-      ::umount2(mnt_.c_str(), MNT_DETACH);
-      ::rmdir(mnt_.c_str());
-    }
+    disk_.remove();
     for (const char* c : {"writer", "innocent"}) ::rmdir((v2Parent_ + "/" + c).c_str());
     if (!scope_.v2() && !v2Parent_.empty()) ::rmdir(v2Parent_.c_str());
     ::unlink(journal_.path.c_str());
@@ -267,11 +150,9 @@ class IoLadder : public ::testing::Test {
   }
 
   MemoryCgroup scope_;
-  std::string v2Parent_, dir_, mnt_;
+  std::string v2Parent_, dir_;
   std::string dev_, devName_;  // the slow device's path and diskstats name
-  Child fuse_;
-  LoopDevice loop_;
-  NullBlk nullb_;
+  SlowDisk disk_;
   JournalFile journal_;
   Child ork_;
   std::deque<Child> children_;
