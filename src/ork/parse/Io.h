@@ -61,8 +61,8 @@ Result<void> parseCgroupIoStat(std::string_view text, std::vector<CgroupIoDev>& 
 // "MAJ:MIN Read|Write|Sync|Async|Discard|Total N" and a last "Total N". Read and
 // Write of each device are added to out (into rbytes/wbytes, or rios/wios with
 // ios = true), merging with an entry of the same device already there, so one call
-// per file fills both. Kernels whose throttle files count only throttled bios leave them empty without a limit
-// (docs/scoring.md).
+// per file fills both. Old kernels count only throttled bios there (empty without a
+// limit); 6.18 here counts every bio (docs/scoring.md).
 Result<void> parseBlkioThrottle(std::string_view text, bool ios, std::vector<CgroupIoDev>& out);
 
 }  // namespace ork::parse

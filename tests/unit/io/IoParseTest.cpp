@@ -115,11 +115,11 @@ TEST(Blkio, BytesAndIosMerge) {
   ASSERT_TRUE(parseBlkioThrottle(samples::kBlkioIos, true, out));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].major, 7u);
-  EXPECT_EQ(out[0].minor, 8u);
+  EXPECT_EQ(out[0].minor, 0u);
   EXPECT_EQ(out[0].rbytes, 8192u);
-  EXPECT_EQ(out[0].wbytes, 52428800u);
+  EXPECT_EQ(out[0].wbytes, 4194304u);
   EXPECT_EQ(out[0].rios, 2u);
-  EXPECT_EQ(out[0].wios, 400u);
+  EXPECT_EQ(out[0].wios, 64u);
 }
 
 TEST(Blkio, EmptyAndHostile) {

@@ -29,11 +29,12 @@ inline constexpr std::string_view kIoStat =
     "cost.vrate=135.00 cost.usage=8103 cost.wait=125 cost.indebt=0 cost.indelay=0\n"sv;
 
 // cgroup v1 blkio.throttle.io_service_bytes and .io_serviced of a cgroup that wrote
-// through a loop device (7:8) under a write limit (this host, kernel 6.18).
+// 4 MiB to a loop device (7:0) with O_DIRECT under a write limit and read 8 KiB back
+// (this host, kernel 6.18; without any limit the files count the same way here).
 inline constexpr std::string_view kBlkioBytes =
-    "7:8 Read 8192\n7:8 Write 52428800\n7:8 Sync 8192\n7:8 Async 52428800\n7:8 Discard 0\n7:8 Total 52436992\n"
-    "Total 52436992\n"sv;
+    "7:0 Read 8192\n7:0 Write 4194304\n7:0 Sync 4202496\n7:0 Async 0\n7:0 Discard 0\n7:0 Total 4202496\n"
+    "Total 4202496\n"sv;
 inline constexpr std::string_view kBlkioIos =
-    "7:8 Read 2\n7:8 Write 400\n7:8 Sync 2\n7:8 Async 400\n7:8 Discard 0\n7:8 Total 402\nTotal 402\n"sv;
+    "7:0 Read 2\n7:0 Write 64\n7:0 Sync 66\n7:0 Async 0\n7:0 Discard 0\n7:0 Total 66\nTotal 66\n"sv;
 
 }  // namespace ork::parse::samples
