@@ -2,8 +2,9 @@
 // /proc/PID/io and /proc/PID/cgroup; for every distinct cgroup among them, its I/O per
 // device (v2 io.stat, else v1 blkio.throttle.*) and its I/O pressure (v2 io.pressure).
 // Taken twice per action (the window's start and end), never in between. Runs on the
-// loop: two small reads per process and three per cgroup (tens of ms at 10,000
-// processes, once at an overload's onset and once when the action is due).
+// loop: two small reads per process and up to four per cgroup, once at an overload's
+// onset and once when the action is due (not measured at scale yet: a candidate for
+// the ladder's own worker thread, as the disk ladder's scan, if it shows).
 #pragma once
 
 #include <span>
