@@ -51,6 +51,14 @@ bool IoLadder::enabled() const { return s_.cfg->flag(Key::IoEnabled); }
 
 Result<void> IoLadder::open(TimePoint now) {
   if (auto mi = sys::readWholeFile(s_.options->procRoot + "/self/mountinfo")) roots_ = sense::cgroupRootsFrom(*mi);
+  if (enabled()) {
+    // Without the worker the looks run inline (slower loop turns at an action, nothing worse).
+    auto j = jobs_.start();
+    if (j) {
+      jobsStarted_ = true;
+      if (poller_ != nullptr) (void)poller_->add(*j, EPOLLIN, kTagJobs);
+    }
+  }
   if (enabled()) (void)sensor_.sample(now);
   nextAt_ = now + kSampleEvery;
   return success();
@@ -103,6 +111,7 @@ Report IoLadder::report() const {
 void IoLadder::reconfigure(TimePoint now) {
   rule_ = std::make_unique<policy::IoRule>(*s_.cfg);
   baseValid_ = wantBaseline_ = actPending_ = false;
+  ++generation_;
   nextAt_ = now;
 }
 
@@ -113,19 +122,58 @@ Nanos IoLadder::tableMaxAge(TimePoint now) const {
 }
 
 void IoLadder::onTablePass(TimePoint now) {
+  if (looking_) return;  // the next pass will do
   if (actPending_) {
     actPending_ = false;
-    act(now);
-  }
-  if (wantBaseline_) {
-    sense::scanIo(s_.options->procRoot, roots_, s_.table->entries(), now, base_);
-    baseValid_ = true;
+    look(/*forEnd=*/true, now);
+  } else if (wantBaseline_) {
     wantBaseline_ = false;
+    look(/*forEnd=*/false, now);
   }
+}
+
+void IoLadder::look(bool forEnd, TimePoint now) {
+  if (forEnd && !baseValid_) {
+    // No start of the window to compare with: this look becomes it, the action waits.
+    forEnd = false;
+  }
+  sense::ioScanTargets(s_.table->entries(), targets_);
+  if (!jobsStarted_) {
+    sense::scanIo(s_.options->procRoot, roots_, targets_, now, forEnd ? end_ : base_);
+    if (forEnd) {
+      act(now);
+    } else {
+      baseValid_ = true;
+    }
+    return;
+  }
+  looking_ = true;
+  auto out = std::make_shared<policy::IoSnapshot>();
+  auto targets = std::make_shared<std::vector<sense::IoScanTarget>>(targets_);
+  std::string procRoot = s_.options->procRoot;
+  sense::CgroupRoots roots = roots_;
+  const Clock* clock = s_.clock;
+  const std::uint64_t gen = generation_;
+  jobs_.post([out, targets, procRoot, roots, clock] { sense::scanIo(procRoot, roots, *targets, clock->now(), *out); },
+             [this, out, forEnd, gen] {
+               looking_ = false;
+               if (gen != generation_) return;  // reset while it ran
+               if (forEnd) {
+                 end_ = std::move(*out);
+                 act(s_.clock->now());
+               } else {
+                 base_ = std::move(*out);
+                 baseValid_ = true;
+               }
+             });
 }
 
 void IoLadder::onReady(std::uint64_t tag, TimePoint now) {
   (void)now;
+  if (tag == kTagJobs) {
+    (void)jobs_.drain();
+    return;
+  }
   if (tag >= kTagVictim) {
     int slot = static_cast<int>(tag - kTagVictim);
     killer_->forEachWaiting([&](int fd, int s) {
@@ -182,8 +230,11 @@ void IoLadder::onTimer(TimePoint now) {
     device_ = smp->devices[static_cast<std::size_t>(v.device)];
     pressure_ = smp->pressure;
   }
-  if (v.overloaded && !baseValid_) wantBaseline_ = true;
-  if (!v.overloaded && v.calmFor >= kBaselineReset) baseValid_ = wantBaseline_ = actPending_ = false;
+  if (v.overloaded && !baseValid_ && !looking_) wantBaseline_ = true;
+  if (!v.overloaded && v.calmFor >= kBaselineReset && (baseValid_ || wantBaseline_ || actPending_ || looking_)) {
+    baseValid_ = wantBaseline_ = actPending_ = false;
+    ++generation_;
+  }
   if (v.episodeEnded) {
     busyNoted_ = false;
     if (s_.vms != nullptr) s_.vms->endDryRunFreezes();
@@ -194,8 +245,9 @@ void IoLadder::onTimer(TimePoint now) {
     s_.journal->write(l, Priority::Info, now);
     episodeActs_ = 0;
   }
-  if (v.actDue) {
-    // Who did the I/O is read at the pass the action waits for (a fraction of a second).
+  if (v.actDue && !looking_) {
+    // Who did the I/O is read at the pass the action waits for, then on the worker (a
+    // fraction of a second); until then (the rule says due every second) nothing more.
     actPending_ = true;
   }
   // Resume what this ladder froze, once the disk has been calm for the VM's cool-down.
@@ -209,13 +261,9 @@ void IoLadder::onTimer(TimePoint now) {
 }
 
 void IoLadder::act(TimePoint now) {
+  // end_ was just taken; the table may have had a pass since (matched by PID and start time).
+  actPending_ = false;
   sense::ProcessTable& table = *s_.table;
-  if (!baseValid_) {
-    // No start of the window to compare with: this pass becomes it, the action waits.
-    wantBaseline_ = true;
-    return;
-  }
-  sense::scanIo(s_.options->procRoot, roots_, table.entries(), now, end_);
   auto entries = table.mutableEntries();
   policy::ioBytesOnDevice(entries, base_, end_, device_.major, device_.minor, own_);
   noteTop(entries, own_);

@@ -40,7 +40,20 @@ CgroupRoots cgroupRootsFrom(std::string_view mountinfo) {
   return r;
 }
 
+void ioScanTargets(std::span<const ProcessInfo> entries, std::vector<IoScanTarget>& out) {
+  out.clear();
+  for (const ProcessInfo& p : entries)
+    if (!p.kernelThread) out.push_back({p.pid, p.startTimeTicks});
+}
+
 void scanIo(const std::string& procRoot, const CgroupRoots& roots, std::span<const ProcessInfo> entries,
+            TimePoint now, policy::IoSnapshot& out) {
+  std::vector<IoScanTarget> targets;
+  ioScanTargets(entries, targets);
+  scanIo(procRoot, roots, targets, now, out);
+}
+
+void scanIo(const std::string& procRoot, const CgroupRoots& roots, std::span<const IoScanTarget> targets,
             TimePoint now, policy::IoSnapshot& out) {
   out.at = now;
   out.procs.clear();
@@ -50,8 +63,7 @@ void scanIo(const std::string& procRoot, const CgroupRoots& roots, std::span<con
   char buf[16384];
   char path[64];
   std::string_view text;
-  for (const ProcessInfo& p : entries) {
-    if (p.kernelThread) continue;
+  for (const IoScanTarget& p : targets) {
     std::snprintf(path, sizeof path, "/%d/io", p.pid);
     if (!readInto(procRoot + path, buf, sizeof buf, text)) continue;
     auto io = parse::parseProcIo(text);
