@@ -743,9 +743,20 @@ figures are measured).
 
 {chr(10).join(ork_lines) if ork_lines else "(none)"}
 """
+    # Sections recorded by other runs (the I/O tests of the test guest) are kept: they
+    # start at KEPT_FROM and run to the end of the file.
+    try:
+        old = open(path).read()
+        at = old.find(KEPT_FROM)
+        if at >= 0:
+            text = text.rstrip("\n") + "\n\n" + old[at + 1:]
+    except OSError:
+        pass
     with open(path, "w") as f:
         f.write(text)
 
+
+KEPT_FROM = "\n## I/O\n"
 
 # --------------------------------------------------------------------------- main
 

@@ -37,8 +37,12 @@ TESTS = [
     ("cpu", "tests/test_integration_cpu", "*"),
     ("freezer", "tests/test_integration_freezer", "-FreezerTest.RealQemuFoundByUuidFreezesAndThaws"),
     ("cli", "tests/test_cli_cli", "-CliFiles.TheUnitDoesNotRestartOnABadConfigAndNamesItsDocumentation"),
+    ("io", "tests/test_integration_io", "*"),
 ]
-TOOLS = ["ork", "tests/memhog", "tests/cpuburn"]
+TOOLS = ["ork", "tests/memhog", "tests/cpuburn", "tests/fuseslow"]
+# Beside the lab's virtio modules: the I/O tests' slow devices (null_blk, made through
+# configfs; loop and fuse for fuseslow where null_blk is missing).
+EXTRA_MODULES = ["configfs", "null_blk", "loop", "fuse"]
 
 
 def log(msg):
@@ -73,7 +77,7 @@ def build_initramfs(build, modules_dir, tests, out):
         for name, rel, flt in tests:
             f.write(f"{name} {os.path.abspath(os.path.join(build, rel))} {flt}\n")
     order = []
-    for m in lab.MODULES:
+    for m in lab.MODULES + EXTRA_MODULES:
         found = None
         for dirpath, _, files in os.walk(os.path.join(modules_dir, "kernel")):
             if m + ".ko" in files:
@@ -176,7 +180,7 @@ def verdict(text, tests):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli)")
+    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli,io)")
     ap.add_argument("--filter", default=None, help="a gtest filter for every selected area")
     ap.add_argument("--mem", type=int, default=1024, help="guest memory, MiB")
     ap.add_argument("--smp", type=int, default=2)

@@ -16,6 +16,7 @@
 #include "ork/config/Config.h"
 #include "ork/parse/VirtProtocol.h"
 #include "unit/cpu/StatSamples.h"
+#include "unit/io/IoSamples.h"
 #include "unit/parse/Samples.h"
 
 namespace {
@@ -102,6 +103,12 @@ void parsers(Seeds& s) {
   s.addSteered("disk_mounts", "fdinfo-write", 2, samples::kFdinfoWrite);
   s.addSteered("disk_mounts", "fdinfo-append", 2, samples::kFdinfoAppend);
   s.addSteered("disk_mounts", "escaped-field", 3, "/srv/logs\\040copy\\011tab\\134back\\777\\04"sv);
+  // The I/O ladder's parsers (parse/Io.h).
+  s.addSteered("io_stats", "diskstats", 0, samples::kDiskstats);
+  s.addSteered("io_stats", "diskstats-old", 0, samples::kDiskstatsOld);
+  s.addSteered("io_stats", "io-stat", 1, samples::kIoStat);
+  s.addSteered("io_stats", "blkio-bytes", 2, samples::kBlkioBytes);
+  s.addSteered("io_stats", "blkio-ios", 3, samples::kBlkioIos);
   s.addSteered("passwd", "uid0", 0, samples::kPasswd);
   s.addSteered("passwd", "uid1", 1, samples::kPasswd);
   s.addSteered("passwd", "nobody", static_cast<char>(0xf0), samples::kPasswd);

@@ -299,6 +299,9 @@ inline std::string findKernel(std::string* why) {
 //                   into the initramfs) and write 512 KiB of non-zero data a second to
 //                   /dev/vda, further on each time: a guest filling the host filesystem
 //                   that holds its (sparse, raw) image. Needs a virtio <disk> vda.
+//   ork_mode=io     load the virtio block driver and write /dev/vda as fast as it takes,
+//                   four O_DIRECT writers of 64 KiB in regions of their own: a guest
+//                   saturating the host device behind its disk (the I/O ladder's tests)
 //   ork_touch_mib=N first fill N MiB of a tmpfs with non-zero data (the guest's RAM, and
 //                   so QEMU's RSS on the host, grow by N MiB; non-zero so that it also
 //                   lands in a managed-save image, which skips zero pages)
@@ -345,6 +348,14 @@ if [ "$mode" = fill ]; then
     sync
     i=$((i + 1))
     sleep 1
+  done
+fi
+if [ "$mode" = io ]; then
+  for m in /lib/ork-modules/*.ko; do insmod "$m" 2>/dev/null; done
+  n=0; while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  say "io vda=$([ -b /dev/vda ] && echo yes || echo no)"
+  for i in 0 1 2 3; do
+    (while :; do dd if=/dev/zero of=/dev/vda bs=64k count=200 seek=$((i * 200)) oflag=direct 2>/dev/null; done) &
   done
 fi
 while :; do sleep 3600; done
@@ -951,7 +962,7 @@ class Libvirtd {
 // A guest booted from the harness's image: direct kernel boot, no disk, no network, the
 // serial console appended to a file.
 struct GuestSpec {
-  std::string mode = "idle";  // ork_mode: "idle", "burn" or "fill"
+  std::string mode = "idle";  // ork_mode: "idle", "burn", "fill" or "io"
   int memoryMib = 256;
   int touchMib = 0;  // ork_touch_mib: non-zero data the guest writes at boot
   int vcpus = 1;
@@ -966,6 +977,7 @@ struct GuestSpec {
   static GuestSpec idle(int memoryMib = 256) { return make("idle", memoryMib); }
   static GuestSpec burn(int memoryMib = 256) { return make("burn", memoryMib); }
   static GuestSpec fill(int memoryMib = 256) { return make("fill", memoryMib); }
+  static GuestSpec io(int memoryMib = 256) { return make("io", memoryMib); }
   GuestSpec& touch(int mib) {
     touchMib = mib;
     return *this;

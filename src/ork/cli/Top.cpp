@@ -13,6 +13,7 @@
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
 #include "ork/ladder/DiskLadder.h"
+#include "ork/ladder/IoLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/policy/MemoryRule.h"
@@ -181,12 +182,19 @@ void printLadders(const TopOptions& opts, const config::Config& cfg, sense::Proc
   auto disk = std::make_unique<ladder::DiskLadder>(services);
   ladder::DiskLadder* diskp = disk.get();
   ladders.push_back(std::move(disk));
+  ladder::IoLadder* iop = nullptr;
+  if (auto io = sense::IoSensor::open(opts.procRoot, "/sys")) {
+    ladders.push_back(std::make_unique<ladder::IoLadder>(services, std::move(*io)));
+    iop = static_cast<ladder::IoLadder*>(ladders.back().get());
+  }
   for (auto& l : ladders) (void)l->open(clock.now());
+  if (iop != nullptr) iop->watchConsumers(clock.now());
   // statvfs answers (a mount that does not answer within a second is shown so).
   diskp->settle(std::chrono::seconds(1));
   // The CPU is judged over an interval.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (auto& l : ladders) l->onTimer(clock.now());
+  if (iop != nullptr) iop->watchConsumers(clock.now());
   for (auto& l : ladders) {
     auto r = l->report();
     for (const auto& line : r.lines) std::printf("%-7s %s\n", (r.title + ":").c_str(), escaped(line).c_str());

@@ -26,6 +26,8 @@ enum class Reason : std::uint8_t {
   DiskRecovered,     // back above the soft threshold
   DiskUnresponsive,  // statvfs of a mount has not answered within disk.probe_deadline_ms
   SaveWouldFillDisk, // a managed save would take the save directory's filesystem below its soft threshold
+  IoOverload,        // a saturated block device made other tasks wait for I/O, sustained
+  IoRecovered,       // no I/O overload for io.sustain_s: the episode ends
 };
 
 enum class Outcome : std::uint8_t {
@@ -59,6 +61,8 @@ constexpr const char* toString(Reason r) {
     case Reason::DiskRecovered: return "disk_recovered";
     case Reason::DiskUnresponsive: return "disk_unresponsive";
     case Reason::SaveWouldFillDisk: return "save_would_fill_disk";
+    case Reason::IoOverload: return "io_overload";
+    case Reason::IoRecovered: return "io_recovered";
   }
   return "unknown";
 }

@@ -14,6 +14,7 @@
 #include "ork/journal/Journal.h"
 #include "ork/ladder/CpuLadder.h"
 #include "ork/ladder/DiskLadder.h"
+#include "ork/ladder/IoLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/sense/ProcessTable.h"
@@ -193,6 +194,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   s.ladders.push_back(std::make_unique<ladder::CpuLadder>(s.services, std::move(*cpu)));
   // Disks: every real filesystem (statvfs off the loop); --cgroup limits who may be stopped.
   s.ladders.push_back(std::make_unique<ladder::DiskLadder>(s.services));
+  // I/O: the host's disks and PSI io (it is the host that stalls); --cgroup limits who may be stopped.
+  if (auto io = sense::IoSensor::open(options.procRoot, "/sys")) s.ladders.push_back(std::make_unique<ladder::IoLadder>(s.services, std::move(*io)));
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());

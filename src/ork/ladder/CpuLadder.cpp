@@ -163,6 +163,7 @@ void CpuLadder::onTimer(TimePoint now) {
       if (!vm.isFrozen() || vm.thawReq != 0 || vm.thawing) continue;
       // Suspended for a full filesystem: the disk ladder resumes it once there is room.
       if (vm.freezeWhy == Reason::DiskBelowHard) continue;
+      if (vm.freezeWhy == Reason::IoOverload) continue;  // the I/O ladder resumes its own
       if (!vm.coolDown.thawDue(v.calmFor) || now < vm.thawRetryAt) continue;
       s_.vms->thaw(vm, Reason::CooledDown, now);
     }

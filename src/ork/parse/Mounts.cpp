@@ -119,6 +119,10 @@ std::optional<ProcIo> parseProcIo(std::string_view text) {
   io.writeBytes = *wb;
   io.wchar = fieldOf(text, "wchar", 10).value_or(0);
   io.syscw = fieldOf(text, "syscw", 10).value_or(0);
+  io.rchar = fieldOf(text, "rchar", 10).value_or(0);
+  io.syscr = fieldOf(text, "syscr", 10).value_or(0);
+  io.readBytes = fieldOf(text, "read_bytes", 10).value_or(0);
+  io.cancelledWriteBytes = fieldOf(text, "cancelled_write_bytes", 10).value_or(0);
   return io;
 }
 

@@ -33,6 +33,11 @@ struct ProcIo {
   std::uint64_t wchar = 0;       // bytes passed to write(2) and the like
   std::uint64_t syscw = 0;       // write system calls
   std::uint64_t writeBytes = 0;  // bytes caused to be sent to storage
+  // The I/O ladder's fields (0 when absent).
+  std::uint64_t rchar = 0;
+  std::uint64_t syscr = 0;
+  std::uint64_t readBytes = 0;            // bytes fetched from storage
+  std::uint64_t cancelledWriteBytes = 0;  // written, then truncated before writeback
 };
 // /proc/PID/io; nullopt when write_bytes is missing (the file is unreadable or cut).
 std::optional<ProcIo> parseProcIo(std::string_view text);

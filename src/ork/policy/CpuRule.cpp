@@ -33,50 +33,56 @@ CpuRule::CpuRule(const config::Config& cfg)
       killAfter_(cfg.seconds(Key::CpuKillAfterS)),
       mergeBelow_(std::max(sustain_, killAfter_) / 128) {}
 
-void CpuRule::record(const CpuSample& s, bool overloaded) {
-  const Nanos hot = overloaded ? s.interval : Nanos{0};
+CpuRule::CpuRule(Nanos sustain, Nanos killAfter)
+    : sustain_(sustain), killAfter_(killAfter), mergeBelow_(std::max(sustain_, killAfter_) / 128) {}
+
+void CpuRule::record(TimePoint at, Nanos interval, bool overloaded) {
+  const Nanos hot = overloaded ? interval : Nanos{0};
   if (count_ > 0 && !sealed_) {
     Slot& newest = ring_[static_cast<std::size_t>(newest_)];
     if (newest.span < mergeBelow_) {
-      newest.end = s.at;
-      newest.span += s.interval;
+      newest.end = at;
+      newest.span += interval;
       newest.overloaded += hot;
       return;
     }
   }
   newest_ = (newest_ + 1) % kSlots;
-  ring_[static_cast<std::size_t>(newest_)] = Slot{s.at, s.interval, hot};
+  ring_[static_cast<std::size_t>(newest_)] = Slot{at, interval, hot};
   count_ = std::min(count_ + 1, kSlots);
   sealed_ = false;
 }
 
 CpuVerdict CpuRule::evaluate(const CpuSample& s, TimePoint now) {
+  return judge(s.at, s.interval, s.interval > Nanos{0} && overloaded(s, busyMin_, pressureMin_), now);
+}
+
+CpuVerdict CpuRule::judge(TimePoint at, Nanos interval, bool over, TimePoint now) {
   CpuVerdict v;
   v.window = acted_ ? killAfter_ : sustain_;
-  if (s.interval <= Nanos{0}) {
+  if (interval <= Nanos{0}) {
     // No rates yet: nothing to judge. The host counts as calm from here on if it has
     // not been seen before.
     if (!started_) {
       started_ = true;
-      calmSince_ = s.at;
+      calmSince_ = at;
     }
     v.overloaded = latestOverloaded_;
     v.calmFor = latestOverloaded_ ? Nanos{0} : std::max(Nanos{0}, now - calmSince_);
     return v;
   }
 
-  const bool over = overloaded(s, busyMin_, pressureMin_);
   if (!started_) {
     started_ = true;
-    calmSince_ = s.at + -s.interval;
+    calmSince_ = at + -interval;
   }
-  record(s, over);
+  record(at, interval, over);
   latestOverloaded_ = over;
-  latestInterval_ = s.interval;
+  latestInterval_ = interval;
   v.overloaded = over;
 
   if (over) {
-    calmSince_ = s.at;
+    calmSince_ = at;
     v.episodeStarted = !inEpisode_;
     inEpisode_ = true;
   }

@@ -37,8 +37,14 @@ struct CpuVerdict {
 class CpuRule final : public Rule<CpuSample, CpuVerdict> {
  public:
   explicit CpuRule(const config::Config& cfg);
+  // The window alone, for another resource's rule (policy::IoRule): judge() with the
+  // sample already judged; evaluate() is never called on it.
+  CpuRule(Nanos sustain, Nanos killAfter);
 
   CpuVerdict evaluate(const CpuSample& s, TimePoint now) override;
+  // The sustained-window logic on a sample judged by the caller (at, interval as in
+  // CpuSample; over: overloaded or not).
+  CpuVerdict judge(TimePoint at, Nanos interval, bool over, TimePoint now);
 
   // The daemon froze VMs or killed at now (or, finding nothing to do, gave up this
   // round: call it too, so the next attempt waits for kill_after_s of fresh overload).
@@ -58,10 +64,10 @@ class CpuRule final : public Rule<CpuSample, CpuVerdict> {
     Nanos span{0};
     Nanos overloaded{0};
   };
-  void record(const CpuSample& s, bool overloaded);
+  void record(TimePoint at, Nanos interval, bool overloaded);
 
-  double busyMin_;
-  double pressureMin_;
+  double busyMin_ = 1;
+  double pressureMin_ = 1;
   Nanos sustain_;
   Nanos killAfter_;
   Nanos mergeBelow_;

@@ -78,22 +78,29 @@ void CpuScratch::reserve(std::size_t n) {
 
 CpuVictim chooseCpuVictim(std::span<const ProcessInfo> entries, const CpuChoiceContext& ctx,
                           CpuScratch& s) {
+  s.own.assign(entries.size(), 0.0);
+  for (std::size_t i = 0; i < entries.size(); ++i) s.own[i] = cpusUsed(entries[i], ctx.window);
+  return chooseTreeVictim(entries, ctx.leaveAlone, ctx.floorCpus, s);
+}
+
+CpuVictim chooseTreeVictim(std::span<const ProcessInfo> entries, std::span<const int> leaveAlone,
+                           double floor, CpuScratch& s) {
   const std::size_t n = entries.size();
+  s.own.resize(n, 0.0);
   s.parent.assign(n, -1);
   s.firstChild.assign(n, -1);
   s.nextSibling.assign(n, -1);
   s.pending.assign(n, 0);
   s.queue.clear();
   s.size.assign(n, 1);
-  s.own.assign(n, 0.0);
   s.subtree.assign(n, 0.0);
   s.inTree.assign(n, 0);
 
   for (std::size_t i = 0; i < n; ++i) {
     const ProcessInfo& p = entries[i];
-    if (protectedFromCpuKill(p) || contains(ctx.leaveAlone, p.pid)) continue;
+    if (protectedFromCpuKill(p) || contains(leaveAlone, p.pid)) continue;
     s.inTree[i] = 1;
-    s.own[i] = s.subtree[i] = cpusUsed(p, ctx.window);
+    s.subtree[i] = s.own[i];
   }
   // Link each process to its parent when both are in a tree: an excluded parent (or one
   // not in the table) makes the child a root, so no tree ever spans a protected process.
@@ -146,7 +153,7 @@ CpuVictim chooseCpuVictim(std::span<const ProcessInfo> entries, const CpuChoiceC
     node = heavy;
   }
   const auto nu = static_cast<std::size_t>(node);
-  if (s.subtree[nu] < ctx.floorCpus) return {};
+  if (s.subtree[nu] < floor) return {};
   return CpuVictim{node, s.size[nu], s.subtree[nu]};
 }
 

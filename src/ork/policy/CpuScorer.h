@@ -81,6 +81,11 @@ struct CpuScratch {
 CpuVictim chooseCpuVictim(std::span<const ProcessInfo> entries, const CpuChoiceContext& ctx,
                           CpuScratch& scratch);
 
+// The same tree choice on usage the caller already put in scratch.own (one value per
+// entry, any unit: I/O bytes for the I/O ladder); floor in that unit.
+CpuVictim chooseTreeVictim(std::span<const ProcessInfo> entries, std::span<const int> leaveAlone,
+                           double floor, CpuScratch& scratch);
+
 // The victim's members: root first, then its descendants breadth-first (every parent
 // before its children, so the forking stops first). Returns how many were written to
 // out (at most cap). Uses the scratch of the chooseCpuVictim call that found v, on the

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/Libvirt.h"
+#include "support/SlowDisk.h"
 
 namespace ork::test {
 namespace {
@@ -319,6 +320,63 @@ TEST_F(VmLadder, AGuestFillingItsFilesystemIsSuspendedThenResumedAboveSoft) {
   EXPECT_NE(journal_.waitFor({"event=disk_recovered", "mount=\"" + dir + "\""}, 5s), "");
   ork_.stop(SIGTERM);
 
+}
+
+// I/O, step 1: a guest whose disk is a slow host device (tests/support/SlowDisk.h)
+// writes to it as fast as it takes, beside an innocent host process reading the same
+// device from a cgroup of its own. ORK suspends the guest (it does the I/O on the
+// saturated device, and another cgroup waits), and resumes it after the cool-down.
+TEST_F(VmLadder, AGuestSaturatingAHostDiskIsSuspendedThenResumed) {
+  ORK_REQUIRE_LIBVIRTD(lv);
+  std::string err;
+  SlowDisk disk;
+  ASSERT_EQ(disk.create(lv->dir()), "") << "the slow disk";
+  GuestSpec spec = GuestSpec::io(128);
+  spec.extraDevices = "    <disk type='block' device='disk'><driver name='qemu' type='raw' cache='none'/><source dev='" +
+                      disk.path() + "'/><target dev='vda' bus='virtio'/></disk>\n";
+  Guest g(*lv, spec);
+  ASSERT_TRUE(g.start(&err)) << err;
+  ASSERT_TRUE(g.waitReady(120s, &err)) << err;
+
+  // The innocent: in ORK's scope (the test's memory cgroup) and, for its I/O pressure,
+  // in a cgroup v2 of its own (on a hybrid host a child of the cgroup2 tree's root).
+  CgroupMounts m = CgroupMounts::detect();
+  ORK_REQUIRE(!m.v2.empty(), "no cgroup2 hierarchy (per-cgroup PSI io)");
+  const bool scopeIsV2 = lv->memoryCgroup().rfind(m.v2 + "/", 0) == 0;
+  std::string v2 = (scopeIsV2 ? lv->memoryCgroup() : m.v2) + "/ork-io-innocent-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(v2.c_str(), 0755), 0) << v2;
+  children_.push_back(spawn({"/bin/sh", "-c",
+                             "echo $$ > " + lv->memoryCgroup() + "/cgroup.procs 2>/dev/null; echo $$ > " + v2 +
+                                 "/cgroup.procs && echo ready && while :; do dd if=" + disk.path() +
+                                 " of=/dev/null bs=4k count=5 skip=15000 iflag=direct 2>/dev/null; done"}));
+  Child& innocent = children_.back();
+  ASSERT_TRUE(innocent.waitFor("ready", 10s));
+
+  startOrk(*lv,
+           "[cpu]\nenabled = false\ncool_down_s = 5\n[disk]\nenabled = false\n"
+           "[io]\nsustain_s = 6\nkill_after_s = 120\nlatency_ms = 15\n");
+  ASSERT_NE(journal_.waitFor({"event=libvirt_connected"}, 20s), "") << "ORK did not reach libvirt";
+
+  std::string over = journal_.waitFor({"event=io_overload", "device=\"" + disk.name() + "\""}, 90s);
+  ASSERT_NE(over, "") << "no io_overload on " << disk.name();
+  EXPECT_EQ(field(over, "action"), "freeze") << over;
+  std::string freeze = journal_.waitFor({"event=freeze", "uuid=" + g.uuid()}, 20s);
+  ASSERT_NE(freeze, "") << "the guest was not frozen";
+  EXPECT_EQ(field(freeze, "reason"), "io_overload") << freeze;
+  EXPECT_EQ(field(freeze, "result"), "ok") << freeze;
+  EXPECT_TRUE(g.waitState("paused", 5s)) << g.state();
+  EXPECT_TRUE(innocent.alive());
+
+  // The device is calm while the guest is paused; after the cool-down it runs again.
+  std::string thaw = journal_.waitFor({"event=thaw", "uuid=" + g.uuid()}, 60s);
+  ASSERT_NE(thaw, "") << "the guest was not resumed";
+  EXPECT_EQ(field(thaw, "reason"), "cooled_down") << thaw;
+  EXPECT_EQ(field(thaw, "result"), "ok") << thaw;
+  EXPECT_EQ(journal_.count("event=kill"), 0) << "a kill while step 1 was being judged";
+  std::cout << over << "\n" << freeze << "\n" << thaw << "\n";
+  ork_.stop(SIGTERM);
+  innocent.stop();
+  for (int i = 0; i < 50 && ::rmdir(v2.c_str()) != 0 && errno == EBUSY; ++i) std::this_thread::sleep_for(50ms);
 }
 
 }  // namespace
