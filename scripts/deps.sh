@@ -9,10 +9,15 @@ build_pkgs=(cmake g++ make pkg-config libtomlplusplus-dev libvirt-dev)
 test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps
            libvirt-daemon-system libvirt-clients clang libclang-rt-14-dev)
 lab_pkgs=(qemu-system-x86 busybox-static earlyoom cpio gzip dpkg-dev kmod)
+# The Debian package (scripts/package.sh) and its test stage in scripts/test.sh: debhelper
+# builds it, go-md2man renders the manual pages from docs/, lintian checks it, man-db
+# renders the pages, systemd gives systemd-analyze (verify, security).
+package_pkgs=(debhelper dpkg-dev lintian go-md2man man-db python3 systemd)
 
 want=("${build_pkgs[@]}")
 case "${1:-run}" in
-  test) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}") ;;
+  test) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}" "${package_pkgs[@]}") ;;
+  package) want+=("${package_pkgs[@]}") ;;
   lab) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}") ;;
 esac
 
