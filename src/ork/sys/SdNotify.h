@@ -17,13 +17,6 @@
 
 namespace ork::sys {
 
-// The address in $NOTIFY_SOCKET: an absolute path, or '@' then an abstract name.
-// EINVAL for anything else (empty, relative, too long).
-Result<void> parseNotifyAddress(std::string_view text, sockaddr_un& addr, socklen_t& len);
-// The watchdog interval from $WATCHDOG_USEC and $WATCHDOG_PID (either may be null);
-// zero when there is none, it is malformed or it is meant for another process.
-Nanos watchdogInterval(const char* usec, const char* pid, int selfPid);
-
 class SdNotify {
  public:
   SdNotify() = default;

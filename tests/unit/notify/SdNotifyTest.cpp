@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ork/parse/Notify.h"
 #include "ork/sys/SdNotify.h"
 
 namespace ork::sys {
@@ -21,7 +22,7 @@ class Listener {
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     socklen_t len = 0;
-    EXPECT_TRUE(parseNotifyAddress(address, addr, len).ok());
+    EXPECT_TRUE(parse::parseNotifyAddress(address, addr, len).ok());
     if (address[0] == '/') ::unlink(address.c_str());
     EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0) << std::strerror(errno);
     timeval tv{2, 0};
@@ -53,10 +54,10 @@ std::string tempSocketPath() { return "/tmp/ork-notify-test-" + std::to_string(:
 TEST(NotifyAddress, PathAndAbstract) {
   sockaddr_un a{};
   socklen_t len = 0;
-  ASSERT_TRUE(parseNotifyAddress("/run/systemd/notify", a, len).ok());
+  ASSERT_TRUE(parse::parseNotifyAddress("/run/systemd/notify", a, len).ok());
   EXPECT_STREQ(a.sun_path, "/run/systemd/notify");
   EXPECT_EQ(len, offsetof(sockaddr_un, sun_path) + 20);  // with its NUL
-  ASSERT_TRUE(parseNotifyAddress("@ork/notify", a, len).ok());
+  ASSERT_TRUE(parse::parseNotifyAddress("@ork/notify", a, len).ok());
   EXPECT_EQ(a.sun_path[0], '\0');
   EXPECT_EQ(std::string(a.sun_path + 1, 10), "ork/notify");
   EXPECT_EQ(len, offsetof(sockaddr_un, sun_path) + 11);  // no NUL counted
@@ -65,24 +66,24 @@ TEST(NotifyAddress, PathAndAbstract) {
 TEST(NotifyAddress, RejectsWhatIsNotAnAddress) {
   sockaddr_un a{};
   socklen_t len = 0;
-  EXPECT_FALSE(parseNotifyAddress("", a, len).ok());
-  EXPECT_FALSE(parseNotifyAddress("@", a, len).ok());
-  EXPECT_FALSE(parseNotifyAddress("run/notify", a, len).ok());
-  EXPECT_FALSE(parseNotifyAddress("/" + std::string(200, 'x'), a, len).ok());
-  EXPECT_FALSE(parseNotifyAddress(std::string("/a\0b", 4), a, len).ok());
+  EXPECT_FALSE(parse::parseNotifyAddress("", a, len).ok());
+  EXPECT_FALSE(parse::parseNotifyAddress("@", a, len).ok());
+  EXPECT_FALSE(parse::parseNotifyAddress("run/notify", a, len).ok());
+  EXPECT_FALSE(parse::parseNotifyAddress("/" + std::string(200, 'x'), a, len).ok());
+  EXPECT_FALSE(parse::parseNotifyAddress(std::string("/a\0b", 4), a, len).ok());
 }
 
 TEST(WatchdogInterval, FromTheEnvironmentsWords) {
-  EXPECT_EQ(watchdogInterval("20000000", nullptr, 42), Seconds{20});
-  EXPECT_EQ(watchdogInterval("20000000", "42", 42), Seconds{20});
-  EXPECT_EQ(watchdogInterval("20000000", "43", 42), Nanos{0});  // another process's
-  EXPECT_EQ(watchdogInterval(nullptr, "42", 42), Nanos{0});
-  EXPECT_EQ(watchdogInterval("0", nullptr, 42), Nanos{0});
-  EXPECT_EQ(watchdogInterval("12s", nullptr, 42), Nanos{0});
-  EXPECT_EQ(watchdogInterval("-5", nullptr, 42), Nanos{0});
-  EXPECT_EQ(watchdogInterval("", nullptr, 42), Nanos{0});
-  EXPECT_EQ(watchdogInterval("99999999999999999999999", nullptr, 42), Nanos{0});
-  EXPECT_EQ(watchdogInterval("20000000", "x42", 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("20000000", nullptr, 42), Seconds{20});
+  EXPECT_EQ(parse::parseWatchdogInterval("20000000", "42", 42), Seconds{20});
+  EXPECT_EQ(parse::parseWatchdogInterval("20000000", "43", 42), Nanos{0});  // another process's
+  EXPECT_EQ(parse::parseWatchdogInterval(nullptr, "42", 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("0", nullptr, 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("12s", nullptr, 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("-5", nullptr, 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("", nullptr, 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("99999999999999999999999", nullptr, 42), Nanos{0});
+  EXPECT_EQ(parse::parseWatchdogInterval("20000000", "x42", 42), Nanos{0});
 }
 
 TEST(SdNotify, SendsDatagramsToAPathSocket) {
