@@ -95,6 +95,9 @@ run_ctest "$build" --output-on-failure --timeout 900 ${CTEST_ARGS:-}
 # installed, checked (version, check-config, man pages, systemd-analyze verify), removed
 # and purged; /etc/ork is as it was before (scripts/package-test.sh). Without CI=true,
 # ORK_SKIP_PACKAGE=1 leaves it out.
+# Then the package under a real systemd 252 (a Debian 12 root booted with systemd-nspawn,
+# ORK in dry-run there): notify, reload, watchdog, stop (scripts/package-systemd-test.sh).
 if $ci || [ "${ORK_SKIP_PACKAGE:-0}" != "1" ]; then
   scripts/package-test.sh
+  scripts/package-systemd-test.sh
 fi

@@ -27,7 +27,8 @@ class VictimSlot {
 
   struct Victim {
     int pids[kMaxMembers] = {};
-    int pidfds[kMaxMembers];  // owned by the slot while it is filled
+    int pidfds[kMaxMembers];  // owned by the slot while it is filled; -1: none (a
+                              // --proc fixture's process, in dry-run)
     int count = 0;
     char name[17] = {};       // the first member's comm
     char group[16] = {};      // policy::toString(group): "process", "tree"...

@@ -238,16 +238,20 @@ void MemoryLadder::chooseInAdvance(TimePoint now) {
   if (slot.holds(root.pid, root.startTimeTicks, count)) return;
   if (!slot.takeBack()) return;  // the watchdog holds it (the loop stalled until now)
   act::VictimSlot::Victim v;
+  // A --proc fixture (dry-run only) names processes that are not this host's: no pidfd
+  // on them (the watchdog then only says, as a dry run does).
+  const bool hostProcesses = s_.options->procRoot == "/proc";
   for (int i = 0; i < count; ++i) {
     const ProcessInfo& m = entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])];
+    if (!hostProcesses) {
+      v.pids[v.count++] = m.pid;
+      continue;
+    }
     auto fd = sys::pidfdOpen(m.pid);
     // The pidfd pins a process: it must be the one the table saw, and still killable.
     auto c = fd ? table.recheck(m) : Result<ProcessCheck>(fd.error());
     if (!fd || !c || c->startTimeTicks != m.startTimeTicks || c->isProtected) {
-      if (i == 0) {
-        for (int k = 0; k < v.count; ++k) ::close(v.pidfds[k]);
-        return;  // the root is gone or changed: the next pass chooses again
-      }
+      if (i == 0) return;  // the root is gone or changed: the next pass chooses again
       continue;
     }
     v.pids[v.count] = m.pid;
