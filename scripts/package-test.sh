@@ -95,6 +95,12 @@ settings=$(/usr/sbin/ork check-config --defaults | grep -cE '^[a-z_0-9]+ = ')
 commented=$(grep -cE '^#[a-z_0-9]+ = ' /etc/ork/ork.toml)
 [ "$settings" = "$commented" ] || fail "/etc/ork/ork.toml has $commented settings, the defaults $settings"
 [ -x /usr/sbin/ork-virt ] || fail "/usr/sbin/ork-virt is not executable"
+# ork-virt beside ork (where findVirtHelper() looks first), its libraries all found
+# through the package's dependencies, and it runs.
+virt_libs=$(ldd /usr/sbin/ork-virt 2>&1 || true)
+if grep -q "not found" <<<"$virt_libs"; then fail "ork-virt: $(grep 'not found' <<<"$virt_libs")"; fi
+virt_usage=$(/usr/sbin/ork-virt 2>&1 || true)
+grep -q "usage: ork-virt serve" <<<"$virt_usage" || fail "/usr/sbin/ork-virt does not run: $virt_usage"
 [ -d /var/lib/ork ] || fail "/var/lib/ork missing"
 for page in ork.8 ork.toml.5 ork-virt.8; do
   section=${page##*.}
