@@ -12,10 +12,17 @@ test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-li
 # real scrape of ORK's /metrics (tests/integration/metrics).
 test_pkgs+=(prometheus iproute2)
 lab_pkgs=(qemu-system-x86 busybox-static earlyoom cpio gzip dpkg-dev kmod)
+# The Debian package (scripts/package.sh) and its test stage in scripts/test.sh: debhelper
+# builds it, go-md2man renders the manual pages from docs/, lintian checks it, man-db
+# renders the pages, systemd gives systemd-analyze (verify, security); systemd-container
+# and debootstrap boot a Debian 12 root with systemd to run the unit for real
+# (scripts/package-systemd-test.sh).
+package_pkgs=(debhelper dpkg-dev lintian go-md2man man-db python3 systemd systemd-container debootstrap)
 
 want=("${build_pkgs[@]}")
 case "${1:-run}" in
-  test) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}") ;;
+  test) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}" "${package_pkgs[@]}") ;;
+  package) want+=("${package_pkgs[@]}") ;;
   lab) want+=("${test_pkgs[@]}" "${lab_pkgs[@]}") ;;
 esac
 

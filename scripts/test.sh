@@ -9,7 +9,8 @@
 # - a test that needs root, a cgroup or QEMU and cannot have it fails;
 # - any test that ctest reports skipped (a GTEST_SKIP, lab_smoke's exit code 77) or not
 #   run fails the run, although ctest itself exits 0 for those;
-# - ORK_SKIP_SANITIZERS, ORK_SKIP_FUZZ and CTEST_ARGS are ignored (said on stderr).
+# - ORK_SKIP_SANITIZERS, ORK_SKIP_FUZZ, ORK_SKIP_PACKAGE and CTEST_ARGS are ignored (said
+#   on stderr).
 # Without CI=true: ORK_SKIP_SANITIZERS=1 and ORK_SKIP_FUZZ=1 leave those passes out,
 # CTEST_ARGS is passed to the last ctest (e.g. CTEST_ARGS="-L unit"), and skips are
 # listed but allowed.
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 ci=false
 [ "${CI:-}" = "true" ] && ci=true
 if $ci; then
-  for v in ORK_SKIP_SANITIZERS ORK_SKIP_FUZZ CTEST_ARGS; do
+  for v in ORK_SKIP_SANITIZERS ORK_SKIP_FUZZ ORK_SKIP_PACKAGE CTEST_ARGS; do
     if [ -n "${!v:-}" ]; then
       echo "ork: CI=true: ignoring $v=${!v} (CI runs every test)" >&2
     fi
@@ -89,3 +90,14 @@ fi
 
 # shellcheck disable=SC2086 # CTEST_ARGS is a list of arguments
 run_ctest "$build" --output-on-failure --timeout 900 ${CTEST_ARGS:-}
+
+# The Debian package, last (it installs on this host, then purges): built, lintian,
+# installed, checked (version, check-config, man pages, systemd-analyze verify), removed
+# and purged; /etc/ork is as it was before (scripts/package-test.sh). Without CI=true,
+# ORK_SKIP_PACKAGE=1 leaves it out.
+# Then the package under a real systemd 252 (a Debian 12 root booted with systemd-nspawn,
+# ORK in dry-run there): notify, reload, watchdog, stop (scripts/package-systemd-test.sh).
+if $ci || [ "${ORK_SKIP_PACKAGE:-0}" != "1" ]; then
+  scripts/package-test.sh
+  scripts/package-systemd-test.sh
+fi

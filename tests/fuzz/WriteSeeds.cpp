@@ -223,6 +223,17 @@ void kmsg(Seeds& s) {
   s.addSteered("kmsg", "file-line-z", 1, "2026-12-01T08:24:33Z ork[1]: event=x"sv);
 }
 
+// systemd's notification environment (parse/Notify.h): steer 0 the socket, 1 the
+// watchdog's USEC, NUL, PID.
+void notify(Seeds& s) {
+  s.addSteered("notify", "path", 0, "/run/systemd/notify"sv);
+  s.addSteered("notify", "abstract", 0, "@/org/freedesktop/systemd1/notify/4242"sv);
+  s.addSteered("notify", "relative", 0, "run/notify"sv);
+  s.addSteered("notify", "usec-pid", 1, "30000000\0" "4242"sv);
+  s.addSteered("notify", "usec", 1, "30000000"sv);
+  s.addSteered("notify", "huge", 1, "99999999999999999999999"sv);
+}
+
 }  // namespace
 
 // fuzz_metrics_request: the steer byte picks the parser (0 HTTP, 1 status, 2 listen,
@@ -251,5 +262,6 @@ int main(int argc, char** argv) {
   config(seeds, ORK_DOCS);
   kmsg(seeds);
   metricsRequests(seeds);
+  notify(seeds);
   return seeds.failed() ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 // A FUSE filesystem that does not answer statfs: the "mount that does not answer" of
 // the disk tests. Speaks the raw /dev/fuse protocol (<linux/fuse.h>, no libfuse).
 //
-//   fusehang MOUNTPOINT
+//   fusehang MOUNTPOINT [FILE]
 //
 // Mounts an empty directory on MOUNTPOINT, answers FUSE_INIT, GETATTR (the root),
 // LOOKUP (ENOENT) and the open/read of the root directory, and holds every FUSE_STATFS
@@ -11,6 +11,10 @@
 // as a server that stopped answering altogether. The mount is lazily unmounted on SIGTERM/SIGINT;
 // the caller should also umount2(MOUNTPOINT, MNT_DETACH) and kill this process (killing it aborts
 // the connection: every request still held fails with ENOTCONN).
+// With FILE, the mount also serves one regular file, MOUNTPOINT/<FILE's basename>, with
+// FILE's contents as they were at start (read-only, direct I/O, nothing cached: every
+// open and read asks this server), so that after SIGUSR2 a process that opens or reads
+// it is stuck in that syscall (a configuration file on a server that stopped answering).
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <signal.h>
@@ -57,6 +61,22 @@ void rootAttr(fuse_attr& a) {
   a.blksize = 4096;
 }
 
+// The served file (ino 2), when there is one.
+constexpr std::uint64_t kFileIno = 2;
+std::string gFileName;
+std::string gFileData;
+bool gServeFile = false;
+
+void fileAttr(fuse_attr& a) {
+  a = {};
+  a.ino = kFileIno;
+  a.mode = S_IFREG | 0644;
+  a.nlink = 1;
+  a.size = gFileData.size();
+  a.blocks = (gFileData.size() + 511) / 512;
+  a.blksize = 4096;
+}
+
 void answerStatfs(std::uint64_t unique) {
   fuse_statfs_out o{};
   o.st.blocks = 1 << 20;
@@ -73,11 +93,25 @@ void answerStatfs(std::uint64_t unique) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: fusehang MOUNTPOINT\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: fusehang MOUNTPOINT [FILE]\n");
     return 2;
   }
   const char* mnt = argv[1];
+  if (argc == 3) {
+    std::string path = argv[2];
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+      std::fprintf(stderr, "fusehang: %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    char chunk[4096];
+    std::size_t got;
+    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) gFileData.append(chunk, got);
+    std::fclose(f);
+    gFileName = path.substr(path.rfind('/') + 1);
+    gServeFile = true;
+  }
   struct sigaction sa {};
   sa.sa_handler = onUsr1;  // no SA_RESTART: the blocking read returns EINTR
   ::sigaction(SIGUSR1, &sa, nullptr);
@@ -146,8 +180,12 @@ int main(int argc, char** argv) {
       }
       case FUSE_GETATTR: {
         fuse_attr_out o{};
-        rootAttr(o.attr);
-        o.attr_valid = 1;
+        if (gServeFile && in.nodeid == kFileIno) {
+          fileAttr(o.attr);  // attr_valid 0: never cached
+        } else {
+          rootAttr(o.attr);
+          o.attr_valid = 1;
+        }
         reply(in.unique, 0, &o, sizeof o);
         break;
       }
@@ -176,7 +214,34 @@ int main(int argc, char** argv) {
         reply(in.unique, 0, nullptr, 0);
         break;
       case FUSE_LOOKUP:
-        reply(in.unique, ENOENT, nullptr, 0);
+        if (gServeFile && in.nodeid == FUSE_ROOT_ID && gFileName == arg) {
+          fuse_entry_out o{};
+          o.nodeid = kFileIno;
+          o.generation = 1;
+          fileAttr(o.attr);  // entry_valid, attr_valid 0: looked up again at every open
+          reply(in.unique, 0, &o, sizeof o);
+        } else {
+          reply(in.unique, ENOENT, nullptr, 0);
+        }
+        break;
+      case FUSE_OPEN: {
+        fuse_open_out o{};
+        o.open_flags = FOPEN_DIRECT_IO;  // every read comes here
+        reply(in.unique, gServeFile ? 0 : ENOENT, &o, sizeof o);
+        break;
+      }
+      case FUSE_READ: {
+        fuse_read_in r;
+        std::memcpy(&r, arg, std::min<std::size_t>(sizeof r, static_cast<std::size_t>(n) - sizeof in));
+        std::size_t off = std::min<std::size_t>(r.offset, gFileData.size());
+        std::size_t len = std::min<std::size_t>(r.size, gFileData.size() - off);
+        len = std::min<std::size_t>(len, 480);  // reply()'s buffer; the reader reads on
+        reply(in.unique, 0, gFileData.data() + off, len);
+        break;
+      }
+      case FUSE_FLUSH:
+      case FUSE_RELEASE:
+        reply(in.unique, 0, nullptr, 0);
         break;
       default:
         reply(in.unique, ENOSYS, nullptr, 0);

@@ -18,9 +18,11 @@
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/sense/ProcessTable.h"
+#include "ork/daemon/Watchdog.h"
 #include "ork/sys/Epoll.h"
 #include "ork/metrics/Exporter.h"
 #include "ork/metrics/Status.h"
+#include "ork/sys/SdNotify.h"
 #include "ork/sys/SelfProtect.h"
 
 #ifndef ORK_VERSION
@@ -96,6 +98,13 @@ struct Daemon::State {
   std::unique_ptr<Observer> observer;
   std::unique_ptr<metrics::Exporter> exporter;
   std::unique_ptr<metrics::StatusServer> status;
+  // systemd's notification socket and watchdog (disabled outside systemd), and ORK's
+  // own watchdog thread (daemon/Watchdog.h).
+  sys::SdNotify notify;
+  bool notifyWarned = false;
+  std::unique_ptr<Watchdog> watchdog;
+  void tellSystemd(std::string_view message, TimePoint now);
+  void notifyFailed(const Error& e, TimePoint now);
 
   // The table's refresh, and its failures (said once, retried with back-off).
   TimePoint scanRetryAt;
@@ -147,6 +156,29 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
                     ? sense::MemorySensor::openHost(options.procRoot, cfg.flag(Key::MemoryCountZfsArc))
                     : sense::MemorySensor::openCgroup(options.cgroupDir, options.procRoot);
   if (!memory) return memory.error();
+  // The watchdog thread's own sensor on the same domain (its own fds and buffers).
+  auto wdMemory = options.cgroupDir.empty()
+                      ? sense::MemorySensor::openHost(options.procRoot, cfg.flag(Key::MemoryCountZfsArc))
+                      : sense::MemorySensor::openCgroup(options.cgroupDir, options.procRoot);
+  if (!wdMemory) return wdMemory.error();
+  Watchdog::Options wopts;
+  wopts.dryRun = options.dryRun;
+  wopts.kmsgPath = options.kmsgPath;
+  wopts.mirrorStderr = options.mirrorStderr;
+  wopts.procRoot = options.procRoot;
+  auto watchdog = Watchdog::create(wopts, std::move(*wdMemory));
+  if (!watchdog) return watchdog.error();
+  s.watchdog = std::move(*watchdog);
+  // systemd's socket: read from the environment, which is then cleared (ork-virt must
+  // not inherit it). Unusable is said, and ORK runs on without it.
+  auto notify = sys::SdNotify::fromEnvironment();
+  if (notify) {
+    s.notify = std::move(*notify);
+  } else {
+    Line w("warning");
+    w.word("what", "sd_notify_unavailable").str("detail", notify.error().what);
+    s.journal.write(w, Priority::Warning, TimePoint{});
+  }
 
   s.users.load(options.passwdPath);
   sense::ProcessTable::Options topts;
@@ -186,6 +218,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   s.services.vms = s.fleet.get();
   auto mem = std::make_unique<ladder::MemoryLadder>(s.services, std::move(*memory));
   s.memory = mem.get();
+  mem->setWatchdogFeed(&s.watchdog->feed());
   s.ladders.push_back(std::move(mem));
   // The CPU is sensed host-wide (it is the host that stalls); --cgroup limits who may be
   // frozen or killed.
@@ -270,6 +303,20 @@ void Daemon::State::report(TimePoint now) {
   scheduleReport(now);
 }
 
+// One sd_notify message; a failure is said once (systemd then restarts ORK when its
+// watchdog runs out, which is the right outcome for a loop nobody can hear).
+void Daemon::State::tellSystemd(std::string_view message, TimePoint now) {
+  if (auto r = notify.send(message); !r) notifyFailed(r.error(), now);
+}
+
+void Daemon::State::notifyFailed(const Error& e, TimePoint now) {
+  if (notifyWarned) return;
+  notifyWarned = true;
+  Line w("warning");
+  w.word("what", "sd_notify_failed").str("detail", e.what);
+  journal.write(w, Priority::Warning, now);
+}
+
 void Daemon::State::reload(TimePoint now) {
   Line l("reload");
   const std::string path = options.configPath.empty() ? options.configDefault : options.configPath;
@@ -314,6 +361,9 @@ void Daemon::State::reload(TimePoint now) {
 }
 
 void Daemon::State::stop(TimePoint now, int sig) {
+  tellSystemd("STOPPING=1", now);
+  // The loop is about to wait on the VMs' thaw only: no more watchdog kills.
+  watchdog->stop();
   for (auto* p : parts) p->stop(now);
   // Wait, bounded, for the VMs ORK froze to be resumed (libvirt answers every request
   // by its deadline plus the lane's grace; a cgroup thaw within a second).
@@ -376,6 +426,13 @@ int Daemon::run() {
   s.fleet->describe(start);
   s.journal.write(start, Priority::Notice, now);
   for (auto& l : s.ladders) l->announce(now);
+  s.watchdog->beat(s.clock.now());
+  if (auto r = s.watchdog->start(); !r) {
+    Line w("warning");
+    w.word("what", "watchdog_unavailable").str("detail", r.error().what);
+    s.journal.write(w, Priority::Warning, now);
+  }
+  s.tellSystemd("READY=1", now);
   if (s.options.protectSelf && !s.protection.oomExempt) {
     Line w("warning");
     w.word("what", "oom_score_adj_failed").str("detail", s.protection.oomError.what);
@@ -413,13 +470,19 @@ int Daemon::run() {
     for (auto* p : s.parts) wakeAt = std::min(wakeAt, p->nextDue());
     if (s.scanRetryAt > now) wakeAt = std::min(wakeAt, s.scanRetryAt);
     wakeAt = std::min(wakeAt, s.reportAt);
-    Nanos timeout = refreshDue ? Nanos{0} : std::clamp(wakeAt - now, Nanos{0}, Nanos{Seconds{60}});
+    // The loop turns at least every Watchdog::kBeatEvery (the watchdog thread's
+    // heartbeat) and in time for systemd's watchdog.
+    Nanos timeout = refreshDue ? Nanos{0} : std::clamp(wakeAt - now, Nanos{0}, Nanos{Watchdog::kBeatEvery});
+    timeout = std::min(timeout, s.notify.pingSlack(now));
     auto n = s.epoll.wait(events.data(), static_cast<int>(events.size()), timeout);
     if (!n) {
       std::fprintf(stderr, "ork: %s\n", n.error().what);
       return 1;
     }
     now = s.clock.now();
+    // The loop is turning: both watchdogs hear it (systemd's at most every half interval).
+    s.watchdog->beat(now);
+    if (auto p = s.notify.ping(now); !p) s.notifyFailed(p.error(), now);
     for (int i = 0; i < *n; ++i) {
       std::uint64_t tag = events[static_cast<std::size_t>(i)].data.u64;
       if (tag == kTagSignal) {
@@ -428,7 +491,16 @@ int Daemon::run() {
           s.stop(now, sig);
           return 0;
         }
-        if (sig == SIGHUP) s.reload(now);
+        if (sig == SIGHUP) {
+          // systemd (Type=notify, ExecReload) is told that a reload runs, and when it is
+          // over; MONOTONIC_USEC is what Type=notify-reload (systemd 253+) wants too.
+          char msg[64];
+          std::snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld",
+                        static_cast<long long>(std::chrono::duration_cast<Micros>(now.sinceOrigin).count()));
+          s.tellSystemd(msg, now);
+          s.reload(now);
+          s.tellSystemd("READY=1", s.clock.now());
+        }
         continue;
       }
       std::size_t part = static_cast<std::size_t>(tag >> kPartShift);

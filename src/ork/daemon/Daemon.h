@@ -4,7 +4,9 @@
 // loop owns no resource's state: it dispatches to the parts (ladder/Ladder.h), keeps
 // the candidate table as fresh as the most demanding ladder asks (in chunks, so that
 // a pass never delays a sample), reloads the configuration on SIGHUP and stops
-// cleanly on SIGTERM.
+// cleanly on SIGTERM. Beside it, a watchdog thread (Watchdog.h) kills the victim chosen
+// in advance if the loop stalls at the hard threshold; the loop tells systemd it is
+// ready, reloading and stopping, and pings its watchdog on its turns (sys/SdNotify.h).
 #pragma once
 
 #include <memory>

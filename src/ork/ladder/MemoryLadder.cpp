@@ -11,6 +11,7 @@
 #include "ork/parse/Mounts.h"
 #include "ork/policy/DiskRule.h"
 #include "ork/sys/Files.h"
+#include "ork/sys/Pidfd.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Files.h"
@@ -216,6 +217,66 @@ void MemoryLadder::onTablePass(TimePoint now) {
   leaveAlone_.reserve((s_.vms != nullptr ? s_.vms->all().size() : 0) + 8);
   Bytes swapUsed = last_.swapTotal - last_.swapFree;
   s_.table->setReadSwap(swapUsed > last_.total.scaled(0.01));
+  chooseInAdvance(now);
+}
+
+// The watchdog's victim: the one the kill path would choose now (ranked as the
+// rehearsal ranks), its members' pidfds opened and checked against the table's
+// identity, so that the watchdog thread can kill it without reading /proc or choosing.
+// The same victim as last time keeps its pidfds.
+void MemoryLadder::chooseInAdvance(TimePoint now) {
+  if (feed_ == nullptr) return;
+  sense::ProcessTable& table = *s_.table;
+  if (!table.hasCompletedPass()) return;
+  act::VictimSlot& slot = feed_->slot;
+  const config::Config& cfg = *s_.cfg;
+  std::span<ProcessInfo> entries = table.mutableEntries();
+  if (s_.vms != nullptr) s_.vms->markLeaveAlone(entries, /*frozenToo=*/false, leaveAlone_);
+  Bytes total = last_.total > Bytes{} ? last_.total : Bytes::gib(1);
+  policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
+  const std::size_t prefix =
+      std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  int choice = policy::chooseVictim(candidates_, cfg);
+  int count = choice < 0 ? 0
+                         : policy::treeMembers(entries, scratch_, candidates_[static_cast<std::size_t>(choice)],
+                                               memberIdx_.data(), static_cast<int>(memberIdx_.size()));
+  if (count <= 0) {
+    (void)slot.takeBack();  // nothing to kill: nothing for the watchdog either
+    return;
+  }
+  count = std::min(count, act::VictimSlot::kMaxMembers);
+  const ProcessInfo& root = entries[static_cast<std::size_t>(memberIdx_[0])];
+  if (slot.holds(root.pid, root.startTimeTicks, count)) return;
+  if (!slot.takeBack()) return;  // the watchdog holds it (the loop stalled until now)
+  act::VictimSlot::Victim v;
+  // A --proc fixture (dry-run only) names processes that are not this host's: no pidfd
+  // on them (the watchdog then only says, as a dry run does).
+  const bool hostProcesses = s_.options->procRoot == "/proc";
+  for (int i = 0; i < count; ++i) {
+    const ProcessInfo& m = entries[static_cast<std::size_t>(memberIdx_[static_cast<std::size_t>(i)])];
+    if (!hostProcesses) {
+      v.pids[v.count++] = m.pid;
+      continue;
+    }
+    auto fd = sys::pidfdOpen(m.pid);
+    // The pidfd pins a process: it must be the one the table saw, and still killable.
+    auto c = fd ? table.recheck(m) : Result<ProcessCheck>(fd.error());
+    if (!fd || !c || c->startTimeTicks != m.startTimeTicks || c->isProtected) {
+      if (i == 0) return;  // the root is gone or changed: the next pass chooses again
+      continue;
+    }
+    v.pids[v.count] = m.pid;
+    v.pidfds[v.count] = fd->release();
+    ++v.count;
+  }
+  const policy::Candidate& cand = candidates_[static_cast<std::size_t>(choice)];
+  std::memcpy(v.name, root.comm, sizeof v.name);
+  std::snprintf(v.group, sizeof v.group, "%s", policy::toString(cand.group));
+  v.freedKib = cand.freed.toKib();
+  v.chosenAtNs = now.sinceOrigin.count();
+  v.rootStartTicks = root.startTimeTicks;
+  slot.publish(v);
 }
 
 void MemoryLadder::onReady(std::uint64_t tag, TimePoint now) {
@@ -297,6 +358,7 @@ void MemoryLadder::tick(TimePoint now) {
   woke_ = false;
 
   policy::MemoryVerdict v = rule_->evaluate(*sample, now);
+  if (feed_ != nullptr) feed_->hardBytes.store(v.thresholds.hard.value, std::memory_order_release);
   if (v.episodeEnded) {
     Line l("recovered");
     l.word("reason", toString(Reason::Recovered))

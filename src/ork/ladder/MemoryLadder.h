@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ork/act/Killer.h"
+#include "ork/act/VictimSlot.h"
 #include "ork/core/MemorySample.h"
 #include "ork/ladder/Ladder.h"
 #include "ork/ladder/VmFleet.h"
@@ -56,6 +57,11 @@ class MemoryLadder final : public Ladder, public SaveListener {
   // resident and locked before the first real kill needs them. No-op before the
   // table's first pass.
   void rehearse(TimePoint now);
+  // The watchdog thread's feed (daemon/Watchdog.h): the hard threshold in force is
+  // published at every sample, and the victim the policy would kill now is chosen in
+  // advance at every table pass (its pidfds opened), for the watchdog to kill if the
+  // loop stalls. Null: no watchdog.
+  void setWatchdogFeed(act::WatchdogFeed* feed) { feed_ = feed; }
   // A statvfs of the save directory is on its way (off the loop).
   bool probing() const { return probe_.pending(s_.cfg->saveDir); }
 
@@ -65,6 +71,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
   static constexpr std::uint64_t kTagVictim = 1000;  // + slot
 
   void armWakeups(const MemorySample& first);
+  void chooseInAdvance(TimePoint now);
   void tick(TimePoint now);
   void killVictim(const MemorySample& sample, const policy::MemoryVerdict& v, TimePoint seenAt);
   void killFields(journal::Line& l, const ProcessInfo& root, int choice, int count,
@@ -122,6 +129,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
   Result<sys::FsSpace> space_ = Error::make(EAGAIN, "not probed yet");
   TimePoint spaceAt_;
   bool haveSpace_ = false;
+  act::WatchdogFeed* feed_ = nullptr;
 };
 
 }  // namespace ork::ladder
