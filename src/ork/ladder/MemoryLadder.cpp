@@ -234,9 +234,7 @@ void MemoryLadder::chooseInAdvance(TimePoint now) {
   if (s_.vms != nullptr) s_.vms->markLeaveAlone(entries, /*frozenToo=*/false, leaveAlone_);
   Bytes total = last_.total > Bytes{} ? last_.total : Bytes::gib(1);
   policy::ScoreContext ctx{total, total.scaled(0.05), &cfg, now};
-  const std::size_t prefix =
-      std::max<std::size_t>(policy::kKillPathSortedPrefix, static_cast<std::size_t>(cfg.count(Key::ScanRecheckTop)));
-  policy::rankCandidates(entries, ctx, candidates_, scratch_, prefix);
+  policy::rankCandidates(entries, ctx, candidates_, scratch_, SIZE_MAX, keptCandidates(cfg));
   int choice = policy::chooseVictim(candidates_, cfg);
   int count = choice < 0 ? 0
                          : policy::treeMembers(entries, scratch_, candidates_[static_cast<std::size_t>(choice)],
