@@ -97,6 +97,10 @@ class Config {
 
   DiskSettings disk;
 
+  // [recorder] dir: where the flight recorder's file is (text, absolute).
+  static constexpr const char* kDefaultRecorderDir = "/var/lib/ork";
+  std::string recorderDir = kDefaultRecorderDir;
+
   // Parses TOML text (path used in messages). Every problem is reported with its line:
   // syntax errors, unknown sections or keys, wrong types, values out of range,
   // malformed patterns, soft threshold not above the hard one. Nothing is ignored.

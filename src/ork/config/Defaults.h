@@ -62,6 +62,8 @@ enum class Key : int {
   DiskProbeDeadlineMs,
   DiskMarginPercent,
   JournalReportIntervalS,
+  RecorderEnabled,
+  RecorderSizeMib,
   kCount
 };
 
@@ -127,6 +129,8 @@ inline constexpr Setting kSettings[] = {
   {Key::DiskProbeDeadlineMs,        "disk",     "probe_deadline_ms",     Kind::Millis,   2000,    50,     60000, "a filesystem whose statvfs has not answered within this is skipped (said once): a hung network or FUSE mount"},
   {Key::DiskMarginPercent,          "disk",     "margin_percent",        Kind::Percent,  2,       0,      50,    "cleaning frees up to the soft threshold plus this % of the filesystem (capped at 1 GiB), not everything"},
   {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
+  {Key::RecorderEnabled,            "recorder", "enabled",               Kind::Bool,     1,       0,      1,     "keep the flight recorder (`ork events`): samples, identities, actions and the kernel's OOM kills in a fixed-size file in [recorder] dir"},
+  {Key::RecorderSizeMib,            "recorder", "size_mib",              Kind::Mib,      4,       1,      1024,  "size of the recorder's file: an hour of samples at one per second, the rest minutes (~13 days at 4 MiB), disks, events and identities"},
 };
 // clang-format on
 

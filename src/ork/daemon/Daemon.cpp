@@ -14,6 +14,7 @@
 #include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
+#include "ork/recorder/Recorder.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Epoll.h"
 #include "ork/sys/SelfProtect.h"
@@ -84,7 +85,8 @@ struct Daemon::State {
   std::unique_ptr<ladder::VmFleet> fleet;
   std::vector<std::unique_ptr<ladder::Ladder>> ladders;
   ladder::MemoryLadder* memory = nullptr;
-  std::vector<ladder::Part*> parts;  // the fleet, then the ladders
+  std::unique_ptr<recorder::Recorder> recorder;  // the flight recorder; null when off
+  std::vector<ladder::Part*> parts;  // the fleet, then the ladders, then the recorder
 
   // The table's refresh, and its failures (said once, retried with back-off).
   TimePoint scanRetryAt;
@@ -186,6 +188,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());
+  // The flight recorder: what the ladders sensed (their state fields) each second.
+  if (cfg.flag(Key::RecorderEnabled)) {
+    recorder::RecorderOptions ro;
+    ro.dir = cfg.recorderDir;
+    ro.sizeBytes = static_cast<std::uint64_t>(cfg.count(Key::RecorderSizeMib)) << 20;
+    ro.procRoot = options.procRoot;
+    s.recorder = std::make_unique<recorder::Recorder>(s.services, std::move(ro), [sp](Line& l) {
+      for (auto& lad : sp->ladders) lad->state(l);
+    });
+    s.parts.push_back(s.recorder.get());
+  }
   for (std::size_t i = 0; i < s.parts.size(); ++i) {
     s.pollers.push_back(std::make_unique<PartPoller>(&s.epoll, i));
     s.parts[i]->attach(s.pollers.back().get());
@@ -344,8 +357,11 @@ int Daemon::run() {
   // once there are VMs, it answers after the start line (libvirt_connected, or a
   // warning what=libvirt_unavailable).
   s.fleet->describe(start);
+  if (s.recorder) s.recorder->describe(start);
+  else start.word("recorder", "off");
   s.journal.write(start, Priority::Notice, now);
   for (auto& l : s.ladders) l->announce(now);
+  if (s.recorder) s.recorder->open(now);
   if (s.options.protectSelf && !s.protection.oomExempt) {
     Line w("warning");
     w.word("what", "oom_score_adj_failed").str("detail", s.protection.oomError.what);

@@ -111,6 +111,8 @@ std::size_t Journal::tagged(std::string_view text, char (&out)[kTaggedMax]) cons
 
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
   const std::string_view event = line.event();
+  // The tap (the flight recorder) sees every line, also those the bound holds back.
+  if (tap_ != nullptr) tap_->onLine(line, now);
   if (event == "stop") {
     reportSuppressed(now, true);  // the last chance to tell
   } else if (budget_.pending()) {

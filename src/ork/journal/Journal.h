@@ -52,6 +52,14 @@ class Line {
 
 enum class Priority { Error = 3, Warning = 4, Notice = 5, Info = 6 };
 
+// Sees every line written (the flight recorder keeps ORK's actions): called on the
+// writer's thread, before the bound; must not block.
+class LineTap {
+ public:
+  virtual ~LineTap() = default;
+  virtual void onLine(const Line& line, TimePoint now) = 0;
+};
+
 class Journal {
  public:
   // kmsgPath: "/dev/kmsg" or a file. mirrorStderr: also print each line on stderr.
@@ -79,6 +87,8 @@ class Journal {
   bool mirroring() const { return mirror_; }
   // The mirror's fd (stderr by default); for tests.
   void setMirrorFd(int fd) { mirrorWriter_ = sys::MirrorWriter(fd); }
+  // The tap (nullptr: none); the caller keeps it alive while set.
+  void setTap(LineTap* tap) { tap_ = tap; }
 
  private:
   // The tag and the tagged line.
@@ -98,6 +108,7 @@ class Journal {
   bool hasWriter_ = false;
   bool mirror_ = true;
   bool reportedFailure_ = false;
+  LineTap* tap_ = nullptr;
 };
 
 }  // namespace ork::journal
