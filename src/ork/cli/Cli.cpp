@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ork/cli/Events.h"
 #include "ork/cli/Log.h"
 #include "ork/cli/Top.h"
 #include "ork/config/Config.h"
@@ -35,6 +36,8 @@ Commands:
   daemon          watch memory and kill the expected process before the host stalls
   top             show the candidates ranked right now, with each score's breakdown
   log             show ORK's lines of the kernel log, readably (-f: follow)
+  events          what ORK and the kernel's OOM killer did, after the fact (the
+                  flight recorder): VMs named, memory around each, --plot
   check-config    validate a configuration file
   version         print the version
   help            this text
@@ -379,6 +382,8 @@ int run(int argc, char** argv) {
   if (cmd == "top") return runTop(args);
   if (cmd == "log") return runLogCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   if (cmd == "check-config") return runCheckConfig(args);
+  if (cmd == "events")
+    return runEventsCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   std::string m = "unknown command: " + std::string(cmd);
   return usage(m.c_str(), kMainHelp);
 }
