@@ -106,7 +106,7 @@ void History::sort() {
 }
 
 long long History::availAt(std::int64_t t) const {
-  auto it = std::upper_bound(samples.begin(), samples.end(), t, [](std::int64_t x, const Sample& s) { return x < s.timeNs; });
+  auto it = std::lower_bound(samples.begin(), samples.end(), t, [](const Sample& s, std::int64_t x) { return s.timeNs < x; });
   if (it != samples.begin() && t - std::prev(it)->timeNs <= kNear) return static_cast<long long>(std::prev(it)->availKib);
   auto m = std::upper_bound(minutes.begin(), minutes.end(), t, [](std::int64_t x, const Minute& s) { return x < s.timeNs; });
   if (m != minutes.begin() && t - std::prev(m)->timeNs <= kNear) return static_cast<long long>(std::prev(m)->avgAvailKib);

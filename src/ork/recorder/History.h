@@ -31,7 +31,7 @@ struct History {
   void add(const SlotView& v);
   // In time order (then by sequence number), each kind.
   void sort();
-  // Memory available at or before t (the last sample, else the minute's average): -1
+  // Memory available just before t (the last sample, else the minute's average): -1
   // when nothing is recorded then (within 2 minutes).
   long long availAt(std::int64_t t) const;
   // ... at or after t (within 2 minutes), -1 when none.

@@ -52,8 +52,10 @@ Result<RecorderFile> RecorderFile::openForWriting(const std::string& dir, std::u
   if (fd < 0) return Error::sys(errno, path);
   RecorderFile f;
   f.fd_.reset(fd);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
-    return Error::sys(errno, errno == EWOULDBLOCK ? path + " (in use by another ork)" : path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    return Error::sys(e, e == EWOULDBLOCK ? path + " (in use by another ork)" : path);
+  }
   struct stat st{};
   if (::fstat(fd, &st) != 0) return Error::sys(errno, path);
   if (!S_ISREG(st.st_mode)) return Error::make(EINVAL, "%s: not a regular file", path.c_str());
