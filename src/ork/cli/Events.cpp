@@ -201,7 +201,10 @@ int runEventsCommand(const std::vector<std::string_view>& args) {
       for (const auto& e : entries) t0 = std::min(t0, e.timeNs - 300 * kSecond);
     }
     const std::string svg = recorder::renderSvg(h, entries, t0, now);
-    if (auto r = sys::writeFile(plotPath, svg); !r) {
+    const std::size_t slash = plotPath.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : plotPath.substr(0, slash);
+    const std::string name = slash == std::string::npos ? plotPath : plotPath.substr(slash + 1);
+    if (auto r = sys::replaceFile(dir, name, svg); !r) {
       std::fprintf(stderr, "ork: --plot: %s\n", r.error().what);
       return 1;
     }

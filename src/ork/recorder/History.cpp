@@ -273,7 +273,9 @@ std::vector<Entry> buildEntries(const History& h, std::int64_t sinceNs) {
     }
     e.availBeforeKib = r.f.num("avail_before_kib");
     if (e.availBeforeKib < 0) e.availBeforeKib = h.availAt(r.timeNs);
+    // After: ten seconds on (the memory freed is back by then), else the first sample after.
     e.availAfterKib = h.availAfter(r.timeNs + 10 * kSecond);
+    if (e.availAfterKib < 0) e.availAfterKib = h.availAfter(r.timeNs + 1);
     out.push_back(std::move(e));
   }
   return out;

@@ -1,7 +1,9 @@
 #include "ork/recorder/Recorder.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -47,13 +49,19 @@ std::uint16_t hundredths(double pct) {
   return static_cast<std::uint16_t>(std::min(pct * 100 + 0.5, 10000.0));
 }
 
-std::uint16_t psiAvg10(sys::KeptOpenFile& f, bool full) {
-  if (!f.valid()) return kUnknown16;
-  auto text = f.read();
-  if (!text) return kUnknown16;
+// PSI avg10 of some (and full), opened for each read: three fds kept open for a
+// once-a-second read would weigh on ORK's fd budget more than the opens do on its CPU.
+void psiAvg10(const std::string& path, std::uint16_t& some, std::uint16_t* full) {
+  some = kUnknown16;
+  if (full != nullptr) *full = kUnknown16;
+  if (path.empty()) return;
+  char buf[256];
+  auto text = sys::readFileAt(AT_FDCWD, path.c_str(), buf, sizeof buf, true);
+  if (!text) return;
   auto psi = parse::parsePsi(*text);
-  if (!psi || (full && !psi->hasFull)) return kUnknown16;
-  return hundredths(full ? psi->full.avg10 : psi->some.avg10);
+  if (!psi) return;
+  some = hundredths(psi->some.avg10);
+  if (full != nullptr && psi->hasFull) *full = hundredths(psi->full.avg10);
 }
 
 void copyCut(char* dst, std::size_t cap, std::string_view src) {
@@ -147,7 +155,7 @@ Recorder::~Recorder() {
   if (s_.journal != nullptr) s_.journal->setTap(nullptr);
 }
 
-void Recorder::describe(Line& l) const { l.str("recorder", enabled_ ? o_.dir : std::string("off")); }
+void Recorder::describe(Line& l) const { l.str("recorder", o_.dir); }
 
 void Recorder::warnOnce(std::string_view what, std::string_view detail, TimePoint now) {
   Line w("warning");
@@ -171,9 +179,11 @@ void Recorder::open(TimePoint now) {
     while (!bootId_.empty() && (bootId_.back() == '\n' || bootId_.back() == ' ')) bootId_.pop_back();
   }
   w_->bootId = bootId_;
-  if (auto f = sys::KeptOpenFile::open(o_.procRoot + "/pressure/memory", 256)) psiMem_ = std::move(*f);
-  if (auto f = sys::KeptOpenFile::open(o_.procRoot + "/pressure/cpu", 256)) psiCpu_ = std::move(*f);
-  if (auto f = sys::KeptOpenFile::open(o_.procRoot + "/pressure/io", 256)) psiIo_ = std::move(*f);
+  // PSI files that are not there (a kernel without PSI) are not asked again.
+  for (auto [name, path] : {std::pair{"memory", &psiMem_}, std::pair{"cpu", &psiCpu_}, std::pair{"io", &psiIo_}}) {
+    *path = o_.procRoot + "/pressure/" + name;
+    if (::access(path->c_str(), R_OK) != 0) path->clear();
+  }
   if (!o_.kmsgPath.empty()) {
     auto k = sys::KmsgReader::open(o_.kmsgPath);
     if (k) {
@@ -214,18 +224,23 @@ void Recorder::opened(TimePoint now) {
       c.word("what", "recorder_unavailable");
       s_.journal->write(c, Priority::Info, now);
     }
+  }
+  missed_ = 0;
+  if (kmsg_ && !kmsgWatched_) {
+    // What the kernel log still holds: kills made while ORK was not running (those not
+    // yet recorded: recorded now, counted in the line below), then each new record as
+    // it comes.
+    readKmsg(now, true);
+    if (poller_ != nullptr && poller_->add(kmsg_->fd(), EPOLLIN, kTagKmsg)) kmsgWatched_ = true;
+  }
+  if (ready_) {
     Line l("recorder");
     l.str("file", o_.dir + "/" + sys::RecorderFile::kFileName)
         .num("size_kib", static_cast<std::int64_t>(recorder::geometryFor(o_.sizeBytes).size >> 10))
         .flag("fresh", w_->fresh).num("records", static_cast<std::int64_t>(w_->records))
-        .num("corrupt", static_cast<std::int64_t>(w_->corrupt));
+        .num("corrupt", static_cast<std::int64_t>(w_->corrupt)).num("missed_kills", missed_)
+        .flag("kernel_log", kmsgWatched_);
     s_.journal->write(l, Priority::Info, now);
-  }
-  if (kmsg_ && !kmsgWatched_) {
-    // What the kernel log still holds: kills made while ORK was not running (those not
-    // yet recorded), then each new record as it comes.
-    readKmsg(now, true);
-    if (poller_ != nullptr && poller_->add(kmsg_->fd(), EPOLLIN, kTagKmsg)) kmsgWatched_ = true;
   }
 }
 
@@ -245,10 +260,9 @@ Sample Recorder::sense(std::int64_t wall) {
   s.swapFreeKib = static_cast<std::uint64_t>(std::max(0LL, f.num("swap_free_kib", 0)));
   const long long busy = f.num("busy_pct", -1);
   s.busy = busy >= 0 ? hundredths(static_cast<double>(busy)) : kUnknown16;
-  s.psiMemSome = psiAvg10(psiMem_, false);
-  s.psiMemFull = psiAvg10(psiMem_, true);
-  s.psiCpuSome = psiAvg10(psiCpu_, false);
-  s.psiIoSome = psiAvg10(psiIo_, false);
+  psiAvg10(psiMem_, s.psiMemSome, &s.psiMemFull);
+  psiAvg10(psiCpu_, s.psiCpuSome, nullptr);
+  psiAvg10(psiIo_, s.psiIoSome, nullptr);
   return s;
 }
 
@@ -469,7 +483,9 @@ void Recorder::kernelRecord(std::string_view record, TimePoint now, bool catchUp
   haveKseq_ = true;
   const std::int64_t at = sys::KmsgReader::bootWallClockNs() + static_cast<std::int64_t>(r->usec) * 1000;
   if (ready_) postText(SlotType::Event, at, l.text());
-  s_.journal->write(l, Priority::Notice, now);
+  // Kills from before ORK's start are counted in its `recorder` line, not one line each.
+  if (catchUp) ++missed_;
+  else s_.journal->write(l, Priority::Notice, now);
 }
 
 void Recorder::onTablePass(TimePoint now) {

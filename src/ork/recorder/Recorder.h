@@ -91,9 +91,10 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   std::size_t batched_ = 0;
   std::uint64_t dropped_ = 0;
   MinuteFold fold_;
-  sys::KeptOpenFile psiMem_, psiCpu_, psiIo_;
+  std::string psiMem_, psiCpu_, psiIo_;  // paths; empty when absent
   std::optional<sys::KmsgReader> kmsg_;
   bool kmsgWatched_ = false;
+  int missed_ = 0;  // kernel kills from before the start, recorded at it
   std::string bootId_;
   std::uint64_t lastKseq_ = 0;  // the newest kernel record recorded, this boot
   bool haveKseq_ = false;
