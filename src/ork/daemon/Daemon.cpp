@@ -431,6 +431,7 @@ int Daemon::run() {
       s.stepTable(s.clock.now());
     }
     if (s.clock.now() >= s.reportAt) s.report(s.clock.now());
+    if (s.recorder) s.recorder->onLoopTurn(s.clock.now());
     // Counts of lines the journal's bound dropped, once it lets them be said.
     s.journal.flush(s.clock.now());
   }

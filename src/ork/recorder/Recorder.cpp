@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -29,6 +30,9 @@ using journal::Priority;
 namespace {
 
 constexpr Nanos kTick = Seconds{1};
+// A sample may be taken this early when the loop is awake anyway (onLoopTurn), and is
+// due at the latest this late: the recorder rarely wakes the loop by itself.
+constexpr Nanos kSlack = Millis{300};
 constexpr Nanos kRetryOpen = Seconds{60};
 constexpr int kDiskEveryTicks = 60;
 constexpr int kMaxOutstanding = 32;     // jobs not yet done: beyond, samples are dropped
@@ -62,6 +66,20 @@ void psiAvg10(const std::string& path, std::uint16_t& some, std::uint16_t* full)
   if (!psi) return;
   some = hundredths(psi->some.avg10);
   if (full != nullptr && psi->hasFull) *full = hundredths(psi->full.avg10);
+}
+
+// The number after " key=" in a line, fallback when absent (no allocation: once a second).
+long long numField(std::string_view line, std::string_view key, long long fallback) {
+  for (std::size_t at = line.find(key); at != std::string_view::npos; at = line.find(key, at + 1)) {
+    if (at == 0 || line[at - 1] != ' ' || at + key.size() >= line.size() || line[at + key.size()] != '=') continue;
+    const char* b = line.data() + at + key.size() + 1;
+    const char* e = line.data() + line.size();
+    long long v = 0;
+    auto [p, ec] = std::from_chars(b, e, v);
+    if (ec == std::errc{} && (p == e || *p == ' ')) return v;
+    return fallback;
+  }
+  return fallback;
 }
 
 void copyCut(char* dst, std::size_t cap, std::string_view src) {
@@ -246,7 +264,11 @@ void Recorder::opened(TimePoint now) {
 
 TimePoint Recorder::nextDue() const {
   if (!enabled_) return TimePoint{Nanos::max()};
-  return std::min(nextSample_, retryOpenAt_);
+  return std::min(nextSample_ + kSlack, retryOpenAt_);
+}
+
+void Recorder::onLoopTurn(TimePoint now) {
+  if (enabled_ && now + kSlack >= nextSample_) sample(now);
 }
 
 Sample Recorder::sense(std::int64_t wall) {
@@ -254,11 +276,11 @@ Sample Recorder::sense(std::int64_t wall) {
   s.timeNs = wall;
   Line l("state");
   if (state_) state_(l);
-  Fields f = parseFields(l.text());
-  s.availKib = static_cast<std::uint64_t>(std::max(0LL, f.num("avail_kib", 0)));
-  s.totalKib = static_cast<std::uint64_t>(std::max(0LL, f.num("total_kib", 0)));
-  s.swapFreeKib = static_cast<std::uint64_t>(std::max(0LL, f.num("swap_free_kib", 0)));
-  const long long busy = f.num("busy_pct", -1);
+  const std::string_view t = l.text();
+  s.availKib = static_cast<std::uint64_t>(std::max(0LL, numField(t, "avail_kib", 0)));
+  s.totalKib = static_cast<std::uint64_t>(std::max(0LL, numField(t, "total_kib", 0)));
+  s.swapFreeKib = static_cast<std::uint64_t>(std::max(0LL, numField(t, "swap_free_kib", 0)));
+  const long long busy = numField(t, "busy_pct", -1);
   s.busy = busy >= 0 ? hundredths(static_cast<double>(busy)) : kUnknown16;
   psiAvg10(psiMem_, s.psiMemSome, &s.psiMemFull);
   psiAvg10(psiCpu_, s.psiCpuSome, nullptr);
@@ -275,8 +297,11 @@ void Recorder::onTimer(TimePoint now) {
     const std::uint64_t size = o_.sizeBytes;
     jobs_.post([w, dir, size] { w->open(dir, size); }, [this] { opened(s_.clock->now()); });
   }
-  if (now < nextSample_) return;
-  nextSample_ = std::max(nextSample_ + kTick, now + Millis{500});
+  if (now + kSlack >= nextSample_) sample(now);
+}
+
+void Recorder::sample(TimePoint now) {
+  nextSample_ = now + kTick;  // in phase with what woke the loop (the memory samples)
   const Sample s = sense(wallNs());
   batch_[batched_++] = s;
   Minute done;

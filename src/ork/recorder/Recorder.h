@@ -55,6 +55,8 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   void onTablePass(TimePoint now) override;
   void stop(TimePoint now) override;
   void onLine(const journal::Line& line, TimePoint now) override;
+  // Each turn of the loop: a sample nearly due is taken now, while the loop is awake.
+  void onLoopTurn(TimePoint now);
 
   // For the start line: recorder=dir or off.
   void describe(journal::Line& l) const;
@@ -64,9 +66,10 @@ class Recorder final : public ladder::Part, public journal::LineTap {
  private:
   static constexpr std::uint64_t kTagJobs = 1;
   static constexpr std::uint64_t kTagKmsg = 2;
-  static constexpr std::size_t kBatch = 5;  // samples per write job
+  static constexpr std::size_t kBatch = 10;  // samples per write job
 
   Sample sense(std::int64_t wallNs);
+  void sample(TimePoint now);
   void flushSamples();
   void postText(SlotType type, std::int64_t wallNs, std::string_view text);
   void postDisks();
