@@ -37,6 +37,7 @@ TESTS = [
     ("cpu", "tests/test_integration_cpu", "*"),
     ("freezer", "tests/test_integration_freezer", "-FreezerTest.RealQemuFoundByUuidFreezesAndThaws"),
     ("cli", "tests/test_cli_cli", "-CliFiles.TheUnitDoesNotRestartOnABadConfigAndNamesItsDocumentation"),
+    ("recorder", "tests/test_integration_recorder", "*"),
 ]
 TOOLS = ["ork", "tests/memhog", "tests/cpuburn"]
 
@@ -176,7 +177,7 @@ def verdict(text, tests):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli)")
+    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli,recorder)")
     ap.add_argument("--filter", default=None, help="a gtest filter for every selected area")
     ap.add_argument("--mem", type=int, default=1024, help="guest memory, MiB")
     ap.add_argument("--smp", type=int, default=2)

@@ -22,17 +22,13 @@ std::uint64_t kbField(std::string_view s, std::string_view key) {
   return out;
 }
 
-// "N (NAME)<rest>" where rest starts with one of the texts that follow a name; the name
-// ends at the last ')' before that text.
+// "N (NAME)<follow><rest>": the name ends where the text that must follow it starts.
 bool pidAndName(std::string_view s, std::string_view follow, OomLine& out, std::string_view& rest) {
   const std::size_t sp = s.find(" (");
   if (sp == std::string_view::npos || !parseInt(s.substr(0, sp), out.pid) || out.pid <= 0) return false;
   const std::string_view afterOpen = s.substr(sp + 2);
-  std::size_t close = follow.empty() ? std::string_view::npos : afterOpen.find(follow);
-  if (close == std::string_view::npos) {
-    close = afterOpen.rfind(')');
-    if (close == std::string_view::npos) return false;
-  }
+  const std::size_t close = afterOpen.find(follow);
+  if (close == std::string_view::npos) return false;
   out.name = afterOpen.substr(0, close);
   rest = afterOpen.substr(close + follow.size());
   return true;
@@ -44,7 +40,7 @@ Result<OomLine> summary(std::string_view s) {
   OomLine l;
   l.kind = OomLineKind::Summary;
   const std::size_t uidAt = s.rfind(",uid=");
-  if (uidAt == std::string_view::npos || !parseInt(s.substr(uidAt + 5), l.uid)) return notOom();
+  if (uidAt == std::string_view::npos || !parseInt(s.substr(uidAt + 5), l.uid) || l.uid < 0) return notOom();
   std::string_view head = s.substr(0, uidAt);
   const std::size_t pidAt = head.rfind(",pid=");
   if (pidAt == std::string_view::npos || !parseInt(head.substr(pidAt + 5), l.pid) || l.pid <= 0) return notOom();
@@ -105,7 +101,7 @@ Result<OomLine> parseOomLine(std::string_view message) {
     const std::size_t uid = rest.find("UID:");
     if (uid != std::string_view::npos) {
       std::string_view u = rest.substr(uid + 4);
-      (void)parseInt(u.substr(0, u.find(' ')), l.uid);
+      if (!parseInt(u.substr(0, u.find(' ')), l.uid) || l.uid < 0) l.uid = -1;
     }
     return l;
   }

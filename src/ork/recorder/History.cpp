@@ -137,22 +137,28 @@ std::string scopeFormOfName(std::string_view name, int id) {
 }
 
 bool vmNameFromCgroup(std::string_view cgroup, ScopeName& out) {
-  constexpr std::string_view kStart = "machine-qemu";
-  const std::size_t at = cgroup.find(kStart);
-  if (at == std::string_view::npos) return false;
-  std::string_view scope = cgroup.substr(at + 8);  // "qemu\x2d3\x2dweb01.scope/..."
-  const std::size_t end = scope.find(".scope");
-  if (end == std::string_view::npos) return false;
-  scope = scope.substr(0, end);
-  // systemd's unit name escape: \xHH.
+  // systemd's scope ("machine-qemu\x2dN\x2dNAME.scope", the name escaped), or libvirt's
+  // own cgroup where systemd does not run ("qemu-N-NAME.libvirt-qemu").
   std::string m;
-  for (std::size_t i = 0; i < scope.size(); ++i) {
-    if (scope[i] == '\\' && i + 3 < scope.size() && scope[i + 1] == 'x') {
-      m += static_cast<char>(std::stoi(std::string(scope.substr(i + 2, 2)), nullptr, 16));
-      i += 3;
-    } else {
-      m += scope[i];
+  if (const std::size_t at = cgroup.find("machine-qemu"); at != std::string_view::npos) {
+    std::string_view scope = cgroup.substr(at + 8);  // "qemu\x2d3\x2dweb01.scope/..."
+    const std::size_t end = scope.find(".scope");
+    if (end == std::string_view::npos) return false;
+    scope = scope.substr(0, end);
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    for (std::size_t i = 0; i < scope.size(); ++i) {
+      if (scope[i] == '\\' && i + 3 < scope.size() && scope[i + 1] == 'x' && hex(scope[i + 2]) >= 0 && hex(scope[i + 3]) >= 0) {
+        m += static_cast<char>(hex(scope[i + 2]) * 16 + hex(scope[i + 3]));
+        i += 3;
+      } else {
+        m += scope[i];
+      }
     }
+  } else if (const std::size_t end = cgroup.find(".libvirt-qemu"); end != std::string_view::npos) {
+    const std::size_t slash = cgroup.rfind('/', end);
+    m = std::string(cgroup.substr(slash == std::string_view::npos ? 0 : slash + 1, end - (slash == std::string_view::npos ? 0 : slash + 1)));
+  } else {
+    return false;
   }
   // "qemu-ID-NAME"
   if (!m.starts_with("qemu-")) return false;

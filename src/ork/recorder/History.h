@@ -55,7 +55,8 @@ struct Entry {
 std::vector<Entry> buildEntries(const History& h, std::int64_t sinceNs);
 
 // libvirt's scope in a cgroup path ("/machine.slice/machine-qemu\x2d3\x2dweb01.scope/
-// libvirt/emulator"): the domain's id and its name as libvirt put it in the machine
+// libvirt/emulator", or "/machine/qemu-3-web01.libvirt-qemu/emulator" on a host without
+// systemd): the domain's id and its name as libvirt put it in the machine
 // name "qemu-ID-NAME" (hostname characters only, leading dots dropped, the whole machine
 // name cut at 64 characters, trailing '-' and '.' trimmed). False when the path is no
 // libvirt machine's.

@@ -97,7 +97,8 @@ TEST(Oom, OtherAndMalformedLinesAreNotKills) {
   for (const char* m : {"", "oom_reaper: reaped process 472 (whiptail), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB",
                         "whiptail invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
                         "Out of memory: Killed process x (a) total-vm:1kB", "Killed process 0 (a) total-vm:1kB",
-                        "Killed process 12 a total-vm:1kB", "oom-kill:constraint=CONSTRAINT_NONE,task=a,pid=1",
+                        "Killed process 12 a total-vm:1kB", "Out of memory: Killed process 472 (whipta-r(null),cpusdj:0",
+                        "Kill process 3 (x)", "oom-kill:constraint=CONSTRAINT_MEMCG,task=q,pid=1,uid=-64055", "oom-kill:constraint=CONSTRAINT_NONE,task=a,pid=1",
                         "oom-kill:task=a,pid=-1,uid=0", "Out of memory", "Killed process -3 (a) total-vm:1kB",
                         "[ pid ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"})
     EXPECT_FALSE(parseOomLine(m).ok()) << m;

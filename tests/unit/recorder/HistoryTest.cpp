@@ -46,6 +46,9 @@ TEST(History, ScopeNameOfLibvirt) {
   EXPECT_EQ(sn.name, "web01");
   ASSERT_TRUE(vmNameFromCgroup("/machine.slice/machine-qemu\\x2d12\\x2dinstance\\x2d0000002a.scope", sn));
   EXPECT_EQ(sn.name, "instance-0000002a");
+  ASSERT_TRUE(vmNameFromCgroup("/machine/qemu-5-db-1.libvirt-qemu/emulator", sn));
+  EXPECT_EQ(sn.id, 5);
+  EXPECT_EQ(sn.name, "db-1");
   EXPECT_FALSE(vmNameFromCgroup("/system.slice/ssh.service", sn));
   EXPECT_FALSE(vmNameFromCgroup("/machine.slice/machine-qemu\\x2dx\\x2dweb.scope", sn));
   // libvirt keeps hostname characters, drops leading dots, cuts the machine name at 64.
