@@ -58,6 +58,15 @@ std::string isoLocal(std::int64_t ns) {
   return b;
 }
 
+std::string hhmmss(std::int64_t ns) {
+  std::time_t secs = static_cast<std::time_t>(ns / kSecond);
+  std::tm tm{};
+  if (::localtime_r(&secs, &tm) == nullptr) return "-";
+  char b[32];
+  std::strftime(b, sizeof b, "%H:%M:%S", &tm);
+  return b;
+}
+
 std::string hhmm(std::int64_t ns) {
   std::time_t secs = static_cast<std::time_t>(ns / kSecond);
   std::tm tm{};
@@ -365,9 +374,14 @@ std::string entryJson(const Entry& e, const std::string& spark) {
 std::string renderSvg(const History& h, const std::vector<Entry>& entries, std::int64_t t0, std::int64_t t1) {
   if (t1 <= t0) t1 = t0 + 60 * kSecond;
   constexpr int kW = 1200, kLeft = 70, kRight = 20, kTop = 40, kPanel = 180, kGap = 50;
+  constexpr int kListed = 40;  // events listed under the plot
   const int plotW = kW - kLeft - kRight;
   const int panels = 3;
-  const int height = kTop + panels * kPanel + (panels - 1) * kGap + 60;
+  int shown = 0;
+  for (const auto& e : entries) shown += e.timeNs >= t0 && e.timeNs <= t1 ? 1 : 0;
+  const int listRows = std::min(shown, kListed) + (shown > kListed ? 1 : 0);
+  const int listTop = kTop + 20 + panels * kPanel + (panels - 1) * kGap + 40;
+  const int height = listTop + 16 * listRows + 20;
   auto x = [&](std::int64_t t) { return kLeft + static_cast<double>(t - t0) / static_cast<double>(t1 - t0) * plotW; };
   std::string o = fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                       "font-family=\"sans-serif\" font-size=\"12\">\n",
@@ -375,6 +389,7 @@ std::string renderSvg(const History& h, const std::vector<Entry>& entries, std::
   o += fmt("<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"white\"/>\n", kW, height);
   o += fmt("<text x=\"%d\" y=\"22\" font-size=\"16\" font-weight=\"bold\">ORK flight recorder: %s to %s</text>\n", kLeft,
            xmlEscape(isoLocal(t0)).c_str(), xmlEscape(isoLocal(t1)).c_str());
+  const bool shortSpan = t1 - t0 <= 30 * 60 * kSecond;
 
   // The series: samples where there are, else minutes.
   struct Pt {
@@ -420,8 +435,9 @@ std::string renderSvg(const History& h, const std::vector<Entry>& entries, std::
     }
     for (int i = 0; i <= 6; ++i) {
       const std::int64_t t = t0 + (t1 - t0) * i / 6;
-      o += fmt("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n", x(t), top + kPanel + 14,
-               hhmm(t).c_str());
+      o += fmt("<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" fill=\"#555\">%s</text>\n", x(t), top + kPanel + 14,
+               i == 0 ? "start" : i == 6 ? "end" : "middle",
+               (shortSpan ? hhmmss(t) : hhmm(t)).c_str());
     }
   };
   auto legend = [&](int top, int slot, const char* color, std::string_view label) {
@@ -481,22 +497,40 @@ std::string renderSvg(const History& h, const std::vector<Entry>& entries, std::
     ++slot;
   }
 
-  // The events, across every panel.
+  // The events: a dashed line across every panel with its number on top (kernel red,
+  // ORK orange), and listed under the plot.
   const int y0 = kTop + 20, y1 = top + kPanel;
   int n = 0;
+  double lastX = -100;
+  int stagger = 0;
   for (const auto& e : entries) {
     if (e.timeNs < t0 || e.timeNs > t1) continue;
+    ++n;
     const char* color = e.who == "kernel" ? "#d00000" : "#ff8c00";
     const double ex = x(e.timeNs);
+    stagger = ex - lastX < 22 ? (stagger + 1) % 4 : 0;
+    lastX = ex;
     std::string label = e.who + " " + e.action + (e.dryRun ? " (dry-run)" : "") + ": " +
                         (e.vm.empty() ? e.name : "VM " + e.vm) + " pid " + std::to_string(e.pid);
-    o += fmt("<g class=\"event\" data-who=\"%s\" data-action=\"%s\">", e.who.c_str(), xmlEscape(e.action).c_str());
+    o += fmt("<g class=\"event\" data-who=\"%s\" data-action=\"%s\"><title>%s</title>", e.who.c_str(),
+             xmlEscape(e.action).c_str(), xmlEscape(label).c_str());
     o += fmt("<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>", ex,
              y0, ex, y1, color);
-    o += fmt("<text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text></g>\n", ex + 3, y0 + 14 + (n % 6) * 14, color,
-             xmlEscape(label).c_str());
-    ++n;
+    const int cy = y0 + 10 + stagger * 20;
+    o += fmt("<circle cx=\"%.1f\" cy=\"%d\" r=\"9\" fill=\"%s\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+             "font-size=\"10\" fill=\"white\">%d</text></g>\n",
+             ex, cy, color, ex, cy + 4, n);
+    if (n <= kListed) {
+      std::string line = std::to_string(n) + "  " + isoLocal(e.timeNs) + "  " + label;
+      if (!e.uuid.empty()) line += " uuid " + e.uuid;
+      if (!e.reason.empty()) line += ", " + e.reason;
+      if (e.freedKib >= 0) line += fmt(", freed %.0f MiB", static_cast<double>(e.freedKib) / 1024);
+      o += fmt("<text class=\"event-list\" x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>\n", kLeft, listTop + 16 * (n - 1), color,
+               xmlEscape(line).c_str());
+    }
   }
+  if (n > kListed)
+    o += fmt("<text x=\"%d\" y=\"%d\">... and %d more (ork events --since)</text>\n", kLeft, listTop + 16 * kListed, n - kListed);
   o += "</svg>\n";
   return o;
 }
