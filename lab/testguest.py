@@ -38,6 +38,7 @@ TESTS = [
     ("freezer", "tests/test_integration_freezer", "-FreezerTest.RealQemuFoundByUuidFreezesAndThaws"),
     ("cli", "tests/test_cli_cli", "-CliFiles.TheUnitDoesNotRestartOnABadConfigAndNamesItsDocumentation"),
     ("io", "tests/test_integration_io", "*"),
+    ("recorder", "tests/test_integration_recorder", "*"),
 ]
 TOOLS = ["ork", "tests/memhog", "tests/cpuburn", "tests/fuseslow"]
 # Beside the lab's virtio modules: the I/O tests' slow devices (null_blk, made through
@@ -180,7 +181,7 @@ def verdict(text, tests):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli,io)")
+    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli,io,recorder)")
     ap.add_argument("--filter", default=None, help="a gtest filter for every selected area")
     ap.add_argument("--mem", type=int, default=1024, help="guest memory, MiB")
     ap.add_argument("--smp", type=int, default=2)

@@ -232,6 +232,21 @@ void notify(Seeds& s) {
   s.addSteered("notify", "usec-pid", 1, "30000000\0" "4242"sv);
   s.addSteered("notify", "usec", 1, "30000000"sv);
   s.addSteered("notify", "huge", 1, "99999999999999999999999"sv);
+// The kernel OOM killer's lines the flight recorder reads (parse/Oom.h; FACTS.md).
+void oom(Seeds& s) {
+  s.add("oom", "summary-global",
+        "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
+        "task_memcg=/,task=whiptail,pid=472,uid=0"sv);
+  s.add("oom", "summary-memcg",
+        "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/machine.slice/"
+        "machine-qemu\\x2d1\\x2dweb.scope,task_memcg=/machine.slice/machine-qemu\\x2d1\\x2dweb.scope/libvirt/emulator,"
+        "task=qemu-system-x86,pid=4242,uid=64055"sv);
+  s.add("oom", "killed",
+        "Out of memory: Killed process 472 (whiptail) total-vm:10276kB, anon-rss:1028kB, file-rss:1276kB, "
+        "shmem-rss:0kB, UID:0 pgtables:68kB oom_score_adj:0"sv);
+  s.add("oom", "killed-memcg", "Memory cgroup out of memory: Killed process 9 (a) b) total-vm:1kB, anon-rss:2kB"sv);
+  s.add("oom", "sacrifice", "Out of memory: Kill process 123 (java) score 900 or sacrifice child"sv);
+  s.add("oom", "killed-419", "Killed process 124 (java) total-vm:2097152kB, anon-rss:1048576kB, file-rss:0kB, shmem-rss:0kB"sv);
 }
 
 }  // namespace
@@ -263,5 +278,6 @@ int main(int argc, char** argv) {
   kmsg(seeds);
   metricsRequests(seeds);
   notify(seeds);
+  oom(seeds);
   return seeds.failed() ? 1 : 0;
 }

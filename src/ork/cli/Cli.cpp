@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ork/cli/Events.h"
 #include "ork/cli/Log.h"
 #include "ork/cli/Status.h"
 #include "ork/cli/Top.h"
@@ -37,6 +38,8 @@ Commands:
   top             show the candidates ranked right now, with each score's breakdown
   log             show ORK's lines of the kernel log, readably (-f: follow)
   status          the running daemon's live state (root; --json)
+  events          what ORK and the kernel's OOM killer did, after the fact (the
+                  flight recorder): VMs named, memory around each, --plot
   check-config    validate a configuration file
   version         print the version
   help            this text
@@ -388,6 +391,8 @@ int run(int argc, char** argv) {
   if (cmd == "log") return runLogCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   if (cmd == "check-config") return runCheckConfig(args);
   if (cmd == "status") return runStatusCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
+  if (cmd == "events")
+    return runEventsCommand({args.items.begin() + static_cast<std::ptrdiff_t>(args.pos), args.items.end()});
   std::string m = "unknown command: " + std::string(cmd);
   return usage(m.c_str(), kMainHelp);
 }

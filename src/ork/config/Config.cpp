@@ -385,6 +385,15 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
         parseMetricsString(name, node, cfg, errors);
         continue;
       }
+      if (section == "recorder" && name == "dir") {
+        const auto* str = node.as_string();
+        if (str == nullptr || str->get().empty() || str->get().front() != '/') {
+          errors.push_back({line, "recorder.dir must be an absolute path"});
+          continue;
+        }
+        cfg.recorderDir = str->get();
+        continue;
+      }
       const Setting* s = findSetting(section, name);
       if (s == nullptr) {
         errors.push_back({line, "unknown key \"" + printable(name) + "\" in [" + std::string(section) + "]"});
@@ -520,6 +529,10 @@ std::string Config::toToml() const {
       if (!m.diskClass.empty()) out += "class = " + quoted(m.diskClass) + "\n";
     }
   };
+  auto recorderStrings = [&] {
+    out += "# the directory of the flight recorder's file (recorder.ring)\n";
+    out += "dir = " + quoted(recorderDir) + "\n";
+  };
   auto patterns = [&] {
     out += "# patterns \"<field>:<glob>\", field one of name, cmdline, exe, cgroup, user\n";
     list("prefer", prefer);
@@ -539,6 +552,7 @@ std::string Config::toToml() const {
       if (std::strcmp(current, "vm") == 0) vmStrings();
       if (std::strcmp(current, "disk") == 0) diskStrings();
       if (std::strcmp(current, "metrics") == 0) metricsStrings();
+      if (std::strcmp(current, "recorder") == 0) recorderStrings();
       if (!out.empty()) out += "\n";
       out += fmt("[%s]\n", s.section);
       current = s.section;
@@ -560,6 +574,7 @@ std::string Config::toToml() const {
   if (std::strcmp(current, "vm") == 0) vmStrings();
   if (std::strcmp(current, "disk") == 0) diskStrings();
   if (std::strcmp(current, "metrics") == 0) metricsStrings();
+  if (std::strcmp(current, "recorder") == 0) recorderStrings();
   return out;
 }
 

@@ -102,6 +102,9 @@ class Config {
   // textfile collector, rewritten every metrics.textfile_interval_s (metrics/).
   std::string metricsListen;
   std::string metricsTextfile;
+  // [recorder] dir: where the flight recorder's file is (text, absolute).
+  static constexpr const char* kDefaultRecorderDir = "/var/lib/ork";
+  std::string recorderDir = kDefaultRecorderDir;
 
   // Parses TOML text (path used in messages). Every problem is reported with its line:
   // syntax errors, unknown sections or keys, wrong types, values out of range,

@@ -71,6 +71,8 @@ enum class Key : int {
   IoVmMinPercent,
   JournalReportIntervalS,
   MetricsTextfileIntervalS,
+  RecorderEnabled,
+  RecorderSizeMib,
   kCount
 };
 
@@ -145,6 +147,8 @@ inline constexpr Setting kSettings[] = {
   {Key::IoVmMinPercent,             "io",       "vm_min_percent",        Kind::Percent,  10,      0,      100,   "a VM doing less than this % of the saturated device's I/O (bytes) over the window is never frozen"},
   {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
   {Key::MetricsTextfileIntervalS,   "metrics",  "textfile_interval_s",   Kind::Seconds,  15,      1,      3600,  "how often the metrics textfile is rewritten (with metrics.textfile set)"},
+  {Key::RecorderEnabled,            "recorder", "enabled",               Kind::Bool,     1,       0,      1,     "keep the flight recorder (`ork events`): samples, identities, actions and the kernel's OOM kills in a fixed-size file in [recorder] dir"},
+  {Key::RecorderSizeMib,            "recorder", "size_mib",              Kind::Mib,      4,       1,      1024,  "size of the recorder's file: an hour of samples at one per second, the rest minutes (~13 days at 4 MiB), disks, events and identities"},
 };
 // clang-format on
 

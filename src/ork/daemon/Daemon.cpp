@@ -17,6 +17,7 @@
 #include "ork/ladder/IoLadder.h"
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
+#include "ork/recorder/Recorder.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/daemon/Watchdog.h"
 #include "ork/sys/Epoll.h"
@@ -91,7 +92,7 @@ struct Daemon::State {
   std::unique_ptr<ladder::VmFleet> fleet;
   std::vector<std::unique_ptr<ladder::Ladder>> ladders;
   ladder::MemoryLadder* memory = nullptr;
-  std::vector<ladder::Part*> parts;  // the fleet, then the ladders, then metrics and status
+  std::vector<ladder::Part*> parts;  // the fleet, the ladders, the recorder, metrics, status
 
   // What ORK shows of itself (daemon/Observe.h): [metrics] and `ork status`.
   std::unique_ptr<metrics::Activity> activity;
@@ -105,6 +106,7 @@ struct Daemon::State {
   std::unique_ptr<Watchdog> watchdog;
   void tellSystemd(std::string_view message, TimePoint now);
   void notifyFailed(const Error& e, TimePoint now);
+  std::unique_ptr<recorder::Recorder> recorder;  // the flight recorder; null when off
 
   // The table's refresh, and its failures (said once, retried with back-off).
   TimePoint scanRetryAt;
@@ -232,6 +234,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());
+  // The flight recorder: what the ladders sensed (their state fields) each second.
+  if (cfg.flag(Key::RecorderEnabled)) {
+    recorder::RecorderOptions ro;
+    ro.dir = cfg.recorderDir;
+    ro.sizeBytes = static_cast<std::uint64_t>(cfg.count(Key::RecorderSizeMib)) << 20;
+    ro.procRoot = options.procRoot;
+    s.recorder = std::make_unique<recorder::Recorder>(s.services, std::move(ro), [sp](Line& l) {
+      for (auto& lad : sp->ladders) lad->state(l);
+    });
+    s.parts.push_back(s.recorder.get());
+  }
   // Metrics and status: they only read the parts, and listen once the start line is out.
   s.activity = std::make_unique<metrics::Activity>();
   s.journal.setTap(&metrics::Activity::tap, s.activity.get());
@@ -424,8 +437,11 @@ int Daemon::run() {
   // once there are VMs, it answers after the start line (libvirt_connected, or a
   // warning what=libvirt_unavailable).
   s.fleet->describe(start);
+  if (s.recorder) s.recorder->describe(start);
+  else start.word("recorder", "off");
   s.journal.write(start, Priority::Notice, now);
   for (auto& l : s.ladders) l->announce(now);
+  if (s.recorder) s.recorder->open(now);
   s.watchdog->beat(s.clock.now());
   if (auto r = s.watchdog->start(); !r) {
     Line w("warning");
@@ -519,6 +535,7 @@ int Daemon::run() {
       s.stepTable(s.clock.now());
     }
     if (s.clock.now() >= s.reportAt) s.report(s.clock.now());
+    if (s.recorder) s.recorder->onLoopTurn(s.clock.now());
     // Counts of lines the journal's bound dropped, once it lets them be said.
     s.journal.flush(s.clock.now());
   }

@@ -112,6 +112,8 @@ std::size_t Journal::tagged(std::string_view text, char (&out)[kTaggedMax]) cons
 void Journal::write(const Line& line, Priority prio, TimePoint now) {
   const std::string_view event = line.event();
   if (tap_ != nullptr) tap_(tapCtx_, line);
+  // The tap (the flight recorder) sees every line, also those the bound holds back.
+  if (lineTap_ != nullptr) lineTap_->onLine(line, now);
   if (event == "stop") {
     reportSuppressed(now, true);  // the last chance to tell
   } else if (budget_.pending()) {

@@ -52,6 +52,14 @@ class Line {
 
 enum class Priority { Error = 3, Warning = 4, Notice = 5, Info = 6 };
 
+// Sees every line written (the flight recorder keeps ORK's actions): called on the
+// writer's thread, before the bound; must not block.
+class LineTap {
+ public:
+  virtual ~LineTap() = default;
+  virtual void onLine(const Line& line, TimePoint now) = 0;
+};
+
 class Journal {
  public:
   // kmsgPath: "/dev/kmsg" or a file. mirrorStderr: also print each line on stderr.
@@ -86,6 +94,9 @@ class Journal {
     tap_ = tap;
     tapCtx_ = ctx;
   }
+  // The flight recorder's tap (nullptr: none), which also sees the line's time; the
+  // caller keeps it alive while set.
+  void setLineTap(LineTap* tap) { lineTap_ = tap; }
 
  private:
   // The tag and the tagged line.
@@ -107,6 +118,7 @@ class Journal {
   bool reportedFailure_ = false;
   Tap tap_ = nullptr;
   void* tapCtx_ = nullptr;
+  LineTap* lineTap_ = nullptr;
 };
 
 }  // namespace ork::journal

@@ -1,6 +1,8 @@
 // Reading what the journal wrote, for `ork log`: /dev/kmsg records from the oldest the
 // kernel keeps, then (following) each new one as it comes; or a journal file's lines
-// (`ork daemon --kmsg FILE`), then those appended to it. Allocates; not for the daemon.
+// (`ork daemon --kmsg FILE`), then those appended to it. KmsgReader allocates its buffer
+// once (the daemon's flight recorder reads the kernel's OOM lines with it); FileFollower
+// allocates as it goes: not for the daemon.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,8 @@ class KmsgReader {
   // less CLOCK_MONOTONIC now. The kernel's record clock, like CLOCK_MONOTONIC, stops
   // while the host is suspended; a wall clock set since then shifts it (as dmesg -T).
   static std::int64_t bootWallClockNs();
+  // The fd (non-blocking), for a poller: readable when a record is there.
+  int fd() const { return fd_.get(); }
 
  private:
   UniqueFd fd_;

@@ -98,6 +98,8 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::IoVmMinPercent, "io", "vm_min_percent", 10},
       {Key::JournalReportIntervalS, "journal", "report_interval_s", 0},
       {Key::MetricsTextfileIntervalS, "metrics", "textfile_interval_s", 15},
+      {Key::RecorderEnabled, "recorder", "enabled", 1},
+      {Key::RecorderSizeMib, "recorder", "size_mib", 4},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
   Config cfg;
