@@ -17,6 +17,7 @@
 #include "ork/parse/VirtProtocol.h"
 #include "unit/cpu/StatSamples.h"
 #include "unit/parse/Samples.h"
+#include "unit/net/Frames.h"
 
 namespace {
 
@@ -216,6 +217,22 @@ void kmsg(Seeds& s) {
   s.addSteered("kmsg", "file-line-z", 1, "2026-12-01T08:24:33Z ork[1]: event=x"sv);
 }
 
+// The network ladder's frames: ARP and ND, untagged, 802.1Q and QinQ (unit/net/Frames.h).
+void neighborFrames(Seeds& s) {
+  namespace fr = ork::frames;
+  const ork::Mac a{{0x02, 0, 0, 0, 0, 0xaa}}, b{{0x52, 0x54, 0, 0x12, 0x34, 0x56}};
+  auto add = [&](std::string_view name, const fr::Bytes& f) {
+    s.add("neighbor_frame", name, {reinterpret_cast<const char*>(f.data()), f.size()});
+  };
+  add("arp", fr::arp(a, b, {192, 0, 2, 7}, 2));
+  add("arp-vlan", fr::arp(a, a, {10, 0, 0, 1}, 1, {{0x8100, 100}}));
+  add("arp-qinq", fr::arp(a, a, {10, 0, 0, 1}, 1, {{0x88a8, 7}, {0x8100, 8}}));
+  add("nd-rs", fr::nd(133, a, b));
+  add("nd-ra", fr::nd(134, a, b));
+  add("nd-ns", fr::nd(135, a, b, {{0x8100, 3}}));
+  add("nd-na-qinq", fr::nd(136, a, b, {{0x88a8, 1}, {0x8100, 2}}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -230,5 +247,6 @@ int main(int argc, char** argv) {
   mountinfo(seeds);
   config(seeds, ORK_DOCS);
   kmsg(seeds);
+  neighborFrames(seeds);
   return seeds.failed() ? 1 : 0;
 }
