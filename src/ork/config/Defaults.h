@@ -62,6 +62,7 @@ enum class Key : int {
   DiskProbeDeadlineMs,
   DiskMarginPercent,
   JournalReportIntervalS,
+  NetworkEnabled,
   kCount
 };
 
@@ -127,6 +128,7 @@ inline constexpr Setting kSettings[] = {
   {Key::DiskProbeDeadlineMs,        "disk",     "probe_deadline_ms",     Kind::Millis,   2000,    50,     60000, "a filesystem whose statvfs has not answered within this is skipped (said once): a hung network or FUSE mount"},
   {Key::DiskMarginPercent,          "disk",     "margin_percent",        Kind::Percent,  2,       0,      50,    "cleaning frees up to the soft threshold plus this % of the filesystem (capped at 1 GiB), not everything"},
   {Key::JournalReportIntervalS,     "journal",  "report_interval_s",     Kind::Seconds,  0,       0,      604800, "every this many seconds, one state line in the journal (memory, CPU, VMs, libvirt): ORK is alive; 0: never"},
+  {Key::NetworkEnabled,             "network",  "enabled",               Kind::Bool,     0,       0,      1,     "watch ARP and IPv6 neighbour discovery for our MACs seen from elsewhere, and put the interface carrying a duplicated one down (off by default: docs/configuration.md says why)"},
 };
 // clang-format on
 
@@ -135,6 +137,17 @@ static_assert(sizeof(kSettings) / sizeof(kSettings[0]) == kSettingCount,
               "every Key has exactly one row in kSettings");
 
 constexpr const Setting& setting(Key k) { return kSettings[static_cast<std::size_t>(k)]; }
+
+// The network ladder's compiled-in detection (not configurable: a forged frame must
+// not be enough, and an operator should not have to tune this): a MAC of ours is a
+// duplicate when this many frames carrying it arrive from elsewhere within the window.
+inline constexpr int kNetDuplicateFrames = 3;
+inline constexpr int kNetDuplicateWindowMs = 10000;
+// A received frame identical to one this host (or one of its VMs) sent within this is
+// its echo (a hairpin, a bridge or switch flooding it back), never a duplicate.
+inline constexpr int kNetEchoWindowMs = 2000;
+// Frames read per wake-up of the packet socket, so that a flood never holds the loop.
+inline constexpr int kNetDrainMax = 256;
 
 // Processes that are never candidates, by executable name (the basename of
 // /proc/PID/exe, or the comm of processes whose exe cannot be read). Killing any of

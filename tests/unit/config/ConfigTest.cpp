@@ -89,6 +89,7 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::DiskProbeDeadlineMs, "disk", "probe_deadline_ms", 2000},
       {Key::DiskMarginPercent, "disk", "margin_percent", 2},
       {Key::JournalReportIntervalS, "journal", "report_interval_s", 0},
+      {Key::NetworkEnabled, "network", "enabled", 0},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
   Config cfg;
