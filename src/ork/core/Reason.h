@@ -26,6 +26,7 @@ enum class Reason : std::uint8_t {
   DiskRecovered,     // back above the soft threshold
   DiskUnresponsive,  // statvfs of a mount has not answered within disk.probe_deadline_ms
   SaveWouldFillDisk, // a managed save would take the save directory's filesystem below its soft threshold
+  DuplicateMac,      // a MAC of ours seen from elsewhere, often enough: its interface goes down
 };
 
 enum class Outcome : std::uint8_t {
@@ -59,6 +60,7 @@ constexpr const char* toString(Reason r) {
     case Reason::DiskRecovered: return "disk_recovered";
     case Reason::DiskUnresponsive: return "disk_unresponsive";
     case Reason::SaveWouldFillDisk: return "save_would_fill_disk";
+    case Reason::DuplicateMac: return "duplicate_mac";
   }
   return "unknown";
 }

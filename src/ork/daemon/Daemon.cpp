@@ -13,6 +13,7 @@
 #include "ork/ladder/CpuLadder.h"
 #include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/MemoryLadder.h"
+#include "ork/ladder/NetworkLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Epoll.h"
@@ -183,6 +184,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   s.ladders.push_back(std::make_unique<ladder::CpuLadder>(s.services, std::move(*cpu)));
   // Disks: every real filesystem (statvfs off the loop); --cgroup limits who may be stopped.
   s.ladders.push_back(std::make_unique<ladder::DiskLadder>(s.services));
+  // Network: ARP/ND on the namespace's interfaces (network.enabled; off by default).
+  s.ladders.push_back(std::make_unique<ladder::NetworkLadder>(s.services));
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());

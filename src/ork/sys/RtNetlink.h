@@ -85,3 +85,9 @@ class NetMonitor {
 };
 
 }  // namespace ork::sys
+
+namespace ork::sys {
+// Whether this process holds the capability in its effective set (capget(2)); false
+// when it cannot tell.
+bool haveCapability(int cap);
+}  // namespace ork::sys
