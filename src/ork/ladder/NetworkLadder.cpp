@@ -208,11 +208,11 @@ void NetworkLadder::drainPackets(TimePoint now) {
       continue;
     }
     const auto seen = guard_.onFrame(*f, fr.ifindex, fr.pktType, policy::NetGuard::frameHash(fr.bytes), now);
-    if (seen.verdict == policy::NetGuard::Verdict::Confirmed) onDuplicate(*f, fr.ifindex, seen, now);
+    if (seen.verdict == policy::NetGuard::Verdict::Confirmed) onDuplicate(*f, fr.ifindex, fr.vlan, seen, now);
   }
 }
 
-void NetworkLadder::onDuplicate(const parse::NeighborFrame& f, int ingress, const policy::NetGuard::Seen& seen,
+void NetworkLadder::onDuplicate(const parse::NeighborFrame& f, int ingress, int vlan, const policy::NetGuard::Seen& seen,
                                 TimePoint now) {
   ++duplicates_;
   const bool dry = s_.options->dryRun;
@@ -232,7 +232,10 @@ void NetworkLadder::onDuplicate(const parse::NeighborFrame& f, int ingress, cons
   d.word("reason", toString(Reason::DuplicateMac));
   sides(d);
   d.str("seen_on", ifName(ingress)).word("frame", f.kindName());
-  if (f.vlanCount > 0) d.num("vlan", f.vlan[f.vlanCount - 1]);
+  // The tag the kernel took out (auxdata) is the outer one; tags left in the frame follow.
+  if (vlan >= 0) d.num("vlan", vlan);
+  else if (f.vlanCount > 0) d.num("vlan", f.vlan[0]);
+  if (vlan >= 0 && f.vlanCount > 0) d.num("inner_vlan", f.vlan[0]);
   d.word("eth_source", f.ethSource.str());
   if (f.hasSenderHw) d.word("sender_hw", f.senderHw.str());
   d.word("sender_ip", ip[0] != '\0' ? ip : "none").num("frames", seen.frames).num("over_ms", msBetween(seen.first, now));

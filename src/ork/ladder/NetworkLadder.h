@@ -54,7 +54,7 @@ class NetworkLadder final : public Ladder {
   void close();
   void refresh(TimePoint now);
   void drainPackets(TimePoint now);
-  void onDuplicate(const parse::NeighborFrame& f, int ingress, const policy::NetGuard::Seen& seen, TimePoint now);
+  void onDuplicate(const parse::NeighborFrame& f, int ingress, int vlan, const policy::NetGuard::Seen& seen, TimePoint now);
   std::string ifName(int index) const;
 
   Services s_;

@@ -153,7 +153,12 @@ NetGuard::Seen NetGuard::onFrame(const parse::NeighborFrame& f, int ifindex, std
                                  TimePoint now) {
   Seen s;
   if (pktType == PACKET_OUTGOING) {
-    remember(hash, now);
+    // What this host sends leaves through a device that is no one's port or slave (a
+    // bridge, a bond, a plain interface), and is seen there first. An outgoing frame on
+    // a bridge port may be one the bridge forwards from another port (a stranger's):
+    // not ours, never an echo candidate.
+    const auto* l = view_.link(ifindex);
+    if (l == nullptr || l->master == 0) remember(hash, now);
     s.verdict = Verdict::Outgoing;
     return s;
   }

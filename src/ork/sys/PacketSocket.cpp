@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace ork::sys {
 
@@ -85,24 +86,43 @@ Result<PacketSocket> PacketSocket::open(int ifindex) {
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = ifindex;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) return Error::sys(errno, "bind(AF_PACKET)");
+  // The VLAN tag the kernel takes out of a received frame comes as auxdata.
+  int one = 1;
+  (void)::setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
   return s;
 }
 
 Result<bool> PacketSocket::receive(Frame& out) {
   sockaddr_ll from{};
-  socklen_t fromLen = sizeof from;
+  iovec iov{buf_.data(), buf_.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
   for (;;) {
-    ssize_t n = ::recvfrom(fd_.get(), buf_.data(), buf_.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &fromLen);
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_TRUNC);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-      return Error::sys(errno, "recvfrom(AF_PACKET)");
+      return Error::sys(errno, "recvmsg(AF_PACKET)");
     }
     const std::size_t got = std::min(static_cast<std::size_t>(n), buf_.size());
     out.bytes = {buf_.data(), got};
     out.truncated = static_cast<std::size_t>(n) > buf_.size();
     out.ifindex = from.sll_ifindex;
     out.pktType = from.sll_pkttype;
+    out.vlan = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA || c->cmsg_len < CMSG_LEN(sizeof(tpacket_auxdata)))
+        continue;
+      tpacket_auxdata aux;
+      std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+      if ((aux.tp_status & TP_STATUS_VLAN_VALID) != 0) out.vlan = aux.tp_vlan_tci & 0x0fff;
+    }
     return true;
   }
 }

@@ -33,6 +33,7 @@ class PacketSocket {
     int ifindex = 0;
     std::uint8_t pktType = 0;  // PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, _OUTGOING
     bool truncated = false;    // longer than the buffer: bytes is its start
+    int vlan = -1;             // the VLAN id of a tag the kernel took out of the frame (PACKET_AUXDATA); -1: none
   };
   Result<bool> receive(Frame& out);
   int fd() const { return fd_.get(); }

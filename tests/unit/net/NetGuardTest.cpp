@@ -142,7 +142,8 @@ TEST(NetGuard, OwnFramesEchoesVrrpAndIgnoredNeverCount) {
   // Our own ARP, sent (outgoing), then come back on another port of ours: an echo.
   auto mine = frames::arp(kEth1, kEth1, {10, 0, 0, 1});
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(count(mine, 7, PACKET_OUTGOING), NetGuard::Verdict::Outgoing);
+    EXPECT_EQ(count(mine, 6, PACKET_OUTGOING), NetGuard::Verdict::Outgoing);  // sent by br1
+    EXPECT_EQ(count(mine, 7, PACKET_OUTGOING), NetGuard::Verdict::Outgoing);  // then its port
     EXPECT_EQ(count(mine, 7, PACKET_BROADCAST), NetGuard::Verdict::Echo);
   }
   // The echo window passes: the same frame now counts.
@@ -163,6 +164,18 @@ TEST(NetGuard, OwnFramesEchoesVrrpAndIgnoredNeverCount) {
   }
   // Strangers and multicast sources are not ours.
   EXPECT_EQ(count(frames::arp(kStranger, kStranger, {10, 0, 0, 3}), 2, PACKET_BROADCAST), NetGuard::Verdict::NotOurs);
+}
+
+TEST(NetGuard, AFrameTheBridgeForwardsIsNotOurs) {
+  // A stranger's frame with the guest's MAC: in on eth3, forwarded out of vnet0 (an
+  // outgoing copy on a port): the next identical frame is no echo.
+  Rig r;
+  auto forged = frames::arp(kGuest, kGuest, {10, 0, 0, 77});
+  EXPECT_EQ(r.feed(forged, 7).verdict, NetGuard::Verdict::Counted);
+  EXPECT_EQ(r.feed(forged, 8, PACKET_OUTGOING).verdict, NetGuard::Verdict::Outgoing);
+  EXPECT_EQ(r.feed(forged, 7).verdict, NetGuard::Verdict::Counted);
+  EXPECT_EQ(r.feed(forged, 8, PACKET_OUTGOING).verdict, NetGuard::Verdict::Outgoing);
+  EXPECT_EQ(r.feed(forged, 7).verdict, NetGuard::Verdict::Confirmed);
 }
 
 TEST(NetGuard, AGuestMacFromElsewherePutsItsTapDown) {
