@@ -14,6 +14,7 @@
 #include "ork/ladder/CpuLadder.h"
 #include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/MemoryLadder.h"
+#include "ork/ladder/NetworkLadder.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
@@ -181,6 +182,8 @@ void printLadders(const TopOptions& opts, const config::Config& cfg, sense::Proc
   auto disk = std::make_unique<ladder::DiskLadder>(services);
   ladder::DiskLadder* diskp = disk.get();
   ladders.push_back(std::move(disk));
+  // Our MACs and the interfaces never put down (off unless network.enabled).
+  ladders.push_back(std::make_unique<ladder::NetworkLadder>(services));
   for (auto& l : ladders) (void)l->open(clock.now());
   // statvfs answers (a mount that does not answer within a second is shown so).
   diskp->settle(std::chrono::seconds(1));
