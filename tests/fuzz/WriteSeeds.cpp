@@ -149,6 +149,11 @@ void virt(Seeds& s, const fs::path& fixtures) {
   s.add("virt_protocol", "reply-err",
         encodeVirtReply({7, false, kVirtDeadline, 30001, "deadline passed: save aborted"}));
   s.add("nova_metadata", "libvirt-test-node", readFile(fixtures / "libvirt" / "node.xml"));
+  s.add("domain_interfaces", "libvirt-test-node", readFile(fixtures / "libvirt" / "node.xml"));
+  s.add("domain_interfaces", "live",
+        "<domain type='qemu' id='3'><devices><interface type='bridge'><mac address='52:54:00:12:34:56'/>"
+        "<source bridge='br0'/><target dev='vnet3'/></interface><interface type='network'>"
+        "<mac address=\"FA:16:3E:AB:CD:EF\"/><target dev=\"tap&#x31;\"/></interface></devices></domain>"sv);
   s.add("nova_metadata", "plain",
         "<instance xmlns=\"http://openstack.org/xmlns/libvirt/nova/1.1\"><name>web-1</name>"
         "<flavor name=\"m1.&lt;x&gt;\"/><owner><project uuid=\"0a1b\">d&#233;mo</project>"

@@ -11,6 +11,8 @@
 #include "ork/core/Reason.h"
 #include "ork/journal/Journal.h"
 #include "ork/ladder/Common.h"
+#include "ork/ladder/VmFleet.h"
+#include "ork/parse/VirtProtocol.h"
 
 namespace ork::ladder {
 
@@ -23,6 +25,9 @@ namespace {
 // starts, costs one dump); and in any case this often.
 constexpr Nanos kRefreshDelay = Millis{50};
 constexpr Nanos kRefreshEvery = Seconds{60};
+// The VMs' NICs (libvirt's answers reach the fleet at their own pace) are looked at
+// this often: a loop over the VMs, nothing read.
+constexpr Nanos kVmNicsEvery = Seconds{1};
 
 const char* errnoWord(int code) {
   const char* name = code != 0 ? ::strerrorname_np(code) : nullptr;
@@ -105,7 +110,34 @@ void NetworkLadder::refresh(TimePoint now) {
     return;
   }
   viewError_.clear();
-  guard_.update(*v);
+  nics_ = vmNics();
+  nicsSyncedAt_ = now;
+  guard_.update(*v, nics_);
+}
+
+std::vector<policy::VmNic> NetworkLadder::vmNics() const {
+  std::vector<policy::VmNic> out;
+  if (s_.vms == nullptr) return out;
+  for (const auto& vm : s_.vms->all()) {
+    const auto* d = s_.vms->domainOf(vm);
+    if (d == nullptr || d->nics.empty()) continue;
+    for (const auto& n : parse::parseNics(d->nics))
+      if (auto m = Mac::parse(n.mac)) out.push_back({*m, n.target, vm.name, vm.uuid});
+  }
+  return out;
+}
+
+void NetworkLadder::syncVmNics(TimePoint now) {
+  nicsSyncedAt_ = now;
+  auto fresh = vmNics();
+  if (fresh == nics_) return;
+  nics_ = std::move(fresh);
+  const sys::NetView view = guard_.view();
+  guard_.update(view, nics_);
+}
+
+void NetworkLadder::onTablePass(TimePoint now) {
+  if (packets_) syncVmNics(now);
 }
 
 void NetworkLadder::describe(journal::Line& start) const {
@@ -155,12 +187,15 @@ Report NetworkLadder::report() const {
 
 TimePoint NetworkLadder::nextDue() const {
   if (!packets_) return TimePoint{Nanos::max()};
-  return std::min(refreshAt_, lastRefresh_ + kRefreshEvery);
+  TimePoint t = std::min(refreshAt_, lastRefresh_ + kRefreshEvery);
+  if (s_.vms != nullptr && !s_.vms->all().empty()) t = std::min(t, nicsSyncedAt_ + kVmNicsEvery);
+  return t;
 }
 
 void NetworkLadder::onTimer(TimePoint now) {
   if (!packets_) return;
   if (now >= refreshAt_ || now >= lastRefresh_ + kRefreshEvery) refresh(now);
+  else if (now >= nicsSyncedAt_ + kVmNicsEvery) syncVmNics(now);
 }
 
 void NetworkLadder::onReady(std::uint64_t tag, TimePoint now) {

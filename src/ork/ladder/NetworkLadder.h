@@ -39,6 +39,7 @@ class NetworkLadder final : public Ladder {
   void onTimer(TimePoint now) override;
   void onReady(std::uint64_t tag, TimePoint now) override;
   void reconfigure(TimePoint now) override;
+  void onTablePass(TimePoint now) override;
 
   // Our MACs and where each is (interface; VM name and UUID when known): what the
   // metrics export as ork_nic_info. Empty while the ladder is off.
@@ -56,6 +57,9 @@ class NetworkLadder final : public Ladder {
   void drainPackets(TimePoint now);
   void onDuplicate(const parse::NeighborFrame& f, int ingress, int vlan, const policy::NetGuard::Seen& seen, TimePoint now);
   std::string ifName(int index) const;
+  // The VMs' NICs as libvirt tells them (VmFleet's domains): MAC, tap, VM name, UUID.
+  std::vector<policy::VmNic> vmNics() const;
+  void syncVmNics(TimePoint now);
 
   Services s_;
   policy::NetGuard guard_;
@@ -63,6 +67,8 @@ class NetworkLadder final : public Ladder {
   std::optional<sys::NetMonitor> monitor_;
   TimePoint refreshAt_{Nanos::max()};
   TimePoint lastRefresh_;
+  std::vector<policy::VmNic> nics_;
+  TimePoint nicsSyncedAt_;
   std::string openWarning_;  // said by announce()
   bool off_ = false;         // open() could not watch: the warning said why
   std::string viewError_;    // the last dump's error, said once

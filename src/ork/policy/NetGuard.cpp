@@ -59,6 +59,9 @@ void NetGuard::update(const sys::NetView& view, const std::vector<VmNic>& vmNics
     if (!l.loopback() && l.hasMac && !l.mac.isZero()) ours_.push_back({l.mac, l.index, l.name, false, {}, {}});
   for (const auto& [mac, index] : learnedTaps_) {
     NicOwner o{mac, index, view_.link(index)->name, true, {}, {}};
+    // The VM: the one whose NIC this is, else the one whose tap learned it.
+    for (const auto& n : vmNics)
+      if (n.tap == o.iface && o.vmName.empty()) o.vmName = n.vmName, o.vmUuid = n.vmUuid;
     for (const auto& n : vmNics)
       if (n.mac == mac) o.vmName = n.vmName, o.vmUuid = n.vmUuid;
     ours_.push_back(std::move(o));

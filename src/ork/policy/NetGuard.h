@@ -43,6 +43,7 @@ struct VmNic {
   std::string tap;  // "vnet3"; empty when unknown
   std::string vmName;
   std::string vmUuid;
+  friend bool operator==(const VmNic&, const VmNic&) = default;
 };
 
 struct NetSettings {

@@ -193,6 +193,32 @@ TEST(NetGuard, AGuestMacFromElsewherePutsItsTapDown) {
   EXPECT_EQ(r.g.targets(kGuest)[0].iface, "vnet0");
 }
 
+TEST(NetGuard, LibvirtNamesTheVmAndItsTapBeforeAnyTraffic) {
+  auto v = hypervisor();
+  v.fdb.clear();  // the guest has not spoken yet
+  NetGuard g(settings());
+  const Mac second{{0x52, 0x54, 0, 0, 0, 0x31}};
+  g.update(v, {{kGuest, "vnet0", "instance-0000002a", "5f1c0000-0000-4000-8000-000000000001"},
+               {second, "vnet0", "instance-0000002a", "5f1c0000-0000-4000-8000-000000000001"},
+               {kStranger, "", "other", "u"}});  // no tap: not guarded
+  int vms = 0;
+  for (const auto& o : g.ours()) {
+    if (!o.vm) continue;
+    ++vms;
+    EXPECT_EQ(o.iface, "vnet0");
+    EXPECT_EQ(o.vmName, "instance-0000002a");
+    EXPECT_EQ(o.vmUuid, "5f1c0000-0000-4000-8000-000000000001");
+  }
+  EXPECT_EQ(vms, 2);
+  EXPECT_EQ(g.targets(second).at(0).iface, "vnet0");
+  // A MAC the bridge learned on that tap (a nested guest) is that VM's too.
+  NetGuard h(settings());
+  h.update(hypervisor(), {{second, "vnet0", "vm-b", "uuid-b"}});
+  for (const auto& o : h.ours()) {
+    if (o.mac == kGuest) EXPECT_EQ(o.vmName, "vm-b");
+  }
+}
+
 TEST(NetGuard, ManagementAndWhatCarriesItAreProtected) {
   NetSettings s = settings();
   s.protect = {"eth3"};
