@@ -215,7 +215,9 @@ TEST(NetGuard, LibvirtNamesTheVmAndItsTapBeforeAnyTraffic) {
   NetGuard h(settings());
   h.update(hypervisor(), {{second, "vnet0", "vm-b", "uuid-b"}});
   for (const auto& o : h.ours()) {
-    if (o.mac == kGuest) EXPECT_EQ(o.vmName, "vm-b");
+    if (o.mac == kGuest) {
+      EXPECT_EQ(o.vmName, "vm-b");
+    }
   }
 }
 
