@@ -1,12 +1,13 @@
 // Sends forged neighbour frames on an interface (AF_PACKET): the "other node" of the
 // network tests and benchmarks.
 //   arpsend IFACE --src MAC [--sha MAC] [--ip A.B.C.D] [--nd] [--vlan ID]
-//           [--count N] [--interval-us U] [--random-src]
+//           [--count N] [--interval-us U] [--burst B] [--random-src] [--udp]
 // --src: the Ethernet source; --sha: the ARP sender (or ND link-layer option) address,
 // --src by default; --nd: an IPv6 neighbour advertisement instead of a gratuitous ARP;
 // --random-src: every frame from another random (locally administered) MAC, sender
-// too, for unrelated broadcast load. Prints "sent N" and the time of the first frame
-// (CLOCK_REALTIME, ns) on stdout.
+// too, for unrelated broadcast load; --udp: an IPv4 UDP broadcast instead (a frame the
+// BPF filter drops); --burst: B frames every interval. Prints "sent N", the time of
+// the first frame (CLOCK_REALTIME, ns) and how long it took on stdout.
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -33,8 +35,8 @@ int main(int argc, char** argv) {
   Mac src{{0x02, 0, 0, 0, 0, 1}};
   std::optional<Mac> sha;
   std::array<std::uint8_t, 4> ip = {192, 0, 2, 99};
-  bool nd = false, randomSrc = false;
-  long count = 1, intervalUs = 100000;
+  bool nd = false, randomSrc = false, udp = false;
+  long count = 1, intervalUs = 100000, burst = 1;
   std::vector<ork::frames::Tag> tags;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
       if (::inet_pton(AF_INET, t.c_str(), ip.data()) != 1) return 2;
     } else if (a == "--nd") nd = true;
     else if (a == "--random-src") randomSrc = true;
+    else if (a == "--udp") udp = true;
+    else if (a == "--burst") burst = std::max(1L, std::atol(next().c_str()));
     else if (a == "--vlan") tags.push_back({0x8100, static_cast<std::uint16_t>(std::atoi(next().c_str()))});
     else if (a == "--count") count = std::atol(next().c_str());
     else if (a == "--interval-us") intervalUs = std::atol(next().c_str());
@@ -95,6 +99,11 @@ int main(int argc, char** argv) {
     }
     const Mac h = randomSrc ? s : sha.value_or(s);
     auto frame = nd ? ork::frames::nd(136, s, h, tags) : ork::frames::arp(s, h, ip, 1, tags);
+    if (udp) {
+      // IPv4 (0x0800) in place of ARP: same size, never let through by ORK's filter.
+      frame[12 + 4 * tags.size()] = 0x08;
+      frame[12 + 4 * tags.size() + 1] = 0x00;
+    }
     std::memcpy(to.sll_addr, frame.data(), 6);
     if (n == 0) ::clock_gettime(CLOCK_REALTIME, &first);
     if (::sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
@@ -102,11 +111,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     ++sent;
-    if (intervalUs > 0 && n + 1 < count) {
+    if (intervalUs > 0 && n + 1 < count && (n + 1) % burst == 0) {
       next += std::chrono::microseconds(intervalUs);
       std::this_thread::sleep_until(next);
     }
   }
-  std::printf("sent %ld first_ns %lld\n", sent, static_cast<long long>(first.tv_sec) * 1000000000LL + first.tv_nsec);
+  timespec last{};
+  ::clock_gettime(CLOCK_REALTIME, &last);
+  const long long firstNs = static_cast<long long>(first.tv_sec) * 1000000000LL + first.tv_nsec;
+  const long long lastNs = static_cast<long long>(last.tv_sec) * 1000000000LL + last.tv_nsec;
+  std::printf("sent %ld first_ns %lld elapsed_ms %lld\n", sent, firstNs, (lastNs - firstNs) / 1000000);
   return 0;
 }

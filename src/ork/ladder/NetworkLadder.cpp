@@ -200,8 +200,8 @@ void NetworkLadder::onTimer(TimePoint now) {
 
 void NetworkLadder::onReady(std::uint64_t tag, TimePoint now) {
   if (tag == kTagMonitor && monitor_) {
-    auto any = monitor_->drain();
-    if ((!any || *any) && refreshAt_ > now + kRefreshDelay) refreshAt_ = now + kRefreshDelay;
+    auto d = monitor_->drain([&](const sys::FdbEntry& e) { guard_.learn(e); });
+    if ((!d || d->changed) && refreshAt_ > now + kRefreshDelay) refreshAt_ = now + kRefreshDelay;
     return;
   }
   if (tag == kTagPackets && packets_) drainPackets(now);

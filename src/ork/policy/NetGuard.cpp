@@ -34,38 +34,50 @@ std::uint64_t NetGuard::frameHash(std::span<const std::uint8_t> f) {
   return h;
 }
 
-void NetGuard::update(const sys::NetView& view, const std::vector<VmNic>& vmNics) {
-  view_ = view;
-  // Sticky VM MACs: kept while their tap exists.
-  for (auto it = learnedTaps_.begin(); it != learnedTaps_.end();) {
-    const auto* l = view_.link(it->second);
-    it = l == nullptr || !isTap(*l) ? learnedTaps_.erase(it) : std::next(it);
-  }
-  auto hostMac = [&](const Mac& m) {
-    return std::any_of(view_.links.begin(), view_.links.end(), [&](const sys::NetLink& l) { return l.hasMac && l.mac == m; });
-  };
-  for (const auto& e : view_.fdb) {
-    if ((e.state & NUD_PERMANENT) != 0 || e.mac.isGroup() || e.mac.isZero() || hostMac(e.mac)) continue;
-    const auto* port = view_.link(e.port);
-    if (port == nullptr || !isTap(*port)) continue;
-    learnedTaps_.emplace(e.mac, e.port);  // the first port it was learned on stays its own
-  }
-  for (const auto& n : vmNics) {
-    const auto* tap = n.tap.empty() ? nullptr : view_.link(n.tap);
-    if (tap != nullptr) learnedTaps_[n.mac] = tap->index;
-  }
+bool NetGuard::learnable(const sys::FdbEntry& e) const {
+  if ((e.state & NUD_PERMANENT) != 0 || e.mac.isGroup() || e.mac.isZero()) return false;
+  const auto* port = view_.link(e.port);
+  if (port == nullptr || !isTap(*port)) return false;
+  return std::none_of(view_.links.begin(), view_.links.end(),
+                      [&](const sys::NetLink& l) { return l.hasMac && l.mac == e.mac; });
+}
+
+void NetGuard::learn(const sys::FdbEntry& e) {
+  if (learnedTaps_.count(e.mac) != 0 || !learnable(e)) return;
+  learnedTaps_.emplace(e.mac, e.port);
+  rebuildOurs();
+}
+
+void NetGuard::rebuildOurs() {
   ours_.clear();
   for (const auto& l : view_.links)
     if (!l.loopback() && l.hasMac && !l.mac.isZero()) ours_.push_back({l.mac, l.index, l.name, false, {}, {}});
   for (const auto& [mac, index] : learnedTaps_) {
     NicOwner o{mac, index, view_.link(index)->name, true, {}, {}};
     // The VM: the one whose NIC this is, else the one whose tap learned it.
-    for (const auto& n : vmNics)
+    for (const auto& n : vmNics_)
       if (n.tap == o.iface && o.vmName.empty()) o.vmName = n.vmName, o.vmUuid = n.vmUuid;
-    for (const auto& n : vmNics)
+    for (const auto& n : vmNics_)
       if (n.mac == mac) o.vmName = n.vmName, o.vmUuid = n.vmUuid;
     ours_.push_back(std::move(o));
   }
+}
+
+void NetGuard::update(const sys::NetView& view, const std::vector<VmNic>& vmNics) {
+  view_ = view;
+  vmNics_ = vmNics;
+  // Sticky VM MACs: kept while their tap exists.
+  for (auto it = learnedTaps_.begin(); it != learnedTaps_.end();) {
+    const auto* l = view_.link(it->second);
+    it = l == nullptr || !isTap(*l) ? learnedTaps_.erase(it) : std::next(it);
+  }
+  for (const auto& e : view_.fdb)
+    if (learnable(e)) learnedTaps_.emplace(e.mac, e.port);  // the first port it was learned on stays its own
+  for (const auto& n : vmNics) {
+    const auto* tap = n.tap.empty() ? nullptr : view_.link(n.tap);
+    if (tap != nullptr) learnedTaps_[n.mac] = tap->index;
+  }
+  rebuildOurs();
   computeProtection();
   // A duplicate acted on ends when the interfaces put down are up again (or gone): only
   // new frames put them down again.

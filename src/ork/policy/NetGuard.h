@@ -63,6 +63,9 @@ class NetGuard {
   // a tap port stays the tap's while the tap exists, even when the bridge re-learns it
   // elsewhere (which is what a duplicate does).
   void update(const sys::NetView& view, const std::vector<VmNic>& vmNics = {});
+  // One FDB entry the bridge just learned (an rtnetlink notification): a new guest MAC
+  // on a tap port is taken at once, without a dump. Cheap when it is not (one lookup).
+  void learn(const sys::FdbEntry& e);
   const std::vector<NicOwner>& ours() const { return ours_; }
   const sys::NetView& view() const { return view_; }
 
@@ -108,6 +111,8 @@ class NetGuard {
  private:
   const NicOwner* owner(const Mac& m, int ingress, bool& ownPort) const;
   void computeProtection();
+  void rebuildOurs();
+  bool learnable(const sys::FdbEntry& e) const;
   bool isUpperCopy(int ifindex) const;
   bool echo(std::uint64_t hash, TimePoint now);
   void remember(std::uint64_t hash, TimePoint now);
@@ -116,6 +121,7 @@ class NetGuard {
   sys::NetView view_;
   std::vector<NicOwner> ours_;
   std::map<Mac, int> learnedTaps_;  // VM MAC -> its tap's index (sticky)
+  std::vector<VmNic> vmNics_;       // as last given to update()
   std::map<int, const char*> protected_;
   struct Episode {
     std::deque<TimePoint> frames;

@@ -271,24 +271,40 @@ Result<NetMonitor> NetMonitor::open() {
   return m;
 }
 
-Result<bool> NetMonitor::drain() {
-  std::array<char, 8192> buf;
-  bool any = false;
+Result<NetMonitor::Drained> NetMonitor::drainWith(const std::function<void(const FdbEntry&)>& onFdb) {
+  std::array<char, 16384> buf;
+  Drained d;
   // Bounded: a storm of notifications is read in slices; the loop comes back for more.
   for (int i = 0; i < 64; ++i) {
     ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return any;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return d;
       if (errno == ENOBUFS) {
-        any = true;  // the kernel dropped some: a dump catches up
+        d.changed = true;  // the kernel dropped some: a dump catches up
         continue;
       }
       return Error::sys(errno, "recv(NETLINK_ROUTE)");
     }
-    if (n > 0) any = true;
+    int left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type == RTM_NEWNEIGH || h->nlmsg_type == RTM_DELNEIGH) {
+        // Neighbour entries of IP (ARP/ND caches) are no concern; an FDB entry that
+        // went (aged out) changes nothing either: a VM's MAC stays its tap's.
+        if (h->nlmsg_type == RTM_NEWNEIGH) {
+          NetView v;
+          onNeigh(h, v);
+          for (const auto& e : v.fdb) {
+            onFdb(e);
+            ++d.fdb;
+          }
+        }
+        continue;
+      }
+      d.changed = true;
+    }
   }
-  return any;
+  return d;
 }
 
 }  // namespace ork::sys

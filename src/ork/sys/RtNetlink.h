@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -76,9 +77,25 @@ class NetMonitor {
  public:
   static Result<NetMonitor> open();
   int fd() const { return fd_.get(); }
-  // Reads every pending notification; true when any arrived (or the socket overflowed:
-  // ENOBUFS, some were lost). Never blocks.
-  Result<bool> drain();
+  // Reads the pending notifications (a bounded number per call). Link, address and
+  // route changes, and an overflow (ENOBUFS: some were lost), set `changed`: the caller
+  // takes a fresh dump. A bridge FDB entry learned or refreshed (RTM_NEWNEIGH,
+  // AF_BRIDGE) is handed to onFdb instead: on a busy segment the bridges learn
+  // thousands of MACs a second, and a dump of the whole table for each would cost far
+  // more than the entries themselves. Never blocks.
+  struct Drained {
+    bool changed = false;
+    int fdb = 0;  // FDB entries handed to onFdb
+  };
+  template <class F>
+  Result<Drained> drain(F&& onFdb) {
+    return drainWith([&](const FdbEntry& e) { onFdb(e); });
+  }
+
+ private:
+  Result<Drained> drainWith(const std::function<void(const FdbEntry&)>& onFdb);
+
+ public:
 
  private:
   UniqueFd fd_;

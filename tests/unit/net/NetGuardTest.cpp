@@ -166,6 +166,32 @@ TEST(NetGuard, OwnFramesEchoesVrrpAndIgnoredNeverCount) {
   EXPECT_EQ(count(frames::arp(kStranger, kStranger, {10, 0, 0, 3}), 2, PACKET_BROADCAST), NetGuard::Verdict::NotOurs);
 }
 
+TEST(NetGuard, AnFdbNotificationTeachesAGuestMacWithoutADump) {
+  auto v = hypervisor();
+  v.fdb.clear();
+  NetGuard g(settings());
+  g.update(v);
+  const std::size_t before = g.ours().size();
+  sys::FdbEntry e;
+  e.port = 7;  // eth3, not a tap: nothing
+  e.mac = kGuest;
+  e.state = NUD_REACHABLE;
+  g.learn(e);
+  EXPECT_EQ(g.ours().size(), before);
+  e.port = 8;
+  e.state = NUD_PERMANENT;  // the tap's own address
+  g.learn(e);
+  EXPECT_EQ(g.ours().size(), before);
+  e.state = NUD_REACHABLE;
+  g.learn(e);
+  ASSERT_EQ(g.ours().size(), before + 1);
+  EXPECT_TRUE(g.ours().back().vm);
+  EXPECT_EQ(g.targets(kGuest).at(0).iface, "vnet0");
+  e.port = 7;  // re-learned on the uplink: still the tap's
+  g.learn(e);
+  EXPECT_EQ(g.targets(kGuest).at(0).iface, "vnet0");
+}
+
 TEST(NetGuard, AFrameTheBridgeForwardsIsNotOurs) {
   // A stranger's frame with the guest's MAC: in on eth3, forwarded out of vnet0 (an
   // outgoing copy on a port): the next identical frame is no echo.
