@@ -91,4 +91,5 @@ echo "# $(date -u +%FT%TZ) $(git -C "$root" rev-parse --short HEAD) $(uname -r) 
 run off false --random-src
 run udp true --random-src --udp
 run arp true --random-src
+if [[ -n "${ORK_NETBENCH_FIXED:-}" ]]; then run arp1 true --src 02:99:99:99:99:99; fi
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

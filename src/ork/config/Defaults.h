@@ -148,6 +148,9 @@ inline constexpr int kNetDuplicateWindowMs = 10000;
 inline constexpr int kNetEchoWindowMs = 2000;
 // Frames read per wake-up of the packet socket, so that a flood never holds the loop.
 inline constexpr int kNetDrainMax = 256;
+// After a wake-up that read frames, the socket is read again only this much later
+// (batches under a flood; a lone frame is still read at once).
+inline constexpr int kNetBatchMs = 5;
 
 // Processes that are never candidates, by executable name (the basename of
 // /proc/PID/exe, or the comm of processes whose exe cannot be read). Killing any of

@@ -52,9 +52,11 @@ policy::NetSettings NetworkLadder::settings() const {
 
 void NetworkLadder::close() {
   if (poller_ != nullptr) {
-    if (packets_) (void)poller_->remove(packets_->fd());
-    if (monitor_) (void)poller_->remove(monitor_->fd());
+    if (packets_ && !packetsPaused_) (void)poller_->remove(packets_->fd());
+    if (monitor_ && !monitorPaused_) (void)poller_->remove(monitor_->fd());
   }
+  packetsPaused_ = monitorPaused_ = false;
+  resumeAt_ = TimePoint{Nanos::max()};
   packets_.reset();
   monitor_.reset();
   refreshAt_ = TimePoint{Nanos::max()};
@@ -113,6 +115,16 @@ void NetworkLadder::refresh(TimePoint now) {
   nics_ = vmNics();
   nicsSyncedAt_ = now;
   guard_.update(*v, nics_);
+  // The copies ORK would skip anyway are dropped in the kernel: a broadcast crossing a
+  // bridge of N ports would otherwise wake ORK N + 1 times.
+  std::vector<int> out, in;
+  guard_.kernelSkips(out, in);
+  if (packets_ && (out != skipOut_ || in != skipIn_)) {
+    if (auto r = packets_->setSkip(out, in); r) {
+      skipOut_ = std::move(out);
+      skipIn_ = std::move(in);
+    }
+  }
 }
 
 std::vector<policy::VmNic> NetworkLadder::vmNics() const {
@@ -187,24 +199,52 @@ Report NetworkLadder::report() const {
 
 TimePoint NetworkLadder::nextDue() const {
   if (!packets_) return TimePoint{Nanos::max()};
-  TimePoint t = std::min(refreshAt_, lastRefresh_ + kRefreshEvery);
+  TimePoint t = std::min({refreshAt_, lastRefresh_ + kRefreshEvery, resumeAt_});
   if (s_.vms != nullptr && !s_.vms->all().empty()) t = std::min(t, nicsSyncedAt_ + kVmNicsEvery);
   return t;
 }
 
 void NetworkLadder::onTimer(TimePoint now) {
   if (!packets_) return;
+  if (now >= resumeAt_) {
+    // Read what came meanwhile, then watch again (level-triggered: more pending wakes
+    // the loop at once).
+    resumeAt_ = TimePoint{Nanos::max()};
+    if (packetsPaused_) {
+      (void)drainPackets(now);
+      packetsPaused_ = false;
+      if (poller_ != nullptr) (void)poller_->add(packets_->fd(), EPOLLIN, kTagPackets);
+    }
+    if (monitorPaused_ && monitor_) {
+      drainMonitor(now);
+      monitorPaused_ = false;
+      if (poller_ != nullptr) (void)poller_->add(monitor_->fd(), EPOLLIN, kTagMonitor);
+    }
+  }
   if (now >= refreshAt_ || now >= lastRefresh_ + kRefreshEvery) refresh(now);
   else if (now >= nicsSyncedAt_ + kVmNicsEvery) syncVmNics(now);
 }
 
 void NetworkLadder::onReady(std::uint64_t tag, TimePoint now) {
-  if (tag == kTagMonitor && monitor_) {
-    auto d = monitor_->drain([&](const sys::FdbEntry& e) { guard_.learn(e); });
-    if ((!d || d->changed) && refreshAt_ > now + kRefreshDelay) refreshAt_ = now + kRefreshDelay;
+  if (tag == kTagMonitor && monitor_ && !monitorPaused_) {
+    drainMonitor(now);
+    pause(monitor_->fd(), monitorPaused_, now);
     return;
   }
-  if (tag == kTagPackets && packets_) drainPackets(now);
+  if (tag == kTagPackets && packets_ && !packetsPaused_) {
+    if (drainPackets(now) > 0) pause(packets_->fd(), packetsPaused_, now);
+  }
+}
+
+void NetworkLadder::pause(int fd, bool& paused, TimePoint now) {
+  if (poller_ == nullptr || !poller_->remove(fd)) return;
+  paused = true;
+  resumeAt_ = std::min(resumeAt_, now + Millis{config::kNetBatchMs});
+}
+
+void NetworkLadder::drainMonitor(TimePoint now) {
+  auto d = monitor_->drain([&](const sys::FdbEntry& e) { guard_.learn(e); });
+  if ((!d || d->changed) && refreshAt_ > now + kRefreshDelay) refreshAt_ = now + kRefreshDelay;
 }
 
 std::string NetworkLadder::ifName(int index) const {
@@ -215,8 +255,9 @@ std::string NetworkLadder::ifName(int index) const {
   return b;
 }
 
-void NetworkLadder::drainPackets(TimePoint now) {
+int NetworkLadder::drainPackets(TimePoint now) {
   sys::PacketSocket::Frame fr;
+  int read = 0;
   // Bounded: a flood is read in slices, the loop comes back for the rest (the fd stays
   // readable) after looking at its other fds and timers.
   for (int i = 0; i < config::kNetDrainMax; ++i) {
@@ -232,9 +273,10 @@ void NetworkLadder::drainPackets(TimePoint now) {
         w.word("what", "network_socket_error").str("detail", got.error().what);
         s_.journal->write(w, Priority::Warning, now);
       }
-      return;
+      return read;
     }
-    if (!*got) return;
+    if (!*got) return read;
+    ++read;
     lastSocketErrno_ = 0;
     ++framesSeen_;
     auto f = parse::parseNeighborFrame(fr.bytes);
@@ -245,6 +287,7 @@ void NetworkLadder::drainPackets(TimePoint now) {
     const auto seen = guard_.onFrame(*f, fr.ifindex, fr.pktType, policy::NetGuard::frameHash(fr.bytes), now);
     if (seen.verdict == policy::NetGuard::Verdict::Confirmed) onDuplicate(*f, fr.ifindex, fr.vlan, seen, now);
   }
+  return read;
 }
 
 void NetworkLadder::onDuplicate(const parse::NeighborFrame& f, int ingress, int vlan, const policy::NetGuard::Seen& seen,
@@ -254,7 +297,7 @@ void NetworkLadder::onDuplicate(const parse::NeighborFrame& f, int ingress, int 
   // Copied: the owner points into the guard's list, which a refresh replaces.
   const policy::NicOwner owner = *seen.owner;
   const Mac mac = seen.mac;
-  auto targets = guard_.targets(mac);
+  auto targets = guard_.targets(mac, ingress);
   char ip[46];
   f.formatIp(ip);
   auto sides = [&](Line& l) {

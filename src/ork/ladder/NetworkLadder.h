@@ -54,7 +54,10 @@ class NetworkLadder final : public Ladder {
   policy::NetSettings settings() const;
   void close();
   void refresh(TimePoint now);
-  void drainPackets(TimePoint now);
+  // Returns how many frames were read.
+  int drainPackets(TimePoint now);
+  void drainMonitor(TimePoint now);
+  void pause(int fd, bool& paused, TimePoint now);
   void onDuplicate(const parse::NeighborFrame& f, int ingress, int vlan, const policy::NetGuard::Seen& seen, TimePoint now);
   std::string ifName(int index) const;
   // The VMs' NICs as libvirt tells them (VmFleet's domains): MAC, tap, VM name, UUID.
@@ -68,6 +71,13 @@ class NetworkLadder final : public Ladder {
   TimePoint refreshAt_{Nanos::max()};
   TimePoint lastRefresh_;
   std::vector<policy::VmNic> nics_;
+  std::vector<int> skipOut_, skipIn_;  // what the socket's filter drops now
+  // Batching: after a wake-up that read something, an fd is left out of epoll until
+  // resumeAt_ (kNetBatchMs), then read again: under a flood ORK wakes ~200 times a
+  // second, not once per frame; a lone frame is read at once.
+  bool packetsPaused_ = false;
+  bool monitorPaused_ = false;
+  TimePoint resumeAt_{Nanos::max()};
   TimePoint nicsSyncedAt_;
   std::string openWarning_;  // said by announce()
   bool off_ = false;         // open() could not watch: the warning said why

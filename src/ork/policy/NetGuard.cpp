@@ -140,6 +140,20 @@ bool NetGuard::isUpperCopy(int ifindex) const {
   return stacked && l->lower != 0 && !l->lowerElsewhere && view_.link(l->lower) != nullptr;
 }
 
+bool NetGuard::isVmPort(int index) const {
+  const auto* l = view_.link(index);
+  return l != nullptr && isTap(*l);
+}
+
+void NetGuard::kernelSkips(std::vector<int>& outgoingOn, std::vector<int>& receivedOn) const {
+  outgoingOn.clear();
+  receivedOn.clear();
+  for (const auto& l : view_.links) {
+    if (l.master != 0) outgoingOn.push_back(l.index);
+    if (isUpperCopy(l.index)) receivedOn.push_back(l.index);
+  }
+}
+
 const NicOwner* NetGuard::owner(const Mac& m, int ingress, bool& ownPort) const {
   ownPort = false;
   const NicOwner* host = nullptr;
@@ -176,6 +190,15 @@ NetGuard::Seen NetGuard::onFrame(const parse::NeighborFrame& f, int ifindex, std
     if (l == nullptr || l->master == 0) remember(hash, now);
     s.verdict = Verdict::Outgoing;
     return s;
+  }
+  // A frame a VM sends arrives on its tap: its source is that VM's MAC (as the bridge
+  // learns it), unless the MAC is already known as another's.
+  if (!f.ethSource.isGroup() && !f.ethSource.isZero() && learnedTaps_.count(f.ethSource) == 0) {
+    sys::FdbEntry e;
+    e.port = ifindex;
+    e.mac = f.ethSource;
+    e.state = NUD_REACHABLE;
+    learn(e);
   }
   bool ownPort = false;
   const NicOwner* o = f.ethSource.isGroup() ? nullptr : owner(f.ethSource, ifindex, ownPort);
@@ -251,6 +274,12 @@ std::vector<NetGuard::Target> NetGuard::targets(const Mac& mac) const {
     out.push_back({i, l->name, protectedWhy(i), l->up()});
   }
   return out;
+}
+
+std::vector<NetGuard::Target> NetGuard::targets(const Mac& mac, int ingress) const {
+  const auto* l = view_.link(ingress);
+  if (l == nullptr || !isTap(*l)) return targets(mac);
+  return {Target{ingress, l->name, protectedWhy(ingress), l->up()}};
 }
 
 void NetGuard::acted(const Mac& mac, std::vector<int> downed) { episodes_[mac].downed = std::move(downed); }

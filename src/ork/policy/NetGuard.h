@@ -99,6 +99,10 @@ class NetGuard {
     bool up = true;
   };
   std::vector<Target> targets(const Mac& mac) const;
+  // The same, knowing where the duplicate frames came in: from one of our VMs' taps,
+  // that tap is the impostor (a VM using another's MAC, a clone started on this host):
+  // it goes down, not the MAC's first owner.
+  std::vector<Target> targets(const Mac& mac, int ingress) const;
   // The duplicate of mac was acted on: it stays confirmed (its frames Repeated) until
   // each of these interfaces is up again, then a new window starts.
   void acted(const Mac& mac, std::vector<int> downed);
@@ -107,13 +111,20 @@ class NetGuard {
   const char* protectedWhy(int index) const;
 
   static std::uint64_t frameHash(std::span<const std::uint8_t> frame);
+  // A VM's tap (a tun/macvtap device, or named vnetN/tapN).
+  bool isVmPort(int index) const;
+  // A bridge, bond or VLAN device whose frames were all seen on its port first.
+  bool isUpperCopy(int ifindex) const;
+  // What the packet socket's filter may drop in the kernel: outgoing frames on ports
+  // and slaves (forwarded, or seen first on their master), frames received on upper
+  // devices (sorted).
+  void kernelSkips(std::vector<int>& outgoingOn, std::vector<int>& receivedOn) const;
 
  private:
   const NicOwner* owner(const Mac& m, int ingress, bool& ownPort) const;
   void computeProtection();
   void rebuildOurs();
   bool learnable(const sys::FdbEntry& e) const;
-  bool isUpperCopy(int ifindex) const;
   bool echo(std::uint64_t hash, TimePoint now);
   void remember(std::uint64_t hash, TimePoint now);
 

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "ork/core/Result.h"
 #include "ork/sys/Fd.h"
@@ -25,6 +26,10 @@ namespace ork::sys {
 
 class PacketSocket {
  public:
+  PacketSocket();
+  ~PacketSocket();
+  PacketSocket(PacketSocket&&) noexcept;
+  PacketSocket& operator=(PacketSocket&&) noexcept;
   // Needs CAP_NET_RAW: EPERM otherwise.
   static Result<PacketSocket> open(int ifindex = 0);
 
@@ -36,13 +41,29 @@ class PacketSocket {
     int vlan = -1;             // the VLAN id of a tag the kernel took out of the frame (PACKET_AUXDATA); -1: none
   };
   Result<bool> receive(Frame& out);
+  // Replaces the filter with one that also drops, in the kernel, frames the caller
+  // would skip anyway: outgoing ones on the devices of `outgoingOn` (bridge ports, bond
+  // slaves: a bridge forwarding a broadcast would otherwise wake ORK once per port) and
+  // received ones on `receivedOn` (bridges, bonds, VLANs: a second copy of what their
+  // port saw). Lists beyond kMaxSkip entries in all are cut: the caller's own checks
+  // still skip the rest.
+  static constexpr std::size_t kMaxSkip = 1500;
+  Result<void> setSkip(const std::vector<int>& outgoingOn, const std::vector<int>& receivedOn);
   int fd() const { return fd_.get(); }
   // How many frames the kernel dropped (queue full) since the last call.
   std::uint32_t dropsSinceLast();
 
  private:
+  // Frames are read kBatch at a time (recvmmsg: one system call for a burst) into
+  // buffers allocated once; receive() hands them out one by one.
+  static constexpr std::size_t kBatch = 32;
+  static constexpr std::size_t kFrameMax = 2048;
+  struct Slot;
+  Result<bool> refill();
   UniqueFd fd_;
-  std::array<std::uint8_t, 2048> buf_{};
+  std::vector<std::uint8_t> bufs_;
+  std::vector<Slot> slots_;
+  std::size_t have_ = 0, next_ = 0;
 };
 
 }  // namespace ork::sys

@@ -192,6 +192,34 @@ TEST(NetGuard, AnFdbNotificationTeachesAGuestMacWithoutADump) {
   EXPECT_EQ(g.targets(kGuest).at(0).iface, "vnet0");
 }
 
+TEST(NetGuard, AGuestsOwnFrameOnItsTapTeachesItsMac) {
+  auto v = hypervisor();
+  v.fdb.clear();
+  v.links.push_back(link(11, "vnet1", Mac{{0xfe, 0x54, 0, 0, 0, 0x41}}, "tun", 6));
+  NetGuard g(settings());
+  g.update(v);
+  TimePoint now{Seconds{1}};
+  auto frame = frames::arp(kGuest, kGuest, {10, 0, 0, 5});
+  auto p = parse::parseNeighborFrame(frame);
+  EXPECT_EQ(g.onFrame(*p, 8, PACKET_BROADCAST, NetGuard::frameHash(frame), now).verdict, NetGuard::Verdict::OwnPort);
+  EXPECT_EQ(g.targets(kGuest).at(0).iface, "vnet0");
+  // Another VM on this host (vnet1) using the same MAC: the impostor's tap goes, not
+  // the first owner's.
+  auto clone = frames::arp(kGuest, kGuest, {10, 0, 0, 6});
+  auto c = parse::parseNeighborFrame(clone);
+  NetGuard::Seen s;
+  for (int i = 0; i < 3; ++i) {
+    now = now + Millis{10};
+    s = g.onFrame(*c, 11, PACKET_BROADCAST, NetGuard::frameHash(clone), now);
+  }
+  EXPECT_EQ(s.verdict, NetGuard::Verdict::Confirmed);
+  auto t = g.targets(kGuest, 11);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].iface, "vnet1");
+  // From the uplink, the owner's tap.
+  EXPECT_EQ(g.targets(kGuest, 7).at(0).iface, "vnet0");
+}
+
 TEST(NetGuard, AFrameTheBridgeForwardsIsNotOurs) {
   // A stranger's frame with the guest's MAC: in on eth3, forwarded out of vnet0 (an
   // outgoing copy on a port): the next identical frame is no echo.
