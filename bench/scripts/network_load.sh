@@ -13,7 +13,8 @@
 #   off: network.enabled = false (the baseline: the memory ladder alone);
 #   udp: the ladder on, IPv4 UDP broadcasts: the BPF filter drops them in the kernel;
 #   arp: the ladder on, ARP requests from random MACs: every one wakes ORK, is parsed
-#        and found not ours.
+#        and found not ours (and the bridge learns a new MAC per frame);
+#   arp1 (with ORK_NETBENCH_FIXED=1): the same from one stranger's MAC.
 # Everything it creates (namespaces, veths, bridge, cgroup, temp dir) is removed at the
 # end, also on failure. Needs root. Measures; asserts nothing.
 set -euo pipefail
@@ -69,11 +70,14 @@ count=$(( rate * seconds ))
 
 run() {  # run NAME ENABLED SENDER_ARGS...
   local name=$1 enabled=$2; shift 2
+  # Each run from an empty FDB (random sources fill it: an entry per frame).
+  ip -n "$A" link set br0 type bridge fdb_flush
   printf '[network]\nenabled = %s\n[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n' "$enabled" > "$tmp/ork.toml"
   nsenter --net="/run/netns/$A" "$ork" daemon --cgroup "$cg" --config "$tmp/ork.toml" --kmsg "$tmp/journal-$name.log" \
     --quiet --state-dir "$tmp/state" &
   ork_pid=$!
-  sleep 2
+  for _ in $(seq 100); do grep -q 'event=start' "$tmp/journal-$name.log" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
   local before; before=$(ticks "$ork_pid")
   local out; out=$(nsenter --net="/run/netns/$B" "$send" y1 --count "$count" --interval-us "$interval" --burst "$burst" "$@")
   local after; after=$(ticks "$ork_pid")
@@ -84,7 +88,7 @@ run() {  # run NAME ENABLED SENDER_ARGS...
   local cpu_ms=$(( (after - before) * 1000 / hz ))
   awk -v n="$name" -v sent="$sent" -v ms="$elapsed" -v cpu="$cpu_ms" -v rx="$rx" \
       -v dup="$(grep -c 'event=mac_duplicate' "$tmp/journal-$name.log" || true)" \
-      'BEGIN { printf "%-4s frames=%d over %d ms (%.0f/s), ORK CPU %d ms = %.2f %% of one CPU; C received %s packets so far; duplicates said: %d\n", n, sent, ms, sent * 1000 / ms, cpu, cpu * 100 / ms, rx, dup }'
+      'BEGIN { printf "%-4s frames=%d over %d ms (%.0f/s), ORK CPU %d ms = %.2f %% of one CPU; C rx counter %s; duplicates said: %d\n", n, sent, ms, sent * 1000 / ms, cpu, cpu * 100 / ms, rx, dup }'
 }
 
 echo "# $(date -u +%FT%TZ) $(git -C "$root" rev-parse --short HEAD) $(uname -r) nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -25,6 +25,10 @@ namespace {
 // starts, costs one dump); and in any case this often.
 constexpr Nanos kRefreshDelay = Millis{50};
 constexpr Nanos kRefreshEvery = Seconds{60};
+// The bridges' FDB (guest MACs learned on taps, for VMs libvirt does not tell of and
+// that have not sent ARP/ND yet) is dumped at start, when a tap appears, and this often:
+// it can hold an entry per station of the segment.
+constexpr Nanos kFdbEvery = Seconds{300};
 // The VMs' NICs (libvirt's answers reach the fleet at their own pace) are looked at
 // this often: a loop over the VMs, nothing read.
 constexpr Nanos kVmNicsEvery = Seconds{1};
@@ -99,7 +103,23 @@ Result<void> NetworkLadder::open(TimePoint now) {
 void NetworkLadder::refresh(TimePoint now) {
   refreshAt_ = TimePoint{Nanos::max()};
   lastRefresh_ = now;
-  auto v = sys::dumpNetView();
+  auto v = sys::dumpNetView(false);
+  if (v) {
+    std::vector<int> taps;
+    for (const auto& l : v->links)
+      if (policy::isVmTap(l)) taps.push_back(l.index);
+    const bool newTap = std::any_of(taps.begin(), taps.end(), [&](int t) {
+      return std::find(fdbTaps_.begin(), fdbTaps_.end(), t) == fdbTaps_.end();
+    });
+    if (!fdbDone_ || newTap || now - fdbAt_ >= kFdbEvery) {
+      // Without it, the guest MACs already known stay (they are sticky).
+      if (sys::dumpFdb(*v)) {
+        fdbDone_ = true;
+        fdbAt_ = now;
+        fdbTaps_ = std::move(taps);
+      }
+    }
+  }
   if (!v) {
     // Said once per distinct error; the last good view stays in use.
     if (viewError_ != v.error().what) {

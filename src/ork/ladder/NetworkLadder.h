@@ -70,6 +70,9 @@ class NetworkLadder final : public Ladder {
   std::optional<sys::NetMonitor> monitor_;
   TimePoint refreshAt_{Nanos::max()};
   TimePoint lastRefresh_;
+  TimePoint fdbAt_;             // the last FDB dump
+  bool fdbDone_ = false;
+  std::vector<int> fdbTaps_;    // the taps at that dump: a new one asks for another
   std::vector<policy::VmNic> nics_;
   std::vector<int> skipOut_, skipIn_;  // what the socket's filter drops now
   // Batching: after a wake-up that read something, an fd is left out of epoll until

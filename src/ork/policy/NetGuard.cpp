@@ -10,10 +10,12 @@ namespace ork::policy {
 namespace {
 constexpr std::size_t kMaxSent = 512;  // echo candidates remembered (ARP/ND are rare)
 
-bool isTap(const sys::NetLink& l) {
+bool isTap(const sys::NetLink& l) { return isVmTap(l); }
+}  // namespace
+
+bool isVmTap(const sys::NetLink& l) {
   return l.kind == "tun" || l.name.starts_with("vnet") || l.name.starts_with("tap") || l.kind == "macvtap";
 }
-}  // namespace
 
 std::uint64_t NetGuard::frameHash(std::span<const std::uint8_t> f) {
   std::uint64_t h = 1469598103934665603ull;

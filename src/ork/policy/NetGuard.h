@@ -46,6 +46,10 @@ struct VmNic {
   friend bool operator==(const VmNic&, const VmNic&) = default;
 };
 
+// A VM's tap: a tun or macvtap device, or one named vnetN (libvirt) or tapN (nova,
+// Proxmox).
+bool isVmTap(const sys::NetLink& l);
+
 struct NetSettings {
   int frames = 3;
   Nanos window = Seconds{10};

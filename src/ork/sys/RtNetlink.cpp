@@ -217,7 +217,7 @@ void onNeigh(const nlmsghdr* h, NetView& v) {
 
 }  // namespace
 
-Result<NetView> dumpNetView() {
+Result<NetView> dumpNetView(bool withFdb) {
   auto fd = openRoute(0);
   if (!fd) return fd.error();
   NetView v;
@@ -236,12 +236,21 @@ Result<NetView> dumpNetView() {
     // Without IPv6 in the kernel the dump fails with EAFNOSUPPORT: no IPv6 routes.
     if (!r && !(family == AF_INET6 && r.error().code == EAFNOSUPPORT)) return r.error();
   }
+  if (withFdb)
+    if (auto r = dumpFdb(v); !r) return r.error();
+  return v;
+}
+
+Result<void> dumpFdb(NetView& v) {
+  auto fd = openRoute(0);
+  if (!fd) return fd.error();
+  v.fdb.clear();
   ndmsg nd{};
   nd.ndm_family = AF_BRIDGE;
   auto r = dump(fd->get(), RTM_GETNEIGH, nd, "RTM_GETNEIGH(AF_BRIDGE)", [&](const nlmsghdr* h) { onNeigh(h, v); });
   // No bridge support in the kernel: no FDB, not an error.
   if (!r && r.error().code != EAFNOSUPPORT && r.error().code != EOPNOTSUPP) return r.error();
-  return v;
+  return success();
 }
 
 Result<void> setLinkUp(int index, bool up) {

@@ -70,7 +70,11 @@ struct NetView {
   const NetLink* link(const std::string& name) const;
 };
 
-Result<NetView> dumpNetView();
+// Links, addresses, default routes; the FDB too when withFdb (it can be large: a
+// bridge on a busy segment holds an entry per station seen).
+Result<NetView> dumpNetView(bool withFdb = true);
+// The bridges' FDB alone, into view.fdb.
+Result<void> dumpFdb(NetView& view);
 Result<void> setLinkUp(int index, bool up);
 
 class NetMonitor {

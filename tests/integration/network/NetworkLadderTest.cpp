@@ -292,6 +292,21 @@ TEST_F(NetworkLadder, AVmMacFromAnotherNodePutsOnlyItsTapDown) {
   EXPECT_EQ(field(d, "seen_on"), "\"x2\"");
 }
 
+// Without libvirt and before the guest sent any ARP/ND: what the bridge learned on the
+// tap (a dynamic FDB entry, as learned from any frame) is the guest's MAC.
+TEST_F(NetworkLadder, TheBridgesFdbTeachesAGuestMacWithoutAnyArp) {
+  const std::string learned = "52:54:00:aa:bb:02";
+  run({kBridge, "-n", a_, "fdb", "add", learned, "dev", "vnet0", "master", "dynamic"});
+  ASSERT_NE(readCmd({kBridge, "-n", a_, "fdb", "show", "dev", "vnet0"}).find(learned), std::string::npos);
+  startOrk();
+  send(b_, "y2", {"--src", learned, "--count", "3", "--interval-us", "2000"});
+  EXPECT_GE(waitDown("vnet0", Clock::now(), 5s).count(), 0) << "the tap that learned the MAC is still up";
+  const std::string line = journal_.waitFor({"event=link_down", "iface=\"vnet0\""}, 1s);
+  EXPECT_EQ(field(line, "owner"), "vm");
+  EXPECT_EQ(field(line, "mac"), learned);
+  expectUp({"x2", "br0"});
+}
+
 TEST_F(NetworkLadder, DryRunOnlySays) {
   startOrk("", true);
   const std::string m1 = mac(a_, "x1");
