@@ -86,16 +86,28 @@ class NetworkLadder : public ::testing::Test {
     run({kIp, "link", "add", n1, "netns", ns1, "type", "veth", "peer", "name", n2, "netns", ns2});
   }
 
-  void startOrk(const std::string& networkExtra = "", bool dryRun = false) {
+  // dropCaps: run ORK without these capabilities ("net_raw,net_admin"; setpriv).
+  void startOrk(const std::string& networkExtra = "", bool dryRun = false, const std::string& dropCaps = "") {
     writeFile(dir_ + "/ork.toml", "[network]\nenabled = true\n" + networkExtra +
                                       "[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n");
-    std::vector<std::string> argv = {"/usr/bin/nsenter", "--net=/run/netns/" + a_, ORK_BINARY, "daemon", "--cgroup",
-                                     cgroup_.path(), "--config", dir_ + "/ork.toml", "--kmsg", journal_.path, "--quiet",
-                                     "--state-dir", dir_ + "/state"};
+    std::vector<std::string> argv = {"/usr/bin/nsenter", "--net=/run/netns/" + a_};
+    if (!dropCaps.empty()) {
+      std::string drop;
+      for (std::size_t i = 0, j; i <= dropCaps.size(); i = j + 1) {
+        j = dropCaps.find(',', i);
+        if (j == std::string::npos) j = dropCaps.size();
+        drop += (drop.empty() ? "-" : ",-") + dropCaps.substr(i, j - i);
+      }
+      argv.insert(argv.end(), {"/usr/bin/setpriv", "--bounding-set", drop});
+    }
+    argv.insert(argv.end(), {ORK_BINARY, "daemon", "--cgroup", cgroup_.path(), "--config", dir_ + "/ork.toml", "--kmsg",
+                             journal_.path, "--quiet", "--state-dir", dir_ + "/state"});
     if (dryRun) argv.push_back("--dry-run");
     ork_ = spawn(argv);
     ASSERT_NE(journal_.waitFor({"event=start"}, 10s), "") << "ORK did not start";
-    ASSERT_NE(journal_.waitFor({"event=start", "network=1"}, 100ms), "") << "the network ladder is off";
+    if (dropCaps.empty()) {
+      ASSERT_NE(journal_.waitFor({"event=start", "network=1"}, 100ms), "") << "the network ladder is off";
+    }
   }
 
   std::string mac(const std::string& ns, const std::string& dev) {
@@ -306,6 +318,25 @@ TEST_F(NetworkLadder, TheBridgesFdbTeachesAGuestMacWithoutAnyArp) {
   EXPECT_EQ(field(line, "owner"), "vm");
   EXPECT_EQ(field(line, "mac"), learned);
   expectUp({"x2", "br0"});
+}
+
+// Without the capabilities: one clear warning, the ladder off, ORK goes on.
+TEST_F(NetworkLadder, WithoutCapabilitiesTheLadderIsOffAndOrkGoesOn) {
+  ORK_REQUIRE(::access("/usr/bin/setpriv", X_OK) == 0, "needs setpriv (util-linux)");
+  startOrk("", false, "net_admin");
+  std::string w = journal_.waitFor({"event=warning", "what=network_unavailable"}, 2s);
+  EXPECT_NE(w.find("CAP_NET_ADMIN"), std::string::npos) << w;
+  EXPECT_NE(journal_.waitFor({"event=start", "network=0"}, 100ms), "");
+  ork_.stop(SIGTERM);
+  ::unlink(journal_.path.c_str());
+  startOrk("", true, "net_raw");  // dry-run needs no CAP_NET_ADMIN, but the socket needs CAP_NET_RAW
+  w = journal_.waitFor({"event=warning", "what=network_unavailable"}, 2s);
+  EXPECT_NE(w.find("CAP_NET_RAW"), std::string::npos) << w;
+  // ORK keeps running, and forged frames change nothing.
+  send(b_, "y1", {"--src", mac(a_, "x1"), "--count", "3", "--interval-us", "2000"});
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(ork_.alive());
+  EXPECT_TRUE(isUp(a_, "x1"));
 }
 
 TEST_F(NetworkLadder, DryRunOnlySays) {
