@@ -97,6 +97,10 @@ Result<void> NetworkLadder::open(TimePoint now) {
     (void)poller_->add(packets_->fd(), EPOLLIN, kTagPackets);
   }
   refresh(now);
+  // A namespace with nothing but loopback (systemd's PrivateNetwork=yes): nothing to
+  // guard, which the operator should hear rather than believe ORK watches the host.
+  if (guard_.ours().empty())
+    openWarning_ = "no interface but loopback in ORK's network namespace (PrivateNetwork=yes in its unit?): nothing to guard";
   return success();
 }
 
@@ -183,7 +187,7 @@ void NetworkLadder::describe(journal::Line& start) const {
 void NetworkLadder::announce(TimePoint now) {
   if (openWarning_.empty()) return;
   Line w("warning");
-  w.word("what", "network_unavailable").str("detail", openWarning_);
+  w.word("what", off_ ? "network_unavailable" : "network_nothing_to_guard").str("detail", openWarning_);
   s_.journal->write(w, Priority::Warning, now);
 }
 

@@ -339,6 +339,17 @@ TEST_F(NetworkLadder, WithoutCapabilitiesTheLadderIsOffAndOrkGoesOn) {
   EXPECT_TRUE(isUp(a_, "x1"));
 }
 
+// A namespace with nothing but loopback (what systemd's PrivateNetwork=yes gives):
+// said, not silently "watched".
+TEST_F(NetworkLadder, NothingButLoopbackIsSaid) {
+  writeFile(dir_ + "/ork.toml", "[network]\nenabled = true\n[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n");
+  ork_ = spawn({"/usr/bin/unshare", "--net", ORK_BINARY, "daemon", "--dry-run", "--cgroup", cgroup_.path(), "--config",
+                dir_ + "/ork.toml", "--kmsg", journal_.path, "--quiet"});
+  ASSERT_NE(journal_.waitFor({"event=start", "network=1", "network_macs=0"}, 10s), "");
+  EXPECT_NE(journal_.waitFor({"event=warning", "what=network_nothing_to_guard"}, 2s), "");
+  EXPECT_TRUE(ork_.alive());
+}
+
 TEST_F(NetworkLadder, DryRunOnlySays) {
   startOrk("", true);
   const std::string m1 = mac(a_, "x1");
