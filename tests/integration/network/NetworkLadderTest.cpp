@@ -350,6 +350,22 @@ TEST_F(NetworkLadder, NothingButLoopbackIsSaid) {
   EXPECT_TRUE(ork_.alive());
 }
 
+// IPv6: neighbour advertisements whose target link-layer address is ours, from a
+// stranger's Ethernet source (the other node's own NIC), behind a VLAN tag.
+TEST_F(NetworkLadder, NeighbourAdvertisementsWithOurMacCountToo) {
+  startOrk();
+  const std::string m1 = mac(a_, "x1");
+  send(b_, "y1", {"--src", "02:66:66:66:66:66", "--sha", m1, "--nd", "--vlan", "7", "--count", "3", "--interval-us", "2000"});
+  EXPECT_GE(waitDown("x1", Clock::now(), 5s).count(), 0) << "x1 is still up";
+  const std::string d = journal_.waitFor({"event=mac_duplicate", "iface=\"x1\""}, 1s);
+  EXPECT_EQ(field(d, "frame"), "nd_na");
+  EXPECT_EQ(field(d, "sender_hw"), m1);
+  EXPECT_EQ(field(d, "eth_source"), "02:66:66:66:66:66");
+  EXPECT_EQ(field(d, "sender_ip"), "fe80::1");
+  EXPECT_EQ(field(d, "vlan"), "7");
+  expectUp({"x0", "x2", "br0"});
+}
+
 TEST_F(NetworkLadder, DryRunOnlySays) {
   startOrk("", true);
   const std::string m1 = mac(a_, "x1");
