@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(cmake g++ make pkg-config libtomlplusplus-dev libvirt-dev)
 # clang and its runtime libraries (libFuzzer, ASan, UBSan: libclang-rt-14-dev, only a
 # recommendation of clang-14) build the parser fuzzers (tests/fuzz/).
-test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps
+test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 util-linux procps iproute2
            libvirt-daemon-system libvirt-clients clang libclang-rt-14-dev)
 # promtool and the Prometheus server: the alert rules' tests, the textfile check and the
 # real scrape of ORK's /metrics (tests/integration/metrics).

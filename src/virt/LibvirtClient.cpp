@@ -184,6 +184,16 @@ CallResult LibvirtClient::list(std::vector<parse::VirtDomain>& out) {
       d.novaName = nova.name;
       d.novaProject = nova.project;
       d.novaFlavor = nova.flavor;
+      // A running domain's NICs and their taps (the network ladder's guest MACs): the
+      // live XML names the tap (<target dev='vnet3'/>) only while it runs.
+      if (d.id >= 0) {
+        if (char* xml = virDomainGetXMLDesc(dom, 0)) {
+          d.nics = parse::formatNics(parse::parseDomainInterfaces(xml));
+          std::free(xml);
+        } else {
+          virResetLastError();
+        }
+      }
       auto [it, fresh] = byUuid.emplace(d.uuid, out.size());
       if (fresh) {
         out.push_back(std::move(d));

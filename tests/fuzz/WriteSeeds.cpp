@@ -18,6 +18,7 @@
 #include "unit/cpu/StatSamples.h"
 #include "unit/io/IoSamples.h"
 #include "unit/parse/Samples.h"
+#include "unit/net/Frames.h"
 
 namespace {
 
@@ -155,6 +156,11 @@ void virt(Seeds& s, const fs::path& fixtures) {
   s.add("virt_protocol", "reply-err",
         encodeVirtReply({7, false, kVirtDeadline, 30001, "deadline passed: save aborted"}));
   s.add("nova_metadata", "libvirt-test-node", readFile(fixtures / "libvirt" / "node.xml"));
+  s.add("domain_interfaces", "libvirt-test-node", readFile(fixtures / "libvirt" / "node.xml"));
+  s.add("domain_interfaces", "live",
+        "<domain type='qemu' id='3'><devices><interface type='bridge'><mac address='52:54:00:12:34:56'/>"
+        "<source bridge='br0'/><target dev='vnet3'/></interface><interface type='network'>"
+        "<mac address=\"FA:16:3E:AB:CD:EF\"/><target dev=\"tap&#x31;\"/></interface></devices></domain>"sv);
   s.add("nova_metadata", "plain",
         "<instance xmlns=\"http://openstack.org/xmlns/libvirt/nova/1.1\"><name>web-1</name>"
         "<flavor name=\"m1.&lt;x&gt;\"/><owner><project uuid=\"0a1b\">d&#233;mo</project>"
@@ -232,6 +238,8 @@ void notify(Seeds& s) {
   s.addSteered("notify", "usec-pid", 1, "30000000\0" "4242"sv);
   s.addSteered("notify", "usec", 1, "30000000"sv);
   s.addSteered("notify", "huge", 1, "99999999999999999999999"sv);
+}
+
 // The kernel OOM killer's lines the flight recorder reads (parse/Oom.h; FACTS.md).
 void oom(Seeds& s) {
   s.add("oom", "summary-global",
@@ -247,6 +255,22 @@ void oom(Seeds& s) {
   s.add("oom", "killed-memcg", "Memory cgroup out of memory: Killed process 9 (a) b) total-vm:1kB, anon-rss:2kB"sv);
   s.add("oom", "sacrifice", "Out of memory: Kill process 123 (java) score 900 or sacrifice child"sv);
   s.add("oom", "killed-419", "Killed process 124 (java) total-vm:2097152kB, anon-rss:1048576kB, file-rss:0kB, shmem-rss:0kB"sv);
+}
+
+// The network ladder's frames: ARP and ND, untagged, 802.1Q and QinQ (unit/net/Frames.h).
+void neighborFrames(Seeds& s) {
+  namespace fr = ork::frames;
+  const ork::Mac a{{0x02, 0, 0, 0, 0, 0xaa}}, b{{0x52, 0x54, 0, 0x12, 0x34, 0x56}};
+  auto add = [&](std::string_view name, const fr::Bytes& f) {
+    s.add("neighbor_frame", name, {reinterpret_cast<const char*>(f.data()), f.size()});
+  };
+  add("arp", fr::arp(a, b, {192, 0, 2, 7}, 2));
+  add("arp-vlan", fr::arp(a, a, {10, 0, 0, 1}, 1, {{0x8100, 100}}));
+  add("arp-qinq", fr::arp(a, a, {10, 0, 0, 1}, 1, {{0x88a8, 7}, {0x8100, 8}}));
+  add("nd-rs", fr::nd(133, a, b));
+  add("nd-ra", fr::nd(134, a, b));
+  add("nd-ns", fr::nd(135, a, b, {{0x8100, 3}}));
+  add("nd-na-qinq", fr::nd(136, a, b, {{0x88a8, 1}, {0x8100, 2}}));
 }
 
 }  // namespace
@@ -279,5 +303,6 @@ int main(int argc, char** argv) {
   metricsRequests(seeds);
   notify(seeds);
   oom(seeds);
+  neighborFrames(seeds);
   return seeds.failed() ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/IoLadder.h"
 #include "ork/ladder/MemoryLadder.h"
+#include "ork/ladder/NetworkLadder.h"
 #include "ork/policy/VmChoice.h"
 #include "ork/policy/MemoryRule.h"
 #include "ork/policy/VictimScorer.h"
@@ -187,6 +188,8 @@ void printLadders(const TopOptions& opts, const config::Config& cfg, sense::Proc
     ladders.push_back(std::make_unique<ladder::IoLadder>(services, std::move(*io)));
     iop = static_cast<ladder::IoLadder*>(ladders.back().get());
   }
+  // Our MACs and the interfaces never put down (off unless network.enabled).
+  ladders.push_back(std::make_unique<ladder::NetworkLadder>(services));
   for (auto& l : ladders) (void)l->open(clock.now());
   if (iop != nullptr) iop->watchConsumers(clock.now());
   // statvfs answers (a mount that does not answer within a second is shown so).

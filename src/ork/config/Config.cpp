@@ -23,6 +23,7 @@
 #include <toml++/toml.h>
 #pragma pop_macro("NDEBUG")
 
+#include "ork/core/Mac.h"
 #include "ork/core/Printable.h"
 #include "ork/metrics/Listen.h"
 #include "ork/sys/Files.h"
@@ -258,6 +259,49 @@ void parseMetricsString(std::string_view name, const toml::node& node, Config& c
   cfg.metricsTextfile = v;
 }
 
+// [network] protect (interface names, as the kernel accepts them) and ignore_macs.
+void parseNetworkList(std::string_view name, const toml::node& node, NetworkSettings& net,
+                      std::vector<ConfigError>& errors) {
+  const bool macs = name == "ignore_macs";
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr) {
+    errors.push_back({lineOf(node), macs ? "network.ignore_macs must be an array of MAC addresses (\"02:00:00:00:00:01\")"
+                                         : "network.protect must be an array of interface names"});
+    return;
+  }
+  for (const auto& item : *arr) {
+    const auto* str = item.as_string();
+    const int line = lineOf(item);
+    if (str == nullptr) {
+      errors.push_back({line, fmt("network.%.*s: every entry must be a string", static_cast<int>(name.size()), name.data())});
+      continue;
+    }
+    const std::string& v = str->get();
+    if (macs) {
+      auto m = Mac::parse(v);
+      if (!m) {
+        errors.push_back({line, "network.ignore_macs: \"" + printable(v) +
+                                    "\" is not a MAC address (six hex pairs separated by ':', e.g. \"02:00:00:00:00:01\")"});
+        continue;
+      }
+      net.ignoreMacs.push_back(m->str());
+      continue;
+    }
+    // The kernel's rule (dev_valid_name): 1 to 15 bytes, not "." or "..", no '/', ':' or
+    // white space.
+    const bool badChar = std::any_of(v.begin(), v.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return c == '/' || c == ':' || u <= 0x20 || u == 0x7f;
+    });
+    if (v.empty() || v.size() > 15 || v == "." || v == ".." || badChar) {
+      errors.push_back({line, "network.protect: \"" + printable(v) +
+                                  "\" is not an interface name (1 to 15 characters, no '/', ':' or white space)"});
+      continue;
+    }
+    net.protect.push_back(v);
+  }
+}
+
 }  // namespace
 
 bool parsePattern(std::string_view text, Pattern& out, std::string& message) {
@@ -366,6 +410,10 @@ Config Config::parse(std::string_view text, std::string_view path, std::vector<C
           parseDiskMounts(node, cfg, errors);
           continue;
         }
+      }
+      if (section == "network" && (name == "protect" || name == "ignore_macs")) {
+        parseNetworkList(name, node, cfg.network, errors);
+        continue;
       }
       if (section == "vm" && (name == "libvirt_uri" || name == "save_dir")) {
         const auto* str = node.as_string();
@@ -533,6 +581,17 @@ std::string Config::toToml() const {
     out += "# the directory of the flight recorder's file (recorder.ring)\n";
     out += "dir = " + quoted(recorderDir) + "\n";
   };
+  auto networkStrings = [&] {
+    auto names = [&](const char* name, const std::vector<std::string>& ps) {
+      out += fmt("%s = [", name);
+      for (std::size_t i = 0; i < ps.size(); ++i) out += (i ? ", " : "") + quoted(ps[i]);
+      out += "]\n";
+    };
+    out += "# interfaces never put down, besides the default-route and management ones and what they belong to\n";
+    names("protect", network.protect);
+    out += "# MACs never counted as duplicates (VRRP's 00:00:5e:00:01:xx and 00:00:5e:00:02:xx never are)\n";
+    names("ignore_macs", network.ignoreMacs);
+  };
   auto patterns = [&] {
     out += "# patterns \"<field>:<glob>\", field one of name, cmdline, exe, cgroup, user\n";
     list("prefer", prefer);
@@ -553,6 +612,7 @@ std::string Config::toToml() const {
       if (std::strcmp(current, "disk") == 0) diskStrings();
       if (std::strcmp(current, "metrics") == 0) metricsStrings();
       if (std::strcmp(current, "recorder") == 0) recorderStrings();
+      if (std::strcmp(current, "network") == 0) networkStrings();
       if (!out.empty()) out += "\n";
       out += fmt("[%s]\n", s.section);
       current = s.section;
@@ -575,6 +635,7 @@ std::string Config::toToml() const {
   if (std::strcmp(current, "disk") == 0) diskStrings();
   if (std::strcmp(current, "metrics") == 0) metricsStrings();
   if (std::strcmp(current, "recorder") == 0) recorderStrings();
+  if (std::strcmp(current, "network") == 0) networkStrings();
   return out;
 }
 

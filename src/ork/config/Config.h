@@ -73,6 +73,13 @@ struct DiskSettings {
   }
 };
 
+// [network]: the interfaces never put down (besides the default-route and management
+// ones) and the MACs never counted as duplicates.
+struct NetworkSettings {
+  std::vector<std::string> protect;     // interface names
+  std::vector<std::string> ignoreMacs;  // "aa:bb:cc:dd:ee:ff", lower case
+};
+
 class Config {
  public:
   Config();  // the compiled-in defaults
@@ -96,6 +103,7 @@ class Config {
   std::string saveDir = kDefaultSaveDir;        // vm.save_dir: where libvirt writes managed saves
 
   DiskSettings disk;
+  NetworkSettings network;
 
   // [metrics]: Prometheus exposition, off by default (both empty). listen:
   // "ADDRESS:PORT" for an HTTP /metrics; textfile: a *.prom path for node_exporter's

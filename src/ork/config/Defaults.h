@@ -73,6 +73,7 @@ enum class Key : int {
   MetricsTextfileIntervalS,
   RecorderEnabled,
   RecorderSizeMib,
+  NetworkEnabled,
   kCount
 };
 
@@ -149,6 +150,7 @@ inline constexpr Setting kSettings[] = {
   {Key::MetricsTextfileIntervalS,   "metrics",  "textfile_interval_s",   Kind::Seconds,  15,      1,      3600,  "how often the metrics textfile is rewritten (with metrics.textfile set)"},
   {Key::RecorderEnabled,            "recorder", "enabled",               Kind::Bool,     1,       0,      1,     "keep the flight recorder (`ork events`): samples, identities, actions and the kernel's OOM kills in a fixed-size file in [recorder] dir"},
   {Key::RecorderSizeMib,            "recorder", "size_mib",              Kind::Mib,      4,       1,      1024,  "size of the recorder's file: an hour of samples at one per second, the rest minutes (~13 days at 4 MiB), disks, events and identities"},
+  {Key::NetworkEnabled,             "network",  "enabled",               Kind::Bool,     0,       0,      1,     "watch ARP and IPv6 neighbour discovery for our MACs seen from elsewhere, and put the interface carrying a duplicated one down (off by default: docs/configuration.md says why)"},
 };
 // clang-format on
 
@@ -157,6 +159,20 @@ static_assert(sizeof(kSettings) / sizeof(kSettings[0]) == kSettingCount,
               "every Key has exactly one row in kSettings");
 
 constexpr const Setting& setting(Key k) { return kSettings[static_cast<std::size_t>(k)]; }
+
+// The network ladder's compiled-in detection (not configurable: a forged frame must
+// not be enough, and an operator should not have to tune this): a MAC of ours is a
+// duplicate when this many frames carrying it arrive from elsewhere within the window.
+inline constexpr int kNetDuplicateFrames = 3;
+inline constexpr int kNetDuplicateWindowMs = 10000;
+// A received frame identical to one this host (or one of its VMs) sent within this is
+// its echo (a hairpin, a bridge or switch flooding it back), never a duplicate.
+inline constexpr int kNetEchoWindowMs = 2000;
+// Frames read per wake-up of the packet socket, so that a flood never holds the loop.
+inline constexpr int kNetDrainMax = 256;
+// After a wake-up that read frames, the socket is read again only this much later
+// (batches under a flood; a lone frame is still read at once).
+inline constexpr int kNetBatchMs = 5;
 
 // Processes that are never candidates, by executable name (the basename of
 // /proc/PID/exe, or the comm of processes whose exe cannot be read). Killing any of

@@ -28,6 +28,7 @@ enum class Reason : std::uint8_t {
   SaveWouldFillDisk, // a managed save would take the save directory's filesystem below its soft threshold
   IoOverload,        // a saturated block device made other tasks wait for I/O, sustained
   IoRecovered,       // no I/O overload for io.sustain_s: the episode ends
+  DuplicateMac,      // a MAC of ours seen from elsewhere, often enough: its interface goes down
 };
 
 enum class Outcome : std::uint8_t {
@@ -63,6 +64,7 @@ constexpr const char* toString(Reason r) {
     case Reason::SaveWouldFillDisk: return "save_would_fill_disk";
     case Reason::IoOverload: return "io_overload";
     case Reason::IoRecovered: return "io_recovered";
+    case Reason::DuplicateMac: return "duplicate_mac";
   }
   return "unknown";
 }

@@ -16,6 +16,7 @@
 #include "ork/ladder/DiskLadder.h"
 #include "ork/ladder/IoLadder.h"
 #include "ork/ladder/MemoryLadder.h"
+#include "ork/ladder/NetworkLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/recorder/Recorder.h"
 #include "ork/sense/ProcessTable.h"
@@ -231,6 +232,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   s.ladders.push_back(std::make_unique<ladder::DiskLadder>(s.services));
   // I/O: the host's disks and PSI io (it is the host that stalls); --cgroup limits who may be stopped.
   if (auto io = sense::IoSensor::open(options.procRoot, "/sys")) s.ladders.push_back(std::make_unique<ladder::IoLadder>(s.services, std::move(*io)));
+  // Network: ARP/ND on the namespace's interfaces (network.enabled; off by default).
+  s.ladders.push_back(std::make_unique<ladder::NetworkLadder>(s.services));
 
   s.parts.push_back(s.fleet.get());
   for (auto& l : s.ladders) s.parts.push_back(l.get());

@@ -10,7 +10,9 @@ LineClass classify(std::string_view event) {
   static constexpr std::string_view kEvidence[] = {
       "pressure", "kill",         "would_kill",    "abort",      "exited",
       "deadline", "recovered",    "hibernate",     "hibernated", "freeze",
-      "thaw",     "cpu_overload", "cpu_recovered", "vm_found",   "vm_gone"};
+      "thaw",     "cpu_overload", "cpu_recovered", "vm_found",   "vm_gone",
+      // The network ladder's: once per duplicate MAC and per interface acted on.
+      "mac_duplicate", "link_down", "would_link_down", "link_protected"};
   for (auto e : kAlways)
     if (e == event) return LineClass::Always;
   for (auto e : kEvidence)

@@ -10,9 +10,10 @@
 //    writes as Always itself): once per run, or bounded by the budget itself.
 //  - Evidence: the decisions and actions (pressure, kill, would_kill, abort, exited,
 //    deadline, recovered, hibernate, hibernated, freeze, thaw, cpu_overload, cpu_recovered,
-//    vm_found, vm_gone). They are paced by the actions themselves (one victim at a
-//    time, VMs counted in tens); they share one bucket far above any real rate, a
-//    safety net against a bug that would loop on one of them.
+//    vm_found, vm_gone, mac_duplicate, link_down, would_link_down, link_protected).
+//    They are paced by the actions themselves (one victim at a time, VMs counted in
+//    tens, one line per duplicated MAC); they share one bucket far above any real rate,
+//    a safety net against a bug that would loop on one of them.
 //  - Routine: the rest (warnings, no_candidate, hibernate_skipped, libvirt_connected,
 //    any new event), one bucket per key: the event, and for a warning its `what`.
 #pragma once

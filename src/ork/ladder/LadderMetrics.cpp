@@ -10,6 +10,7 @@
 #include "ork/ladder/MemoryLadder.h"
 #include "ork/ladder/VmFleet.h"
 #include "ork/metrics/Writer.h"
+#include "ork/parse/VirtProtocol.h"
 
 namespace ork::ladder {
 
@@ -98,6 +99,14 @@ void DiskLadder::metrics(metrics::Writer& w) const {
             {{"resource", "disk"}, {"mount", mount}});
     w.gauge("ork_actions_in_flight", kInFlightHelp, f.cleaning ? 1 : 0,
             {{"resource", "disk"}, {"action", "disk_clean"}, {"mount", mount}});
+  }
+}
+
+void VmFleet::nics(std::vector<metrics::Nic>& out) const {
+  for (const auto& vm : all()) {
+    const parse::VirtDomain* d = domainOf(vm);
+    if (d == nullptr || d->nics.empty()) continue;
+    for (auto& n : parse::parseNics(d->nics)) out.push_back({std::move(n.mac), std::move(n.target), vm.name, vm.uuid});
   }
 }
 

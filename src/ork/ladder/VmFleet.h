@@ -129,6 +129,9 @@ class VmFleet final : public Part {
   // pass; absent with vm.enabled = false) and libvirt= (libvirtState()).
   void describe(journal::Line& l) const;
   void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
+  // The guests' NICs as libvirt tells them (MAC, tap, VM name and UUID): ork_nic_info
+  // with or without the network ladder.
+  void nics(std::vector<metrics::Nic>& out) const override;
   // What ORK knows of libvirt now, as a word: disabled ([vm] enabled or libvirt false),
   // not_needed (no VM: the helper starts with the first one), connecting (asked, no
   // answer yet), up (the last list succeeded), down (unreachable, retried),

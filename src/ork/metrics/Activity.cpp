@@ -9,8 +9,8 @@ namespace ork::metrics {
 
 namespace {
 // The events that are actions (ORK changed something, or in dry-run would have).
-constexpr std::string_view kActionEvents[] = {"kill", "would_kill", "hibernate", "freeze",
-                                              "thaw", "disk_clean", "disk_stop"};
+constexpr std::string_view kActionEvents[] = {"kill",      "would_kill", "hibernate", "freeze",         "thaw",
+                                              "disk_clean", "disk_stop", "link_down", "would_link_down"};
 constexpr std::string_view kResources[] = {"memory", "cpu", "disk", "io", "net", "network"};
 }  // namespace
 
@@ -28,6 +28,7 @@ std::string_view Activity::resourceOf(std::string_view event, std::string_view r
   for (std::string_view r : kResources)
     if (reason.starts_with(r) && (reason.size() == r.size() || reason[r.size()] == '_')) return r;
   if (reason == "cooled_down") return "cpu";
+  if (reason == "duplicate_mac") return "network";
   if (event == "kill" || event == "would_kill" || event == "hibernate") return "memory";
   if (event.starts_with("disk_")) return "disk";
   return "other";

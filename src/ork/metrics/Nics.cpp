@@ -58,8 +58,16 @@ std::vector<Nic> mergeNics(std::vector<Nic> fromParts, const std::vector<Nic>& h
                                    [&](const Nic& n) { return !n.interface.empty() && n.interface == h.interface; });
     if (!named) fromParts.push_back(h);
   }
-  std::stable_sort(fromParts.begin(), fromParts.end(),
-                   [](const Nic& a, const Nic& b) { return a.interface < b.interface; });
+  // Two parts may tell the same NIC (the VM fleet from libvirt, the network ladder): one
+  // series each, the one that names the VM kept.
+  std::stable_sort(fromParts.begin(), fromParts.end(), [](const Nic& a, const Nic& b) {
+    if (a.interface != b.interface) return a.interface < b.interface;
+    if (a.mac != b.mac) return a.mac < b.mac;
+    return !a.vm.empty() && b.vm.empty();
+  });
+  fromParts.erase(std::unique(fromParts.begin(), fromParts.end(),
+                              [](const Nic& a, const Nic& b) { return a.interface == b.interface && a.mac == b.mac; }),
+                  fromParts.end());
   return fromParts;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "ork/core/Mac.h"
 #include "ork/parse/ParseUtil.h"
 
 namespace ork::parse {
@@ -125,6 +126,7 @@ enum KeyBit : std::uint32_t {
   kNovaName = 1u << 17,
   kNovaProject = 1u << 18,
   kNovaFlavor = 1u << 19,
+  kNics = 1u << 20,
 };
 
 struct KeyName {
@@ -152,6 +154,7 @@ constexpr KeyName kKeys[] = {
     {"nova_name", kNovaName},
     {"nova_project", kNovaProject},
     {"nova_flavor", kNovaFlavor},
+    {"nics", kNics},
 };
 
 std::uint32_t keyBit(std::string_view key) {
@@ -234,6 +237,8 @@ Result<void> decodeDomainField(VirtDomain& d, std::uint32_t bit, std::string_vie
       return text(d.novaProject, value);
     case kNovaFlavor:
       return text(d.novaFlavor, value);
+    case kNics:
+      return text(d.nics, value);
     case kDomId: {
       auto n = number<int>(key, value);
       if (!n) return n.error();
@@ -363,6 +368,7 @@ std::string encodeVirtDomain(std::uint64_t id, const VirtDomain& d) {
       .text("nova_name", d.novaName)
       .text("nova_project", d.novaProject)
       .text("nova_flavor", d.novaFlavor)
+      .text("nics", d.nics)
       .take();
 }
 
@@ -641,6 +647,105 @@ NovaMetadata parseNovaMetadata(std::string_view xml) {
       capture = &out.project;
     }
     if (selfClosing) --depth;
+  }
+  return out;
+}
+
+std::vector<DomainNic> parseDomainInterfaces(std::string_view xml) {
+  constexpr std::size_t kMaxDepth = 8;
+  std::array<std::string_view, kMaxDepth> path{};
+  std::size_t depth = 0;
+  std::vector<DomainNic> out;
+  bool inInterface = false;
+  DomainNic nic;
+  auto at = [&](std::initializer_list<std::string_view> want) {
+    if (depth != want.size()) return false;
+    std::size_t i = 0;
+    for (const auto w : want)
+      if (path[i++] != w) return false;
+    return true;
+  };
+  auto close = [&] {
+    if (inInterface && !nic.mac.empty()) out.push_back(nic);
+    inInterface = false;
+    nic = {};
+  };
+  std::size_t i = 0;
+  while (i < xml.size()) {
+    const std::size_t lt = xml.find('<', i);
+    if (lt == std::string_view::npos) break;
+    if (xml.substr(lt, 4) == "<!--") {
+      const std::size_t end = xml.find("-->", lt + 4);
+      if (end == std::string_view::npos) break;
+      i = end + 3;
+      continue;
+    }
+    const std::size_t gt = xml.find('>', lt + 1);
+    if (gt == std::string_view::npos) break;
+    std::string_view tag = xml.substr(lt + 1, gt - lt - 1);
+    i = gt + 1;
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    if (tag[0] == '/') {
+      if (at({"domain", "devices", "interface"})) close();
+      if (depth > 0) --depth;
+      continue;
+    }
+    const bool selfClosing = tag.back() == '/';
+    if (selfClosing) tag.remove_suffix(1);
+    std::size_t nameEnd = 0;
+    while (nameEnd < tag.size() && tag[nameEnd] != ' ' && tag[nameEnd] != '\t' && tag[nameEnd] != '\n' &&
+           tag[nameEnd] != '\r')
+      ++nameEnd;
+    const std::string_view name = localName(tag.substr(0, nameEnd));
+    const std::string_view attrs = tag.substr(nameEnd);
+    if (depth < kMaxDepth) path[depth] = name;
+    ++depth;
+    if (at({"domain", "devices", "interface"})) {
+      close();
+      inInterface = !selfClosing;
+    } else if (inInterface && at({"domain", "devices", "interface", "mac"})) {
+      if (auto v = attribute(attrs, "address")) {
+        std::string decoded;
+        appendDecoded(decoded, *v);
+        if (auto m = Mac::parse(decoded)) nic.mac = m->str();
+      }
+    } else if (inInterface && at({"domain", "devices", "interface", "target"})) {
+      if (auto v = attribute(attrs, "dev")) {
+        nic.target.clear();
+        appendDecoded(nic.target, *v);
+      }
+    }
+    if (selfClosing) --depth;
+  }
+  return out;
+}
+
+std::string formatNics(const std::vector<DomainNic>& nics) {
+  std::string out;
+  for (const auto& n : nics) {
+    auto m = Mac::parse(n.mac);
+    if (!m) continue;
+    if (!out.empty()) out += ' ';
+    out += m->str();
+    out += '@';
+    for (const char c : n.target) {
+      if (c == ' ' || c == '@') break;
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<DomainNic> parseNics(std::string_view field) {
+  std::vector<DomainNic> out;
+  while (!field.empty()) {
+    const std::size_t sp = field.find(' ');
+    std::string_view one = field.substr(0, sp);
+    field = sp == std::string_view::npos ? std::string_view{} : field.substr(sp + 1);
+    const std::size_t at = one.find('@');
+    auto m = Mac::parse(one.substr(0, at));
+    if (!m) continue;
+    out.push_back({m->str(), at == std::string_view::npos ? std::string() : std::string(one.substr(at + 1))});
   }
   return out;
 }

@@ -7,7 +7,7 @@
 //
 //   ORK -> helper   msg=req     id op uuid deadline_ms
 //   helper -> ORK   msg=domain  id uuid name dom_id state mem_kib max_kib vcpus cpu_ns
-//                               managed_save nova_name nova_project nova_flavor
+//                               managed_save nova_name nova_project nova_flavor [nics]
 //                               (list only: one per domain, before the reply)
 //                   msg=reply   id status(ok|err) code took_ms message
 //
@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ork/core/Result.h"
 #include "ork/core/Units.h"
@@ -62,6 +63,10 @@ struct VirtDomain {
   // OpenStack nova metadata, empty when the domain has none. The nova instance UUID is
   // the domain's UUID.
   std::string novaName, novaProject, novaFlavor;
+  // The guest NICs of a running domain, from its live XML: "MAC@TAP" pairs separated by
+  // spaces ("52:54:00:12:34:56@vnet3"; TAP empty when the NIC has no host device).
+  // Empty for a domain that is not running, or from a helper that predates the field.
+  std::string nics;
 };
 
 struct VirtReply {
@@ -112,5 +117,21 @@ struct NovaMetadata {
 inline constexpr const char* kNovaNamespace11 = "http://openstack.org/xmlns/libvirt/nova/1.1";
 inline constexpr const char* kNovaNamespace10 = "http://openstack.org/xmlns/libvirt/nova/1.0";
 NovaMetadata parseNovaMetadata(std::string_view xml);
+
+// ---- guest NICs ----------------------------------------------------------------------
+// The <interface> elements of a domain's XML (virDomainGetXMLDesc):
+//   <domain><devices><interface type='bridge'><mac address='52:54:00:..'/>
+//     <target dev='vnet3'/>...</interface></devices></domain>
+// with or without a namespace prefix. A NIC without a valid MAC is left out; the target
+// is empty when absent. Malformed XML yields whatever was read before the damage.
+struct DomainNic {
+  std::string mac;  // lower case, as Mac::str()
+  std::string target;
+};
+std::vector<DomainNic> parseDomainInterfaces(std::string_view xml);
+// The nics field of the protocol: "MAC@TAP MAC@TAP"; and back (entries without a
+// valid MAC are dropped; a TAP holding a space or '@' cannot be written and is cut).
+std::string formatNics(const std::vector<DomainNic>& nics);
+std::vector<DomainNic> parseNics(std::string_view field);
 
 }  // namespace ork::parse

@@ -100,6 +100,7 @@ TEST(ConfigDefaultsTest, EqualTheTable) {
       {Key::MetricsTextfileIntervalS, "metrics", "textfile_interval_s", 15},
       {Key::RecorderEnabled, "recorder", "enabled", 1},
       {Key::RecorderSizeMib, "recorder", "size_mib", 4},
+      {Key::NetworkEnabled, "network", "enabled", 0},
   };
   ASSERT_EQ(std::size(rows), kSettingCount);
   Config cfg;

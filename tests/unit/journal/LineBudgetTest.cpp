@@ -34,7 +34,8 @@ TEST(ClassifyTest, ActionsAreEvidenceStartStopAlwaysTheRestRoutine) {
     EXPECT_EQ(classify(e), LineClass::Always) << e;
   for (const char* e :
        {"pressure", "kill", "would_kill", "abort", "exited", "deadline", "recovered", "hibernate",
-        "hibernated", "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone"})
+        "hibernated", "freeze", "thaw", "cpu_overload", "cpu_recovered", "vm_found", "vm_gone",
+        "mac_duplicate", "link_down", "would_link_down", "link_protected"})
     EXPECT_EQ(classify(e), LineClass::Evidence) << e;
   for (const char* e :
        {"warning", "no_candidate", "hibernate_skipped", "libvirt_connected", "new_thing", ""})

@@ -327,6 +327,12 @@ TEST(Nics, ReadsEthernetInterfacesFromSysClassNet) {
   nicMetrics(w, merged);
   EXPECT_NE(w.text().find("ork_nic_info{mac=\"52:54:00:11:22:33\",interface=\"vnet3\",vm=\"instance-0001\",uuid=\"0b4c-uuid\"} 1\n"),
             std::string::npos) << w.text();
+  // The same NIC told by two parts (the VM fleet, the network ladder): one series, the
+  // one naming the VM.
+  auto twice = mergeNics({{"52:54:00:11:22:33", "vnet3", "", ""}, {"52:54:00:11:22:33", "vnet3", "instance-0001", "0b4c-uuid"}},
+                         nics);
+  ASSERT_EQ(twice.size(), 2u);
+  EXPECT_EQ(twice[1].vm, "instance-0001");
   EXPECT_TRUE(hostNics(root + "/absent").empty());
   std::string cmd = "rm -rf " + root;
   ASSERT_EQ(std::system(cmd.c_str()), 0);
