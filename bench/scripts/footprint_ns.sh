@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Idle footprint of `ork daemon --dry-run` in a PID namespace of its own with exactly
+# PROCS sleeping processes: RSS, anonymous and file memory, the anonymous memory of each
+# mapping, and ORK's CPU over a window after a warm-up.
+#
+#   bench/scripts/footprint_ns.sh [--procs N] [--warm S] [--seconds S] [--build DIR] [--config FILE]
+#
+# Unlike daemon_footprint.sh (which measures on the host as it is, beside earlyoom), ORK
+# here sees only the namespace's processes (its own /proc): the figure does not move
+# with what else runs on the machine. The sleepers are identical (`sleep`), the best
+# case for identities shared between processes. Memory and CPU are still sensed
+# host-wide (/proc/meminfo, /proc/stat): on a loaded machine the CPU ladder may be in an
+# overload episode. Needs root (unshare). Dry-run: nothing is ever killed; the sleepers
+# die with the namespace. Measures; asserts nothing.
+set -euo pipefail
+
+procs=1000
+warm=15
+seconds=60
+build=build
+config=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --procs) procs=$2; shift 2 ;;
+    --warm) warm=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --config) config=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+root=$(cd "$(dirname "$0")/../.." && pwd)
+[[ "$build" = /* ]] || build="$root/$build"
+ork="$build/ork"
+[[ -x "$ork" ]] || { echo "build $ork first" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/ork-fpns.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+extra=()
+[[ -n "$config" ]] && extra=(--config "$config")
+
+# shellcheck disable=SC2016
+unshare --pid --fork --mount-proc env ORK="$ork" PROCS="$procs" WARM="$warm" SECS="$seconds" TMPD="$tmp" \
+  bash -c '
+  for _ in $(seq "$PROCS"); do sleep 1000000 & done
+  "$ORK" daemon --dry-run --quiet --kmsg "$TMPD/kmsg.log" --status-socket "$TMPD/status.sock" "$@" 2>"$TMPD/err.log" &
+  p=$!
+  sleep "$WARM"
+  kill -0 "$p" 2>/dev/null || { echo "ork exited: $(cat "$TMPD/err.log")" >&2; exit 1; }
+  a=$(awk "{print \$14+\$15}" /proc/$p/stat)
+  sleep "$SECS"
+  b=$(awk "{print \$14+\$15}" /proc/$p/stat)
+  hz=$(getconf CLK_TCK)
+  echo "== ork daemon --dry-run, $(ls -d /proc/[0-9]* | wc -l) processes in its PID namespace, ${SECS} s after ${WARM} s"
+  grep -E "^(VmRSS|RssAnon|RssFile|VmHWM|Threads)" /proc/$p/status | sed "s/^/  /"
+  awk -v t=$((b - a)) -v hz="$hz" -v s="$SECS" "BEGIN{printf \"  CPU: %d ticks = %.3f %% of one core\n\", t, 100*t/hz/s}"
+  printf "  anonymous KiB by mapping:"
+  awk "/^[0-9a-f]+-/{name=\$6} /^Anonymous:/{ if (\$2>0) printf \" %s:%s\", (name==\"\"?\"[anon]\":name), \$2}" /proc/$p/smaps
+  echo
+  kill "$p"; wait "$p" 2>/dev/null
+  kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
+  exit 0' bash "${extra[@]}"
