@@ -46,13 +46,16 @@ unshare --pid --fork --mount-proc env ORK="$ork" PROCS="$procs" WARM="$warm" SEC
   p=$!
   sleep "$WARM"
   kill -0 "$p" 2>/dev/null || { echo "ork exited: $(cat "$TMPD/err.log")" >&2; exit 1; }
-  a=$(awk "{print \$14+\$15}" /proc/$p/stat)
+  # All threads: utime+stime (ticks) of the process, run time (ns) summed over its tasks.
+  runns() { cat /proc/$p/task/*/schedstat 2>/dev/null | awk "{s+=\$1} END{print s}"; }
+  a=$(awk "{print \$14+\$15}" /proc/$p/stat); ra=$(runns)
   sleep "$SECS"
-  b=$(awk "{print \$14+\$15}" /proc/$p/stat)
+  b=$(awk "{print \$14+\$15}" /proc/$p/stat); rb=$(runns)
   hz=$(getconf CLK_TCK)
   echo "== ork daemon --dry-run, $(ls -d /proc/[0-9]* | wc -l) processes in its PID namespace, ${SECS} s after ${WARM} s"
   grep -E "^(VmRSS|RssAnon|RssFile|VmHWM|Threads)" /proc/$p/status | sed "s/^/  /"
-  awk -v t=$((b - a)) -v hz="$hz" -v s="$SECS" "BEGIN{printf \"  CPU: %d ticks = %.3f %% of one core\n\", t, 100*t/hz/s}"
+  awk -v t=$((b - a)) -v r=$((rb - ra)) -v hz="$hz" -v s="$SECS" \
+    "BEGIN{printf \"  CPU: %d ticks = %.3f %% of one core; run time (schedstat, all threads) %.1f ms = %.3f %%\n\", t, 100*t/hz/s, r/1e6, 100*r/1e9/s}"
   printf "  anonymous KiB by mapping:"
   awk "/^[0-9a-f]+-/{name=\$6} /^Anonymous:/{ if (\$2>0) printf \" %s:%s\", (name==\"\"?\"[anon]\":name), \$2}" /proc/$p/smaps
   echo
