@@ -243,8 +243,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
     ro.dir = cfg.recorderDir;
     ro.sizeBytes = static_cast<std::uint64_t>(cfg.count(Key::RecorderSizeMib)) << 20;
     ro.procRoot = options.procRoot;
-    s.recorder = std::make_unique<recorder::Recorder>(s.services, std::move(ro), [sp](Line& l) {
-      for (auto& lad : sp->ladders) lad->state(l);
+    s.recorder = std::make_unique<recorder::Recorder>(s.services, std::move(ro), [sp](ladder::Readings& r) {
+      for (auto& lad : sp->ladders) lad->readings(r);
     });
     s.parts.push_back(s.recorder.get());
   }

@@ -54,6 +54,14 @@ void CpuLadder::state(journal::Line& l) const {
   if (last_.pressure >= 0) l.num("pressure_pct", static_cast<std::int64_t>(last_.pressure * 100 + 0.5));
 }
 
+void CpuLadder::readings(Readings& r) const {
+  if (!enabled()) return;
+  r.cpuSensed = true;
+  if (!haveLast_) return;
+  r.busy = last_.busy;
+  r.cpuPressure = last_.pressure;
+}
+
 Report CpuLadder::report() const {
   Report r;
   r.title = "cpu";

@@ -34,6 +34,7 @@ class CpuLadder final : public Ladder {
   Result<void> open(TimePoint now) override;
   void describe(journal::Line& start) const override;
   void state(journal::Line& l) const override;
+  void readings(Readings& r) const override;
   Report report() const override;
   void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 

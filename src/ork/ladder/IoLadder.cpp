@@ -77,6 +77,13 @@ void IoLadder::state(journal::Line& l) const {
   if (last_.pressure >= 0) l.num("io_pressure_pct", pct(last_.pressure));
 }
 
+void IoLadder::readings(Readings& r) const {
+  if (!enabled()) return;
+  r.ioSensed = true;
+  if (!haveLast_) return;
+  r.ioPressure = last_.pressure;
+}
+
 Report IoLadder::report() const {
   Report r;
   r.title = "io";

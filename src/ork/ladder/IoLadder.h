@@ -39,6 +39,7 @@ class IoLadder final : public Ladder {
   Result<void> open(TimePoint now) override;
   void describe(journal::Line& start) const override;
   void state(journal::Line& l) const override;
+  void readings(Readings& r) const override;
   Report report() const override;
 
   TimePoint nextDue() const override { return nextAt_; }

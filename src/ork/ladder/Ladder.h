@@ -64,6 +64,17 @@ struct Services {
   std::function<void(TimePoint)> tablePassed;
 };
 
+// What the ladders sensed last, for the flight recorder once a second: each ladder
+// fills what it senses and leaves the rest as it is (unknown: negative).
+struct Readings {
+  std::int64_t availKib = -1, totalKib = -1, swapFreeKib = -1, swapTotalKib = -1;
+  double busy = -1;         // CPU busy over the last sample, 0..1
+  double cpuPressure = -1;  // PSI cpu "some" over the last sample, 0..1
+  double ioPressure = -1;   // PSI io "some" over the last sample, 0..1
+  bool cpuSensed = false;   // the CPU ladder is on (cpuPressure is its, even when unknown)
+  bool ioSensed = false;    // the I/O ladder is on
+};
+
 // What one part shows in `ork top` (and later `ork status`): a title and lines.
 struct Report {
   std::string title;
@@ -117,6 +128,8 @@ class Ladder : public Part {
   virtual void announce(TimePoint now) { (void)now; }
   // Adds what it sees now to the periodic state line (journal.report_interval_s).
   virtual void state(journal::Line& l) const { (void)l; }
+  // What it sensed last as figures (the recorder's sample): no formatting, no allocation.
+  virtual void readings(Readings& r) const { (void)r; }
   virtual Report report() const = 0;
 };
 

@@ -167,6 +167,14 @@ void MemoryLadder::state(journal::Line& l) const {
   l.num("longest_sample_gap_us", std::chrono::duration_cast<Micros>(longestGap_).count());
 }
 
+void MemoryLadder::readings(Readings& r) const {
+  if (last_.total <= Bytes{0}) return;
+  r.availKib = last_.available.toKib();
+  r.totalKib = last_.total.toKib();
+  r.swapTotalKib = last_.swapTotal.toKib();
+  r.swapFreeKib = last_.swapFree.toKib();
+}
+
 Report MemoryLadder::report() const {
   Report r;
   r.title = "memory";

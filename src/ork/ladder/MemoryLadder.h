@@ -34,6 +34,7 @@ class MemoryLadder final : public Ladder, public SaveListener {
   void describe(journal::Line& start) const override;
   void announce(TimePoint now) override;
   void state(journal::Line& l) const override;
+  void readings(Readings& r) const override;
   Report report() const override;
   void metrics(metrics::Writer& w) const override;  // ladder/LadderMetrics.cpp
 

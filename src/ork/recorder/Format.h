@@ -56,7 +56,8 @@ bool decodeHeader(const char* data, std::size_t len, Geometry& g);
 
 enum class SlotType : std::uint16_t { Sample = 0x5301, Minute = 0x4d01, Disk = 0x4401, Event = 0x4501, Identity = 0x4901 };
 
-// One second of what the ladders sense, host-wide (totals kept in MiB). PSI figures are avg10 in 1/100 %;
+// One second of what the ladders sense, host-wide (totals kept in MiB). PSI figures in 1/100 %: memory
+// avg10, cpu and io the ladders' reading over their last second (avg10 when the ladder is off);
 // 0xffff when unknown (no PSI); busy the same (CPU busy, in 1/100 %).
 inline constexpr std::uint16_t kUnknown16 = 0xffff;
 struct Sample {

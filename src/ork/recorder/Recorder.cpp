@@ -53,33 +53,23 @@ std::uint16_t hundredths(double pct) {
   return static_cast<std::uint16_t>(std::min(pct * 100 + 0.5, 10000.0));
 }
 
-// PSI avg10 of some (and full), opened for each read: three fds kept open for a
-// once-a-second read would weigh on ORK's fd budget more than the opens do on its CPU.
-void psiAvg10(const std::string& path, std::uint16_t& some, std::uint16_t* full) {
+// PSI avg10 of some (and full), from a file kept open (opened at the first need: the
+// CPU and I/O ladders' own readings are used while they have one).
+void psiAvg10(sys::KeptOpenFile& file, const std::string& path, std::uint16_t& some, std::uint16_t* full) {
   some = kUnknown16;
   if (full != nullptr) *full = kUnknown16;
   if (path.empty()) return;
-  char buf[256];
-  auto text = sys::readFileAt(AT_FDCWD, path.c_str(), buf, sizeof buf, true);
+  if (!file.valid()) {
+    auto f = sys::KeptOpenFile::open(path, 256);
+    if (!f) return;
+    file = std::move(*f);
+  }
+  auto text = file.read();
   if (!text) return;
   auto psi = parse::parsePsi(*text);
   if (!psi) return;
   some = hundredths(psi->some.avg10);
   if (full != nullptr && psi->hasFull) *full = hundredths(psi->full.avg10);
-}
-
-// The number after " key=" in a line, fallback when absent (no allocation: once a second).
-long long numField(std::string_view line, std::string_view key, long long fallback) {
-  for (std::size_t at = line.find(key); at != std::string_view::npos; at = line.find(key, at + 1)) {
-    if (at == 0 || line[at - 1] != ' ' || at + key.size() >= line.size() || line[at + key.size()] != '=') continue;
-    const char* b = line.data() + at + key.size() + 1;
-    const char* e = line.data() + line.size();
-    long long v = 0;
-    auto [p, ec] = std::from_chars(b, e, v);
-    if (ec == std::errc{} && (p == e || *p == ' ')) return v;
-    return fallback;
-  }
-  return fallback;
 }
 
 void copyCut(char* dst, std::size_t cap, std::string_view src) {
@@ -190,6 +180,7 @@ void Recorder::open(TimePoint now) {
     return;
   }
   if (poller_ != nullptr) (void)poller_->add(*efd, EPOLLIN, kTagJobs);
+  pendingLines_ = std::make_unique_for_overwrite<PendingLine[]>(kPendingLines);
   s_.journal->setLineTap(this);
   auto boot = sys::readWholeFile(o_.procRoot + "/sys/kernel/random/boot_id", 64);
   if (boot) {
@@ -268,23 +259,38 @@ TimePoint Recorder::nextDue() const {
 }
 
 void Recorder::onLoopTurn(TimePoint now) {
+  postPendingLines();
   if (enabled_ && now + kSlack >= nextSample_) sample(now);
+}
+
+void Recorder::postPendingLines() {
+  for (std::size_t i = 0; i < pendingCount_; ++i)
+    postText(SlotType::Event, pendingLines_[i].wallNs, {pendingLines_[i].text, pendingLines_[i].size});
+  pendingCount_ = 0;
 }
 
 Sample Recorder::sense(std::int64_t wall) {
   Sample s;
   s.timeNs = wall;
-  Line l("state");
-  if (state_) state_(l);
-  const std::string_view t = l.text();
-  s.availKib = static_cast<std::uint64_t>(std::max(0LL, numField(t, "avail_kib", 0)));
-  s.totalKib = static_cast<std::uint64_t>(std::max(0LL, numField(t, "total_kib", 0)));
-  s.swapFreeKib = static_cast<std::uint64_t>(std::max(0LL, numField(t, "swap_free_kib", 0)));
-  const long long busy = numField(t, "busy_pct", -1);
-  s.busy = busy >= 0 ? hundredths(static_cast<double>(busy)) : kUnknown16;
-  psiAvg10(psiMem_, s.psiMemSome, &s.psiMemFull);
-  psiAvg10(psiCpu_, s.psiCpuSome, nullptr);
-  psiAvg10(psiIo_, s.psiIoSome, nullptr);
+  ladder::Readings r;
+  if (state_) state_(r);
+  const auto kib = [](std::int64_t v) { return static_cast<std::uint64_t>(std::max<std::int64_t>(0, v)); };
+  s.availKib = kib(r.availKib);
+  s.totalKib = kib(r.totalKib);
+  s.swapFreeKib = kib(r.swapFreeKib);
+  s.swapTotalKib = kib(r.swapTotalKib);
+  s.busy = hundredths(r.busy * 100);
+  psiAvg10(psiMemFile_, psiMem_, s.psiMemSome, &s.psiMemFull);
+  if (r.cpuSensed) {
+    s.psiCpuSome = hundredths(r.cpuPressure * 100);
+  } else {
+    psiAvg10(psiCpuFile_, psiCpu_, s.psiCpuSome, nullptr);
+  }
+  if (r.ioSensed) {
+    s.psiIoSome = hundredths(r.ioPressure * 100);
+  } else {
+    psiAvg10(psiIoFile_, psiIo_, s.psiIoSome, nullptr);
+  }
   return s;
 }
 
@@ -585,12 +591,22 @@ void Recorder::onTablePass(TimePoint now) {
 void Recorder::onLine(const Line& line, TimePoint now) {
   (void)now;
   if (!enabled_ || !isRecordedEvent(line.event())) return;
-  postText(SlotType::Event, wallNs(), line.text());
+  const std::string_view text = line.text();
+  if (pendingLines_ && pendingCount_ < kPendingLines && text.size() <= kEventSlot) {
+    PendingLine& p = pendingLines_[pendingCount_++];
+    p.wallNs = wallNs();
+    p.size = text.size();
+    std::memcpy(p.text, text.data(), text.size());
+    return;
+  }
+  postPendingLines();  // in order
+  postText(SlotType::Event, wallNs(), text);
 }
 
 void Recorder::stop(TimePoint now) {
   (void)now;
   if (!enabled_) return;
+  postPendingLines();
   flushSamples();
   // What was posted is written before ORK exits, within a bound.
   const TimePoint until = s_.clock->now() + kStopWait;

@@ -38,9 +38,10 @@ bool isRecordedEvent(std::string_view event);
 
 class Recorder final : public ladder::Part, public journal::LineTap {
  public:
-  // The ladders' state fields (avail_kib, total_kib, swap_free_kib, busy_pct): what
-  // they sensed last, as their periodic state line says it.
-  using StateFn = std::function<void(journal::Line&)>;
+  // The ladders' readings (ladder::Readings): what they sensed last. PSI memory is read
+  // by the recorder (no ladder reads its averages); PSI cpu and io too when the ladders
+  // have none (disabled).
+  using StateFn = std::function<void(ladder::Readings&)>;
   Recorder(const ladder::Services& services, RecorderOptions options, StateFn state);
   ~Recorder() override;
 
@@ -72,6 +73,7 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   void sample(TimePoint now);
   void flushSamples();
   void postText(SlotType type, std::int64_t wallNs, std::string_view text);
+  void postPendingLines();
   void postDisks();
   void opened(TimePoint now);
   void readKmsg(TimePoint now, bool catchUp);
@@ -95,6 +97,7 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   std::uint64_t dropped_ = 0;
   MinuteFold fold_;
   std::string psiMem_, psiCpu_, psiIo_;  // paths; empty when absent
+  sys::KeptOpenFile psiMemFile_, psiCpuFile_, psiIoFile_;  // opened at the first read
   std::optional<sys::KmsgReader> kmsg_;
   bool kmsgWatched_ = false;
   int missed_ = 0;  // kernel kills from before the start, recorded at it
@@ -122,6 +125,18 @@ class Recorder final : public ladder::Part, public journal::LineTap {
     bool nova;
     TimePoint at;
   };
+  // The journal's lines (a kill) copied as they are written, without allocating: posted
+  // to the job thread at the end of the loop's turn, after the action is done. A line
+  // that finds every slot taken is posted at once.
+  struct PendingLine {
+    std::int64_t wallNs = 0;
+    std::size_t size = 0;
+    char text[kEventSlot];
+  };
+  static constexpr std::size_t kPendingLines = 4;
+  std::unique_ptr<PendingLine[]> pendingLines_;
+  std::size_t pendingCount_ = 0;
+
   std::vector<Seen> vmsSeen_;
   std::vector<Seen> procsSeen_;  // the largest processes, the most recent 64
 };

@@ -1,7 +1,7 @@
 // The flight recorder for real: a kernel OOM kill in a memory cgroup of a process whose
 // command line is a QEMU guest's, recorded by ORK in dry-run and named by `ork events`;
-// the history kept across a restart (and the kill not recorded twice); a disk that is
-// full or read-only under the recorder's directory.
+// the history kept across a restart (and the kill not recorded twice); ORK's own kill
+// listed the same way; a disk that is full or read-only under the recorder's directory.
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,6 +133,36 @@ TEST_F(RecorderIntegration, KernelOomKillOfAQemuGuestIsNamedAndSurvivesARestart)
   const std::string plot = readFile(svg);
   EXPECT_NE(plot.find("id=\"mem_available\""), std::string::npos);
   EXPECT_NE(plot.find("kernel kill: VM oomguest pid " + pid), std::string::npos);
+}
+
+// ORK's own kill (armed, scoped to a memory cgroup of the test's): the kill line goes
+// through the journal's tap to the recorder, and `ork events` lists it as ORK's, with
+// the figures and memory around it.
+TEST_F(RecorderIntegration, OrksOwnKillIsListedByOrkEvents) {
+  ORK_REQUIRE(::geteuid() == 0, "needs root: a memory cgroup");
+  MemoryCgroup cg;
+  ORK_REQUIRE(cg.create(256), "no writable memory cgroup hierarchy (v1 memory or v2 +memory)");
+  config(dir_ + "/rec", "[memory]\nsoft_percent = 25.0\nhard_percent = 20.0\n");
+  JournalFile j{dir_ + "/journal"};
+  Child d = track(spawn({ORK_BINARY, "daemon", "--cgroup", cg.path(), "--quiet", "--kmsg", j.path, "--config",
+                         dir_ + "/ork.toml", "--state-dir", dir_ + "/state"}));
+  ASSERT_NE(j.waitFor({"event=recorder ", "fresh=1"}, 15s), "") << readFile(j.path);
+  std::this_thread::sleep_for(1500ms);  // the table's first pass
+  Child hog = track(spawn({ORK_MEMHOG, "--cgroup", cg.path(), "--name", "filler", "fill", "0"}));
+  ASSERT_TRUE(hog.waitExit(60s)) << "the hog was not killed";
+  const std::string pid = std::to_string(hog.pid);
+  ASSERT_NE(j.waitFor({"event=kill", "pid=" + pid + " "}, 10s), "") << readFile(j.path);
+  std::this_thread::sleep_for(2s);  // samples after the kill
+  stopOrk(d);
+
+  std::string out = events({"--json"});
+  auto mine = linesWith(out, "\"pid\":" + pid + ",");
+  ASSERT_EQ(mine.size(), 1u) << out;
+  EXPECT_NE(mine[0].find("\"who\":\"ork\""), std::string::npos) << mine[0];
+  EXPECT_NE(mine[0].find("\"action\":\"kill\""), std::string::npos) << mine[0];
+  EXPECT_NE(mine[0].find("\"name\":\"filler\""), std::string::npos) << mine[0];
+  EXPECT_NE(mine[0].find("\"reason\":\"memory_below_hard\""), std::string::npos) << mine[0];
+  EXPECT_EQ(mine[0].find("\"avail_before_kib\":null"), std::string::npos) << "no sample before the kill: " << mine[0];
 }
 
 TEST_F(RecorderIntegration, FullOrReadOnlyDiskLosesTheRecordingOnly) {
