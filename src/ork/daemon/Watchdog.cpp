@@ -1,6 +1,8 @@
 #include "ork/daemon/Watchdog.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,7 +55,8 @@ Result<void> Watchdog::start() {
 
 void Watchdog::stop() {
   if (!running_) return;
-  stop_.store(true, std::memory_order_release);
+  stop_.store(1, std::memory_order_release);
+  ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(&stop_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
   ::pthread_join(thread_, nullptr);
   running_ = false;
 }
@@ -67,20 +70,25 @@ void* Watchdog::threadMain(void* self) {
   return nullptr;
 }
 
+static_assert(std::atomic<std::int32_t>::is_always_lock_free && sizeof(std::atomic<std::int32_t>) == 4,
+              "the stop word is waited on as a futex");
+
 void Watchdog::watch() {
-  const timespec step{0, static_cast<long>(std::chrono::duration_cast<Nanos>(kCheckEvery).count())};
-  while (!stop_.load(std::memory_order_acquire)) {
-    timespec left = step;
-    while (::clock_nanosleep(CLOCK_MONOTONIC, 0, &left, &left) == EINTR) {
-    }
-    if (stop_.load(std::memory_order_acquire)) break;
-    check(clock_.now());
+  Nanos wait = kCheckEvery;
+  while (stop_.load(std::memory_order_acquire) == 0) {
+    // Relative (CLOCK_MONOTONIC); returns early on stop() (the word is no longer 0) and
+    // on spurious wake-ups, which only mean an early check.
+    const std::int64_t ns = std::max<std::int64_t>(wait.count(), 1'000'000);
+    timespec rel{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(&stop_), FUTEX_WAIT_PRIVATE, 0, &rel, nullptr, 0);
+    if (stop_.load(std::memory_order_acquire) != 0) break;
+    wait = check(clock_.now());
   }
 }
 
-void Watchdog::check(TimePoint now) {
+Nanos Watchdog::check(TimePoint now) {
   const std::int64_t beat = feed_.heartbeatNs.load(std::memory_order_acquire);
-  if (beat == 0) return;  // the loop has not started
+  if (beat == 0) return kCheckEvery;  // the loop has not started
   const Nanos stalled = now - TimePoint{Nanos{beat}};
   if (stalled < kStallBound) {
     if (stallSaid_) {
@@ -89,7 +97,7 @@ void Watchdog::check(TimePoint now) {
       say(l, Priority::Notice, now);
     }
     stallSaid_ = acted_ = noVictimSaid_ = false;
-    return;
+    return kStallBound - stalled;  // the moment the loop would be stalled
   }
   if (!stallSaid_) stallStartNs_ = beat;
   const Bytes hard{feed_.hardBytes.load(std::memory_order_acquire)};
@@ -105,6 +113,7 @@ void Watchdog::check(TimePoint now) {
     say(l, Priority::Warning, now);
   }
   if (atHard && !acted_) act(now, *sample, hard, stalled);
+  return kCheckEvery;
 }
 
 void Watchdog::act(TimePoint now, const MemorySample& sample, Bytes hard, Nanos stalled) {

@@ -32,7 +32,9 @@ class Watchdog {
   // every kBeatEvery, whatever its timers want.
   static constexpr Nanos kStallBound = Seconds{5};
   static constexpr Nanos kBeatEvery = Seconds{1};
-  // How often the thread looks at the heartbeat.
+  // The thread sleeps until the loop would be stalled (its last beat + kStallBound: about
+  // one wake-up every four seconds while all is well, a stall seen the moment it is
+  // one); during a stall, and before the first beat, it looks again this often.
   static constexpr Nanos kCheckEvery = Millis{500};
   static constexpr std::size_t kStackSize = 64 * 1024;
 
@@ -58,7 +60,8 @@ class Watchdog {
   Watchdog() = default;
   static void* threadMain(void* self);
   void watch();
-  void check(TimePoint now);
+  // Checks; returns how long to sleep before the next check.
+  Nanos check(TimePoint now);
   void act(TimePoint now, const MemorySample& sample, Bytes hard, Nanos stalled);
   void say(const journal::Line& line, journal::Priority prio, TimePoint now);
 
@@ -68,7 +71,8 @@ class Watchdog {
   bool hasWriter_ = false;
   sys::MonotonicClock clock_;
   act::WatchdogFeed feed_;
-  std::atomic<bool> stop_{false};
+  // 1 once stop() was asked; the thread sleeps on it (a futex), so a stop wakes it.
+  std::atomic<std::int32_t> stop_{0};
   pthread_t thread_{};
   bool running_ = false;
   char tag_[32] = {};
