@@ -1,5 +1,5 @@
-// Small pieces every ladder uses: durations for journal lines and the fields that name
-// a killed process.
+// Small pieces every ladder uses: durations for journal lines, the fields that name a
+// killed process, a sample or its warning.
 #pragma once
 
 #include <chrono>
@@ -29,6 +29,23 @@ inline std::string_view uidWord(const ProcessInfo& p, char (&buf)[16]) {
 inline void commandFields(journal::Line& l, const ProcessInfo& p) {
   if (p.identity) l.str("cmd", std::string_view(p.identity->cmdline).substr(0, 200));
   if (p.identity && !p.identity->cgroup.empty()) l.str("cgroup", p.identity->cgroup);
+}
+
+// A sensor's sample, or false and a warning (what=WHAT) said once until one works again.
+template <class T>
+bool sampledOrWarned(const Result<T>& sample, bool& warned, std::string_view what, journal::Journal& journal,
+                     TimePoint now) {
+  if (sample) {
+    warned = false;
+    return true;
+  }
+  if (!warned) {
+    journal::Line w("warning");
+    w.word("what", what).str("detail", sample.error().what);
+    journal.write(w, journal::Priority::Warning, now);
+    warned = true;
+  }
+  return false;
 }
 
 }  // namespace ork::ladder

@@ -128,16 +128,7 @@ void CpuLadder::onTimer(TimePoint now) {
   nextAt_ = now + kSampleEvery;
   if (!enabled()) return;
   auto smp = sensor_.sample(now);
-  if (!smp) {
-    if (!errorLogged_) {
-      Line w("warning");
-      w.word("what", "cpu_sample_failed").str("detail", smp.error().what);
-      s_.journal->write(w, Priority::Warning, now);
-      errorLogged_ = true;
-    }
-    return;
-  }
-  errorLogged_ = false;
+  if (!sampledOrWarned(smp, errorLogged_, "cpu_sample_failed", *s_.journal, now)) return;
   last_ = *smp;
   haveLast_ = true;
   policy::CpuVerdict v = rule_->evaluate(*smp, now);
