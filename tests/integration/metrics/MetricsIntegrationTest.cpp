@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <sys/un.h>
 
+#include <iostream>
 #include <set>
 
 #include "ork/metrics/Writer.h"
@@ -270,10 +271,14 @@ TEST_F(MetricsFixture, RealPrometheusScrapesOrk) {
 TEST_F(MetricsFixture, TextfileIsValidAtomicAndRemovedAtStop) {
   startOrk("");  // textfile only
   ASSERT_TRUE(journal.count("what=metrics_listen_failed") == 0);
-  const auto until = std::chrono::steady_clock::now() + 4s;
+  // Reads until the file was seen rewritten (a new inode) at least twice and read whole
+  // over 100 times: the 30 s only ends a wait for a file that is never rewritten (it is
+  // every second), so that a loaded machine cannot fail the test.
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + 30s;
   std::set<ino_t> inodes;
   int reads = 0;
-  while (std::chrono::steady_clock::now() < until) {
+  while (std::chrono::steady_clock::now() < until && (inodes.size() < 3 || reads <= 100)) {
     struct stat st{};
     if (::stat(textfile.c_str(), &st) == 0) {
       inodes.insert(st.st_ino);
@@ -295,6 +300,9 @@ TEST_F(MetricsFixture, TextfileIsValidAtomicAndRemovedAtStop) {
   }
   EXPECT_GT(reads, 100);
   EXPECT_GE(inodes.size(), 3u) << "rewritten by rename every second";
+  std::cout << "[ figure ] textfile: " << inodes.size() << " versions, " << reads << " whole reads in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+            << " ms\n";
   std::string out;
   const std::string copy = dir + "/copy.prom";
   writeFile(copy, readFile(textfile));
