@@ -363,7 +363,8 @@ TEST(DiskLadder, TheDaemonLoopKeepsTurningBesideAHungMount) {
     TempFs fs;
     ASSERT_TRUE(fs.make("tmpfs", 16, 1000));
     writeFile(dir + "/ork.toml", "[disk]\nwatch = [\"" + fuse.mnt + "\", \"" + fs.mnt + "\"]\nclean = [\"" + fs.path("log") +
-                                     "\"]\nsoft_percent = 50\nhard_percent = 5\ninterval_s = 1\nprobe_deadline_ms = 300\n");
+                                     "\"]\nsoft_percent = 50\nhard_percent = 5\ninterval_s = 1\nprobe_deadline_ms = 300\n" +
+                                     recorderIn(dir));
     JournalFile journal{dir + "/journal"};
     Child ork = spawn({ORK_BINARY, "daemon", "--dry-run", "--quiet", "--kmsg", journal.path, "--state-dir", dir + "/state",
                        "--config", dir + "/ork.toml"});

@@ -166,7 +166,7 @@ struct MetricsFixture : ::testing::Test {
   // armed: without --dry-run (only the test's cgroup is in scope).
   void startOrk(const std::string& listen, bool armed = false) {
     writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listen + "\"\ntextfile = \"" + textfile +
-                                     "\"\ntextfile_interval_s = 1\n");
+                                     "\"\ntextfile_interval_s = 1\n" + recorderIn(dir));
     std::vector<std::string> argv = {ORK_BINARY, "daemon", "--no-protect", "--quiet", "--cgroup", cg.path(), "--config",
                                      dir + "/ork.toml", "--kmsg", journal.path, "--status-socket", socket, "--state-dir",
                                      dir + "/state"};
@@ -515,14 +515,14 @@ TEST_F(MetricsFixture, ArmedKillIsCountedAndTimed) {
 TEST_F(MetricsFixture, ReloadAppliesListen) {
   startOrk("");
   EXPECT_EQ(ns.get(port, "/metrics"), "");
-  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listenHere() + "\"\n");
+  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listenHere() + "\"\n" + recorderIn(dir));
   ::kill(ork.pid, SIGHUP);
   ASSERT_FALSE(journal.waitFor({"event=reload", "result=ok"}, 10s).empty()) << readFile(journal.path);
   std::string r;
   for (int i = 0; i < 100 && r.empty(); ++i, std::this_thread::sleep_for(50ms)) r = ns.get(port, "/metrics");
   EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
   const int other = ns.freePort();
-  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"127.0.0.1:" + std::to_string(other) + "\"\n");
+  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"127.0.0.1:" + std::to_string(other) + "\"\n" + recorderIn(dir));
   ::kill(ork.pid, SIGHUP);
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (journal.count("result=ok") < 2 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
@@ -530,7 +530,7 @@ TEST_F(MetricsFixture, ReloadAppliesListen) {
   for (int i = 0; i < 100 && r.empty(); ++i, std::this_thread::sleep_for(50ms)) r = ns.get(other, "/metrics");
   EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
   EXPECT_EQ(ns.get(port, "/metrics"), "") << "the old port still answers";
-  writeFile(dir + "/ork.toml", "[metrics]\n");
+  writeFile(dir + "/ork.toml", "[metrics]\n" + recorderIn(dir));
   ::kill(ork.pid, SIGHUP);
   const auto until2 = std::chrono::steady_clock::now() + 10s;
   while (journal.count("result=ok") < 3 && std::chrono::steady_clock::now() < until2) std::this_thread::sleep_for(20ms);
