@@ -3,13 +3,15 @@
 
 Boots the lab's guest (Debian's stock kernel, a busybox initramfs, QEMU TCG inside a
 memory cgroup made here) with ONLY cgroup2 mounted at /sys/fs/cgroup and the memory,
-cpu and io controllers enabled, runs the integration test binaries of the memory, cpu
-and freezer areas and the CLI tests in it with CI=true, and reads their output back
-from the guest's results disk (the serial port as fallback).
+cpu and io controllers enabled, runs the integration test binaries of the areas in
+TESTS (memory, cpu, freezer, io, recorder, watchdog, network) and the CLI tests in it
+with CI=true, and reads their output back from the guest's results disk (the serial
+port as fallback).
 
 The test binaries (dynamically linked: gtest, libstdc++) go into the initramfs with the
-libraries `ldd` names, at the same absolute paths as on the host, as do ork, memhog and
-cpuburn: the tests find them by the paths compiled into them.
+libraries `ldd` names, at the same absolute paths as on the host, as do ork and the
+test tools (TOOLS) and the host programs the tests run (HOST_PROGRAMS): the tests find
+them by the paths compiled into them.
 
 Exit codes: 0 every test binary passed and tests ran; 1 a failure (a test failed, a
 binary did not report, none ran, a skip); 77 it cannot run here (not root, no QEMU, no
@@ -27,7 +29,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import lab  # noqa: E402  (the lab's kernel, initramfs and QEMU helpers)
 
-# (name, binary relative to the build directory, gtest filter). Filtered out in the
+# (name, binary relative to the build directory, gtest filter). Not here: the metrics
+# area (it runs Prometheus and promtool, ~95 MiB of Go programs, and python3 for the
+# status socket: too much for the initramfs and TCG; nothing in it depends on the cgroup
+# version beyond what memory and cli cover) and the VM areas (libvirtd and QEMU inside
+# the guest). Filtered out in the
 # guest: FreezerTest.RealQemuFoundByUuidFreezesAndThaws (needs qemu-system-x86_64 in
 # the guest; it runs on the host) and CliFiles.TheUnitDoesNotRestartOnABadConfigAndNames
 # ItsDocumentation (it reads packaging/ork.service from the source tree, which the guest
@@ -39,11 +45,19 @@ TESTS = [
     ("cli", "tests/test_cli_cli", "-CliFiles.TheUnitDoesNotRestartOnABadConfigAndNamesItsDocumentation"),
     ("io", "tests/test_integration_io", "*"),
     ("recorder", "tests/test_integration_recorder", "*"),
+    ("watchdog", "tests/test_integration_watchdog", "*"),
+    ("network", "tests/test_integration_network", "*"),
 ]
-TOOLS = ["ork", "tests/memhog", "tests/cpuburn", "tests/fuseslow"]
+TOOLS = ["ork", "tests/memhog", "tests/cpuburn", "tests/fuseslow", "tests/fusehang", "tests/arpsend"]
 # Beside the lab's virtio modules: the I/O tests' slow devices (null_blk, made through
-# configfs; loop and fuse for fuseslow where null_blk is missing).
-EXTRA_MODULES = ["configfs", "null_blk", "loop", "fuse"]
+# configfs; loop and fuse for fuseslow where null_blk is missing), the watchdog tests'
+# hung FUSE mount (fuse), the network tests' veth pairs, bridge (llc and stp first) and
+# keepalived-style VRRP macvlan.
+EXTRA_MODULES = ["configfs", "null_blk", "loop", "fuse", "llc", "stp", "bridge", "veth", "macvlan"]
+# Host programs the tests run by absolute path, copied to the same paths with their
+# libraries: busybox has no `ip netns`, `bridge` or setpriv (the network tests).
+HOST_PROGRAMS = ["/usr/sbin/ip", "/usr/sbin/bridge", "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/setpriv",
+                 "/bin/bash"]
 
 
 def log(msg):
@@ -65,6 +79,10 @@ def build_initramfs(build, modules_dir, tests, out):
     for prog in ["/bin/dash", "/bin/sleep"]:
         if os.path.exists(prog):
             lab.copy_with_libs(os.path.realpath(prog), root, prog)
+    for prog in HOST_PROGRAMS:
+        if not os.path.exists(prog):
+            raise lab.LabUnavailable(f"{prog} is missing (iproute2, util-linux, bash)")
+        lab.copy_with_libs(os.path.realpath(prog), root, prog)
     for rel in TOOLS + [t[1] for t in tests]:
         path = os.path.abspath(os.path.join(build, rel))
         lab.copy_with_libs(path, root, path)  # where the tests look for it
@@ -181,7 +199,7 @@ def verdict(text, tests):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli,io,recorder)")
+    ap.add_argument("--only", default=None, help="comma-separated areas (memory,cpu,freezer,cli,io,recorder,watchdog,network)")
     ap.add_argument("--filter", default=None, help="a gtest filter for every selected area")
     ap.add_argument("--mem", type=int, default=1024, help="guest memory, MiB")
     ap.add_argument("--smp", type=int, default=2)

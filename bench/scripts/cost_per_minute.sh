@@ -36,31 +36,17 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 [[ "$build" = /* ]] || build="$root/$build"
 helper="$build/bench/ork_bench_sleepers"
 ork="$build/ork"
+# shellcheck source=bench/scripts/sleepers_ns.sh
+. "$root/bench/scripts/sleepers_ns.sh"
 
 if [[ -z "${inner:-}" ]]; then
   command -v earlyoom >/dev/null || { echo "earlyoom is not installed (apt-get install earlyoom)" >&2; exit 1; }
   [[ -x "$helper" && -x "$ork" ]] || { echo "build $ork and $helper first (docs/benchmarks.md)" >&2; exit 1; }
-  name="ork-bench-cpm-$$"
-  export ORK_CPM_MEM="/sys/fs/cgroup/memory/$name" ORK_CPM_PIDS="/sys/fs/cgroup/pids/$name"
-  cleanup() {
-    for cg in "$ORK_CPM_MEM" "$ORK_CPM_PIDS"; do
-      [[ -d "$cg" ]] || continue
-      for _ in $(seq 100); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
-    done
-  }
-  trap cleanup EXIT
-  mkdir "$ORK_CPM_MEM" "$ORK_CPM_PIDS"
-  echo $(( 3 * 1024 * 1024 * 1024 )) > "$ORK_CPM_MEM/memory.limit_in_bytes"
-  echo $(( procs + 64 )) > "$ORK_CPM_PIDS/pids.max"
-  # Everything in the namespace dies with its init (this script's inner half).
-  unshare --pid --mount --fork --mount-proc --propagation private \
-    "$0" --inner --procs "$procs" --idle-seconds "$idle_seconds" --seconds "$seconds" --build "$build"
-  exit $?
+  sleepers_ns_enter "ork-bench-cpm-$$" --procs "$procs" --idle-seconds "$idle_seconds" --seconds "$seconds" --build "$build"
 fi
 
 # --- inside the namespace: we are PID 1 here ---
 tmp=$(mktemp -d /tmp/ork-cpm.XXXXXX)
-helper_pid=""
 ork_pid=""
 eo_pid=""
 stop_both() {
@@ -75,32 +61,14 @@ stop_both() {
 }
 finish() {
   stop_both
-  if [[ -n "$helper_pid" ]]; then
-    kill -TERM "$helper_pid" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$helper_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$helper_pid" 2>/dev/null || true
-    wait "$helper_pid" 2>/dev/null || true
-  fi
-  umount /proc/meminfo 2>/dev/null || true
+  sleepers_ns_stop
   rm -rf "$tmp"
 }
 trap finish EXIT
 
-"$helper" "$procs" "$ORK_CPM_MEM" "$ORK_CPM_PIDS" </dev/null >"$tmp/helper.out" 2>&1 &
-helper_pid=$!
-for _ in $(seq 1200); do grep -q '^ready' "$tmp/helper.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^ready' "$tmp/helper.out" || { echo "sleepers did not start: $(cat "$tmp/helper.out")" >&2; exit 1; }
-
-cat /proc/meminfo >"$tmp/meminfo.real"
-total=$(awk '/^MemTotal:/ { print $2 }' "$tmp/meminfo.real")
-fake() {  # fake PERCENT FILE: the real meminfo with PERCENT % free and available
-  awk -v a=$(( total * $1 / 100 )) '
-    /^MemFree:/      { printf "MemFree:        %8d kB\n", a; next }
-    /^MemAvailable:/ { printf "MemAvailable:   %8d kB\n", a; next }
-    { print }' "$tmp/meminfo.real" >"$2"
-}
-fake 15 "$tmp/meminfo.near"
-fake 4 "$tmp/meminfo.below"
+sleepers_ns_start
+fake_meminfo 15 "$tmp/meminfo.near"
+fake_meminfo 4 "$tmp/meminfo.below"
 
 runns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 nproc_ns=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)

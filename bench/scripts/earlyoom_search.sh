@@ -28,57 +28,28 @@ done
 root=$(cd "$(dirname "$0")/../.." && pwd)
 [[ "$build" = /* ]] || build="$root/$build"
 helper="$build/bench/ork_bench_sleepers"
+# shellcheck source=bench/scripts/sleepers_ns.sh
+. "$root/bench/scripts/sleepers_ns.sh"
 
 if [[ -z "${inner:-}" ]]; then
   command -v earlyoom >/dev/null || { echo "earlyoom is not installed (apt-get install earlyoom)" >&2; exit 1; }
   [[ -x "$helper" ]] || { echo "build $helper first (docs/benchmarks.md)" >&2; exit 1; }
-  name="ork-bench-eo-$$"
-  export ORK_EO_MEM="/sys/fs/cgroup/memory/$name" ORK_EO_PIDS="/sys/fs/cgroup/pids/$name"
-  cleanup() {
-    for cg in "$ORK_EO_MEM" "$ORK_EO_PIDS"; do
-      [[ -d "$cg" ]] || continue
-      for _ in $(seq 100); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
-    done
-  }
-  trap cleanup EXIT
-  mkdir "$ORK_EO_MEM" "$ORK_EO_PIDS"
-  echo $(( 3 * 1024 * 1024 * 1024 )) > "$ORK_EO_MEM/memory.limit_in_bytes"
-  echo $(( procs + 64 )) > "$ORK_EO_PIDS/pids.max"
-  # Everything in the namespace dies with its init (this script's inner half).
-  unshare --pid --mount --fork --mount-proc --propagation private \
-    "$0" --inner --procs "$procs" --seconds "$seconds" --build "$build"
-  exit $?
+  sleepers_ns_enter "ork-bench-eo-$$" --procs "$procs" --seconds "$seconds" --build "$build"
 fi
 
 # --- inside the namespace: we are PID 1 here ---
 tmp=$(mktemp -d /tmp/ork-eo.XXXXXX)
-helper_pid=""
 eo_pid=""
 finish() {
   [[ -n "$eo_pid" ]] && { kill -KILL "$eo_pid" 2>/dev/null || true; wait "$eo_pid" 2>/dev/null || true; }
-  if [[ -n "$helper_pid" ]]; then
-    kill -TERM "$helper_pid" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$helper_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$helper_pid" 2>/dev/null || true
-    wait "$helper_pid" 2>/dev/null || true
-  fi
-  umount /proc/meminfo 2>/dev/null || true
+  sleepers_ns_stop
   rm -rf "$tmp"
 }
 trap finish EXIT
 
-"$helper" "$procs" "$ORK_EO_MEM" "$ORK_EO_PIDS" </dev/null >"$tmp/helper.out" 2>&1 &
-helper_pid=$!
-for _ in $(seq 1200); do grep -q '^ready' "$tmp/helper.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^ready' "$tmp/helper.out" || { echo "sleepers did not start: $(cat "$tmp/helper.out")" >&2; exit 1; }
-
+sleepers_ns_start
 # A meminfo that says 1 % is available (and nothing free), everything else as is.
-awk '/^MemTotal:/ { t = $2 } { print }' /proc/meminfo >"$tmp/meminfo.real"
-total=$(awk '/^MemTotal:/ { print $2 }' "$tmp/meminfo.real")
-awk -v a=$(( total / 100 )) '
-  /^MemFree:/      { printf "MemFree:        %8d kB\n", a; next }
-  /^MemAvailable:/ { printf "MemAvailable:   %8d kB\n", a; next }
-  { print }' "$tmp/meminfo.real" >"$tmp/meminfo"
+fake_meminfo 1 "$tmp/meminfo"
 mount --bind "$tmp/meminfo" /proc/meminfo
 
 nproc_ns=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)

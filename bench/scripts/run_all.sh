@@ -5,8 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-# RelWithDebInfo (-O2 -g), as scripts/run.sh and scripts/test.sh build ORK: GCC 12's
-# -O3 (Release) stops on a -Werror=restrict false positive in journal/Render.cpp.
+# RelWithDebInfo (-O2 -g), as scripts/run.sh and scripts/test.sh build ORK.
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-bench -j2 --target ork ork_bench_micro ork_bench_procs ork_bench_sleepers
 out=build-bench/results

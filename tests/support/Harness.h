@@ -58,6 +58,28 @@ inline std::string tempDir() {
   return d ? d : "/tmp";
 }
 
+// The [recorder] table for the configuration file of a daemon a test starts: the flight
+// recorder's file under `dir` (the test's own temporary directory), never in the host's
+// /var/lib/ork, the default. Every test that starts `ork daemon` with a file of its own
+// ends it with this (after its other tables).
+inline std::string recorderIn(const std::string& dir) { return "\n[recorder]\ndir = \"" + dir + "/recorder\"\n"; }
+
+// argv with a /var/lib of its own: an empty tmpfs in a mount namespace of its own, gone
+// with the process (unshare and sh exec it: its PID is the child's). For the tests of a
+// daemon started without any configuration file (config=none), whose flight recorder
+// then writes /var/lib/ork/recorder.ring. Not root: argv as it is (it can neither
+// unshare nor write in /var/lib); nor without util-linux's unshare (the lab's guest:
+// its /var/lib is a throwaway initramfs).
+inline std::vector<std::string> withPrivateVarLib(const std::vector<std::string>& argv) {
+  if (::geteuid() != 0 || ::access("/usr/bin/unshare", X_OK) != 0) return argv;
+  std::vector<std::string> wrapped = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                                      "if [ -d /var/lib ]; then mount -t tmpfs -o size=16m,mode=0755 ork-test /var/lib || exit 126; fi; "
+                                      "exec \"$@\"",
+                                      "sh"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return wrapped;
+}
+
 // A child process with its stdout on a pipe.
 struct Child {
   pid_t pid = -1;

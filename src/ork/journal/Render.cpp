@@ -68,7 +68,13 @@ std::string humanKib(std::int64_t kib) {
 }
 
 std::string humanDuration(std::int64_t ns) {
-  if (ns < 0) return "-" + humanDuration(ns == INT64_MIN ? INT64_MAX : -ns);
+  if (ns < 0) {
+    // Appended to "-", not `"-" + humanDuration(...)`: GCC 12 at -O3 (Release) warns of
+    // a bogus overlap in that operator+'s insert (-Werror=restrict, GCC bug 105329).
+    std::string out = "-";
+    out += humanDuration(ns == INT64_MIN ? INT64_MAX : -ns);
+    return out;
+  }
   constexpr std::int64_t kUs = 1'000, kMs = 1'000'000, kS = 1'000'000'000, kMin = 60 * kS,
                          kH = 60 * kMin, kD = 24 * kH;
   char b[48];

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -581,141 +582,149 @@ std::optional<std::string_view> attribute(std::string_view attrs, std::string_vi
   return std::nullopt;
 }
 
-}  // namespace
-
-NovaMetadata parseNovaMetadata(std::string_view xml) {
-  // The path of local names from the root; nova's document is shallow, so a small fixed
-  // stack suffices and anything deeper is simply not looked at.
-  constexpr std::size_t kMaxDepth = 8;
-  std::array<std::string_view, kMaxDepth> path{};
-  std::size_t depth = 0;
-  NovaMetadata out;
-  std::string* capture = nullptr;  // the field whose text is being read
-
-  auto at = [&](std::initializer_list<std::string_view> want) {
-    if (depth != want.size()) return false;
+// The open elements from the root, by local name. The documents read here are shallow:
+// a small fixed stack suffices, and anything deeper is counted, not looked at.
+class XmlPath {
+ public:
+  void open(std::string_view name) {
+    if (depth_ < kMaxDepth) path_[depth_] = name;
+    ++depth_;
+  }
+  void close() {
+    if (depth_ > 0) --depth_;
+  }
+  // True when the open elements are exactly `want`, from the root.
+  bool is(std::initializer_list<std::string_view> want) const {
+    if (depth_ != want.size()) return false;
     std::size_t i = 0;
     for (const auto w : want)
-      if (path[i++] != w) return false;
+      if (path_[i++] != w) return false;
     return true;
-  };
+  }
 
-  std::size_t i = 0;
+ private:
+  static constexpr std::size_t kMaxDepth = 8;
+  std::array<std::string_view, kMaxDepth> path_{};
+  std::size_t depth_ = 0;
+};
+
+// A tag as nextXmlTag() finds it.
+struct XmlTag {
+  bool closing = false;      // </name>: nothing else is filled in
+  bool selfClosing = false;  // <name ... />
+  std::string_view name;     // the local name
+  std::string_view attrs;    // what follows the name inside the tag
+};
+
+// Moves i past the next start or end tag of xml and says what it is; comments, <?...?>
+// and <!...> are passed over. onText(run) is called with every run of text on the way
+// (also the last one, when no '<' follows). False when no complete tag is left.
+template <class OnText>
+bool nextXmlTag(std::string_view xml, std::size_t& i, XmlTag& out, OnText&& onText) {
   while (i < xml.size()) {
     const std::size_t lt = xml.find('<', i);
-    const std::string_view textRun =
-        xml.substr(i, lt == std::string_view::npos ? xml.npos : lt - i);
-    if (capture != nullptr) appendDecoded(*capture, textRun);
-    if (lt == std::string_view::npos) break;
+    onText(xml.substr(i, lt == std::string_view::npos ? xml.npos : lt - i));
+    if (lt == std::string_view::npos) return false;
     if (xml.substr(lt, 4) == "<!--") {
       const std::size_t end = xml.find("-->", lt + 4);
-      if (end == std::string_view::npos) break;
+      if (end == std::string_view::npos) return false;
       i = end + 3;
       continue;
     }
     const std::size_t gt = xml.find('>', lt + 1);
-    if (gt == std::string_view::npos) break;
+    if (gt == std::string_view::npos) return false;
     std::string_view tag = xml.substr(lt + 1, gt - lt - 1);
     i = gt + 1;
     if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    out = XmlTag{};
     if (tag[0] == '/') {
+      out.closing = true;
+      return true;
+    }
+    out.selfClosing = tag.back() == '/';
+    if (out.selfClosing) tag.remove_suffix(1);
+    std::size_t nameEnd = 0;
+    while (nameEnd < tag.size() && tag[nameEnd] != ' ' && tag[nameEnd] != '\t' && tag[nameEnd] != '\n' &&
+           tag[nameEnd] != '\r')
+      ++nameEnd;
+    out.name = localName(tag.substr(0, nameEnd));
+    out.attrs = tag.substr(nameEnd);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+NovaMetadata parseNovaMetadata(std::string_view xml) {
+  XmlPath path;
+  NovaMetadata out;
+  std::string* capture = nullptr;  // the field whose text is being read
+  auto text = [&](std::string_view run) {
+    if (capture != nullptr) appendDecoded(*capture, run);
+  };
+  std::size_t i = 0;
+  XmlTag tag;
+  while (nextXmlTag(xml, i, tag, text)) {
+    if (tag.closing) {
       capture = nullptr;
-      if (depth > 0) --depth;
+      path.close();
       continue;
     }
-    const bool selfClosing = tag.back() == '/';
-    if (selfClosing) tag.remove_suffix(1);
-    std::size_t nameEnd = 0;
-    while (nameEnd < tag.size() && tag[nameEnd] != ' ' && tag[nameEnd] != '\t' &&
-           tag[nameEnd] != '\n' && tag[nameEnd] != '\r')
-      ++nameEnd;
-    const std::string_view name = localName(tag.substr(0, nameEnd));
-    const std::string_view attrs = tag.substr(nameEnd);
-    if (depth < kMaxDepth) path[depth] = name;
-    ++depth;
+    path.open(tag.name);
     capture = nullptr;
-    if (at({"instance", "flavor"})) {
-      if (auto v = attribute(attrs, "name")) {
+    if (path.is({"instance", "flavor"})) {
+      if (auto v = attribute(tag.attrs, "name")) {
         out.flavor.clear();
         appendDecoded(out.flavor, *v);
       }
-    } else if (at({"instance", "name"}) && !selfClosing) {
+    } else if (path.is({"instance", "name"}) && !tag.selfClosing) {
       out.name.clear();
       capture = &out.name;
-    } else if (at({"instance", "owner", "project"}) && !selfClosing) {
+    } else if (path.is({"instance", "owner", "project"}) && !tag.selfClosing) {
       out.project.clear();
       capture = &out.project;
     }
-    if (selfClosing) --depth;
+    if (tag.selfClosing) path.close();
   }
   return out;
 }
 
 std::vector<DomainNic> parseDomainInterfaces(std::string_view xml) {
-  constexpr std::size_t kMaxDepth = 8;
-  std::array<std::string_view, kMaxDepth> path{};
-  std::size_t depth = 0;
+  XmlPath path;
   std::vector<DomainNic> out;
   bool inInterface = false;
   DomainNic nic;
-  auto at = [&](std::initializer_list<std::string_view> want) {
-    if (depth != want.size()) return false;
-    std::size_t i = 0;
-    for (const auto w : want)
-      if (path[i++] != w) return false;
-    return true;
-  };
   auto close = [&] {
     if (inInterface && !nic.mac.empty()) out.push_back(nic);
     inInterface = false;
     nic = {};
   };
   std::size_t i = 0;
-  while (i < xml.size()) {
-    const std::size_t lt = xml.find('<', i);
-    if (lt == std::string_view::npos) break;
-    if (xml.substr(lt, 4) == "<!--") {
-      const std::size_t end = xml.find("-->", lt + 4);
-      if (end == std::string_view::npos) break;
-      i = end + 3;
+  XmlTag tag;
+  while (nextXmlTag(xml, i, tag, [](std::string_view) {})) {
+    if (tag.closing) {
+      if (path.is({"domain", "devices", "interface"})) close();
+      path.close();
       continue;
     }
-    const std::size_t gt = xml.find('>', lt + 1);
-    if (gt == std::string_view::npos) break;
-    std::string_view tag = xml.substr(lt + 1, gt - lt - 1);
-    i = gt + 1;
-    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
-    if (tag[0] == '/') {
-      if (at({"domain", "devices", "interface"})) close();
-      if (depth > 0) --depth;
-      continue;
-    }
-    const bool selfClosing = tag.back() == '/';
-    if (selfClosing) tag.remove_suffix(1);
-    std::size_t nameEnd = 0;
-    while (nameEnd < tag.size() && tag[nameEnd] != ' ' && tag[nameEnd] != '\t' && tag[nameEnd] != '\n' &&
-           tag[nameEnd] != '\r')
-      ++nameEnd;
-    const std::string_view name = localName(tag.substr(0, nameEnd));
-    const std::string_view attrs = tag.substr(nameEnd);
-    if (depth < kMaxDepth) path[depth] = name;
-    ++depth;
-    if (at({"domain", "devices", "interface"})) {
+    path.open(tag.name);
+    if (path.is({"domain", "devices", "interface"})) {
       close();
-      inInterface = !selfClosing;
-    } else if (inInterface && at({"domain", "devices", "interface", "mac"})) {
-      if (auto v = attribute(attrs, "address")) {
+      inInterface = !tag.selfClosing;
+    } else if (inInterface && path.is({"domain", "devices", "interface", "mac"})) {
+      if (auto v = attribute(tag.attrs, "address")) {
         std::string decoded;
         appendDecoded(decoded, *v);
         if (auto m = Mac::parse(decoded)) nic.mac = m->str();
       }
-    } else if (inInterface && at({"domain", "devices", "interface", "target"})) {
-      if (auto v = attribute(attrs, "dev")) {
+    } else if (inInterface && path.is({"domain", "devices", "interface", "target"})) {
+      if (auto v = attribute(tag.attrs, "dev")) {
         nic.target.clear();
         appendDecoded(nic.target, *v);
       }
     }
-    if (selfClosing) --depth;
+    if (tag.selfClosing) path.close();
   }
   return out;
 }

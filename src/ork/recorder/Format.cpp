@@ -52,6 +52,17 @@ void seal(char* out, std::size_t slotSize) {
   std::memcpy(out, &c, 4);
 }
 
+// A small slot: zeroed, the fields one after the other (put()) after the slot head,
+// then the head (type, payload length, seq, time) and the CRC.
+template <class... Fields>
+void encodeSmall(SlotType type, std::uint64_t seq, std::int64_t timeNs, char (&out)[kSmallSlot], const Fields&... fields) {
+  std::memset(out, 0, sizeof out);
+  std::size_t at = kSlotHead;
+  (put(out, at, fields), ...);
+  head(out, type, static_cast<std::uint16_t>(at - kSlotHead), seq, timeNs);
+  seal(out, sizeof out);
+}
+
 }  // namespace
 
 std::uint32_t crc32c(const void* data, std::size_t len, std::uint32_t crc) {
@@ -114,47 +125,20 @@ bool decodeHeader(const char* data, std::size_t len, Geometry& g) {
 }
 
 void encodeSample(const Sample& s, std::uint64_t seq, char (&out)[kSmallSlot]) {
-  std::memset(out, 0, sizeof out);
-  std::size_t at = kSlotHead;
-  put(out, at, s.availKib);
-  put(out, at, s.swapFreeKib);
-  put(out, at, toMib(s.totalKib));
-  put(out, at, toMib(s.swapTotalKib));
-  put(out, at, s.psiMemSome);
-  put(out, at, s.psiMemFull);
-  put(out, at, s.psiCpuSome);
-  put(out, at, s.psiIoSome);
-  put(out, at, s.busy);
-  head(out, SlotType::Sample, static_cast<std::uint16_t>(at - kSlotHead), seq, s.timeNs);
-  seal(out, sizeof out);
+  encodeSmall(SlotType::Sample, seq, s.timeNs, out, s.availKib, s.swapFreeKib, toMib(s.totalKib), toMib(s.swapTotalKib),
+              s.psiMemSome, s.psiMemFull, s.psiCpuSome, s.psiIoSome, s.busy);
 }
 
 void encodeMinute(const Minute& m, std::uint64_t seq, char (&out)[kSmallSlot]) {
-  std::memset(out, 0, sizeof out);
-  std::size_t at = kSlotHead;
-  put(out, at, toMib(m.minAvailKib));
-  put(out, at, toMib(m.avgAvailKib));
-  put(out, at, toMib(m.maxAvailKib));
-  put(out, at, toMib(m.minSwapFreeKib));
-  put(out, at, toMib(m.totalKib));
-  put(out, at, m.maxPsiMemSome);
-  put(out, at, m.maxPsiCpuSome);
-  put(out, at, m.maxPsiIoSome);
-  put(out, at, m.avgBusy);
-  put(out, at, m.samples);
-  head(out, SlotType::Minute, static_cast<std::uint16_t>(at - kSlotHead), seq, m.timeNs);
-  seal(out, sizeof out);
+  encodeSmall(SlotType::Minute, seq, m.timeNs, out, toMib(m.minAvailKib), toMib(m.avgAvailKib), toMib(m.maxAvailKib),
+              toMib(m.minSwapFreeKib), toMib(m.totalKib), m.maxPsiMemSome, m.maxPsiCpuSome, m.maxPsiIoSome, m.avgBusy,
+              m.samples);
 }
 
 void encodeDisk(const Disk& d, std::uint64_t seq, char (&out)[kSmallSlot]) {
-  std::memset(out, 0, sizeof out);
-  std::size_t at = kSlotHead;
-  put(out, at, d.freeKib);
-  put(out, at, d.totalKib);
-  std::memcpy(out + at, d.mount, sizeof d.mount);
-  at += sizeof d.mount;
-  head(out, SlotType::Disk, static_cast<std::uint16_t>(at - kSlotHead), seq, d.timeNs);
-  seal(out, sizeof out);
+  std::array<char, sizeof d.mount> mount;  // put() copies it whole, as a value
+  std::memcpy(mount.data(), d.mount, sizeof d.mount);
+  encodeSmall(SlotType::Disk, seq, d.timeNs, out, d.freeKib, d.totalKib, mount);
 }
 
 std::size_t encodeText(SlotType type, std::int64_t timeNs, std::string_view text, std::uint64_t seq, char* out,

@@ -35,7 +35,7 @@ class CpuKill : public ::testing::Test {
     ORK_REQUIRE(std::string(readFile("/proc/stat")).find("procs_running") != std::string::npos, "no /proc/stat");
     dir_ = tempDir();
     journal_.path = dir_ + "/journal.log";
-    writeFile(dir_ + "/ork.toml", kConfig);
+    writeFile(dir_ + "/ork.toml", kConfig + recorderIn(dir_));
     ork_ = spawn({ORK_BINARY, "daemon", "--cgroup", cgroup_.path(), "--config", dir_ + "/ork.toml", "--kmsg",
                   journal_.path, "--quiet", "--state-dir", dir_ + "/state"});
     ASSERT_NE(journal_.waitFor({"event=start"}, 5s), "") << "ORK did not start";
@@ -51,9 +51,7 @@ class CpuKill : public ::testing::Test {
     }
     ork_.stop(SIGTERM);
     for (auto& c : children_) c.stop();
-    ::unlink(journal_.path.c_str());
-    ::unlink((dir_ + "/ork.toml").c_str());
-    ::rmdir(dir_.c_str());
+    if (!dir_.empty()) (void)runCommand({"/bin/rm", "-rf", dir_});
   }
 
   Child& burner(std::vector<std::string> args) {

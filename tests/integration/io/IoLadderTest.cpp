@@ -73,7 +73,7 @@ class IoLadder : public ::testing::Test {
     std::cout << "slow device: " << dev_ << "\n";
 
     journal_.path = dir_ + "/journal.log";
-    writeFile(dir_ + "/ork.toml", kConfig);
+    writeFile(dir_ + "/ork.toml", kConfig + recorderIn(dir_));
   }
 
   void startOrk(bool dryRun) {
@@ -99,9 +99,7 @@ class IoLadder : public ::testing::Test {
     disk_.remove();
     for (const char* c : {"writer", "innocent"}) ::rmdir((v2Parent_ + "/" + c).c_str());
     if (!scope_.v2() && !v2Parent_.empty()) ::rmdir(v2Parent_.c_str());
-    ::unlink(journal_.path.c_str());
-    ::unlink((dir_ + "/ork.toml").c_str());
-    ::rmdir(dir_.c_str());
+    if (!dir_.empty()) (void)runCommand({"/bin/rm", "-rf", dir_});
   }
 
   static void killAll(const std::string& cg) {

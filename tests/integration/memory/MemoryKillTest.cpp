@@ -30,13 +30,11 @@ class MemoryKill : public ::testing::Test {
     }
     ork_.stop(SIGTERM);
     for (auto* c : started_) c->stop();
-    ::unlink(journal_.path.c_str());
-    ::unlink((dir_ + "/ork.toml").c_str());
-    ::unlink((dir_ + "/adj").c_str());
-    ::rmdir(dir_.c_str());
+    if (!dir_.empty()) (void)runCommand({"/bin/rm", "-rf", dir_});
   }
 
-  // Starts ORK scoped to the test's cgroup; extra TOML configures it. With
+  // Starts ORK scoped to the test's cgroup; extra TOML configures it (the flight
+  // recorder's file is in the test's directory). With
   // bindOver = {file, target}, ORK runs in a mount namespace of its own where file is
   // bind-mounted over target (a /proc file).
   void startOrk(const std::string& toml = "", bool dryRun = false,
@@ -44,11 +42,9 @@ class MemoryKill : public ::testing::Test {
     std::vector<std::string> argv = {ORK_BINARY, "daemon", "--cgroup", cgroup_.path(),
                                      "--kmsg", journal_.path, "--quiet", "--state-dir", dir_ + "/state"};
     if (dryRun) argv.push_back("--dry-run");
-    if (!toml.empty()) {
-      writeFile(dir_ + "/ork.toml", toml);
-      argv.push_back("--config");
-      argv.push_back(dir_ + "/ork.toml");
-    }
+    writeFile(dir_ + "/ork.toml", toml + recorderIn(dir_));
+    argv.push_back("--config");
+    argv.push_back(dir_ + "/ork.toml");
     if (!bindOver.first.empty()) {
       std::string cmd = "mount --bind " + bindOver.first + " " + bindOver.second + " && exec";
       for (const auto& a : argv) cmd += " " + a;

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <sys/un.h>
 
+#include <iostream>
 #include <set>
 
 #include "ork/metrics/Writer.h"
@@ -165,7 +166,7 @@ struct MetricsFixture : ::testing::Test {
   // armed: without --dry-run (only the test's cgroup is in scope).
   void startOrk(const std::string& listen, bool armed = false) {
     writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listen + "\"\ntextfile = \"" + textfile +
-                                     "\"\ntextfile_interval_s = 1\n");
+                                     "\"\ntextfile_interval_s = 1\n" + recorderIn(dir));
     std::vector<std::string> argv = {ORK_BINARY, "daemon", "--no-protect", "--quiet", "--cgroup", cg.path(), "--config",
                                      dir + "/ork.toml", "--kmsg", journal.path, "--status-socket", socket, "--state-dir",
                                      dir + "/state"};
@@ -270,10 +271,14 @@ TEST_F(MetricsFixture, RealPrometheusScrapesOrk) {
 TEST_F(MetricsFixture, TextfileIsValidAtomicAndRemovedAtStop) {
   startOrk("");  // textfile only
   ASSERT_TRUE(journal.count("what=metrics_listen_failed") == 0);
-  const auto until = std::chrono::steady_clock::now() + 4s;
+  // Reads until the file was seen rewritten (a new inode) at least twice and read whole
+  // over 100 times: the 30 s only ends a wait for a file that is never rewritten (it is
+  // every second), so that a loaded machine cannot fail the test.
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + 30s;
   std::set<ino_t> inodes;
   int reads = 0;
-  while (std::chrono::steady_clock::now() < until) {
+  while (std::chrono::steady_clock::now() < until && (inodes.size() < 3 || reads <= 100)) {
     struct stat st{};
     if (::stat(textfile.c_str(), &st) == 0) {
       inodes.insert(st.st_ino);
@@ -295,6 +300,9 @@ TEST_F(MetricsFixture, TextfileIsValidAtomicAndRemovedAtStop) {
   }
   EXPECT_GT(reads, 100);
   EXPECT_GE(inodes.size(), 3u) << "rewritten by rename every second";
+  std::cout << "[ figure ] textfile: " << inodes.size() << " versions, " << reads << " whole reads in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+            << " ms\n";
   std::string out;
   const std::string copy = dir + "/copy.prom";
   writeFile(copy, readFile(textfile));
@@ -507,14 +515,14 @@ TEST_F(MetricsFixture, ArmedKillIsCountedAndTimed) {
 TEST_F(MetricsFixture, ReloadAppliesListen) {
   startOrk("");
   EXPECT_EQ(ns.get(port, "/metrics"), "");
-  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listenHere() + "\"\n");
+  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"" + listenHere() + "\"\n" + recorderIn(dir));
   ::kill(ork.pid, SIGHUP);
   ASSERT_FALSE(journal.waitFor({"event=reload", "result=ok"}, 10s).empty()) << readFile(journal.path);
   std::string r;
   for (int i = 0; i < 100 && r.empty(); ++i, std::this_thread::sleep_for(50ms)) r = ns.get(port, "/metrics");
   EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
   const int other = ns.freePort();
-  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"127.0.0.1:" + std::to_string(other) + "\"\n");
+  writeFile(dir + "/ork.toml", "[metrics]\nlisten = \"127.0.0.1:" + std::to_string(other) + "\"\n" + recorderIn(dir));
   ::kill(ork.pid, SIGHUP);
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (journal.count("result=ok") < 2 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
@@ -522,7 +530,7 @@ TEST_F(MetricsFixture, ReloadAppliesListen) {
   for (int i = 0; i < 100 && r.empty(); ++i, std::this_thread::sleep_for(50ms)) r = ns.get(other, "/metrics");
   EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
   EXPECT_EQ(ns.get(port, "/metrics"), "") << "the old port still answers";
-  writeFile(dir + "/ork.toml", "[metrics]\n");
+  writeFile(dir + "/ork.toml", "[metrics]\n" + recorderIn(dir));
   ::kill(ork.pid, SIGHUP);
   const auto until2 = std::chrono::steady_clock::now() + 10s;
   while (journal.count("result=ok") < 3 && std::chrono::steady_clock::now() < until2) std::this_thread::sleep_for(20ms);

@@ -89,7 +89,8 @@ class NetworkLadder : public ::testing::Test {
   // dropCaps: run ORK without these capabilities ("net_raw,net_admin"; setpriv).
   void startOrk(const std::string& networkExtra = "", bool dryRun = false, const std::string& dropCaps = "") {
     writeFile(dir_ + "/ork.toml", "[network]\nenabled = true\n" + networkExtra +
-                                      "[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n");
+                                      "[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n" +
+                                      recorderIn(dir_));
     std::vector<std::string> argv = {"/usr/bin/nsenter", "--net=/run/netns/" + a_};
     if (!dropCaps.empty()) {
       std::string drop;
@@ -343,7 +344,8 @@ TEST_F(NetworkLadder, WithoutCapabilitiesTheLadderIsOffAndOrkGoesOn) {
 // A namespace with nothing but loopback (what systemd's PrivateNetwork=yes gives):
 // said, not silently "watched".
 TEST_F(NetworkLadder, NothingButLoopbackIsSaid) {
-  writeFile(dir_ + "/ork.toml", "[network]\nenabled = true\n[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n");
+  writeFile(dir_ + "/ork.toml", "[network]\nenabled = true\n[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n" +
+                                    recorderIn(dir_));
   ork_ = spawn({"/usr/bin/unshare", "--net", ORK_BINARY, "daemon", "--dry-run", "--cgroup", cgroup_.path(), "--config",
                 dir_ + "/ork.toml", "--kmsg", journal_.path, "--quiet"});
   ASSERT_NE(journal_.waitFor({"event=start", "network=1", "network_macs=0"}, 10s), "");

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <iostream>
 #include <thread>
 
 #include "ork/act/VmLane.h"
@@ -94,14 +95,26 @@ struct LaneFixture : ::testing::Test {
     return o;
   }
 
-  // Submits and checks that the call returned at once, as the daemon's loop needs.
+  // Submits and checks that the call did not wait for the helper's answer, as the
+  // daemon's loop needs. That is shown by behaviour, not by a time limit: against the
+  // hung "libvirtd" below a waiting submit never returns (ctest's timeout), and every
+  // request is answered only through pump(). The bound here only catches a submit that
+  // waited for an answer that came late; the longest submit is printed at the end.
   std::uint64_t submit(VmLane& lane, VmOp op, const std::string& uuid, Nanos deadline) {
     const TimePoint t0 = clock.now();
     auto id = lane.submit(op, uuid, t0, deadline);
     const Nanos spent = clock.now() - t0;
     EXPECT_TRUE(id.ok()) << id.error().what;
-    EXPECT_LT(spent, Nanos(100ms)) << "submit blocked";
+    EXPECT_LT(spent, Nanos(kHang)) << "submit blocked";
+    longestSubmit = std::max(longestSubmit, spent);
     return id.valueOr(0);
+  }
+
+  void TearDown() override {
+    if (longestSubmit == Nanos{0}) return;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(longestSubmit).count();
+    std::cout << "[ figure ] longest VmLane::submit: " << us << " us\n";
+    RecordProperty("longest_submit_us", std::to_string(us));
   }
 
   // The daemon's loop in miniature: epoll until `want` replies arrived or timeout.
@@ -121,14 +134,14 @@ struct LaneFixture : ::testing::Test {
     return got;
   }
 
-  VmReply one(VmLane& lane, Nanos timeout = 5s) {
+  VmReply one(VmLane& lane, Nanos timeout = kHang) {
     auto r = pump(lane, 1, timeout);
     EXPECT_EQ(r.size(), 1u);
     return r.empty() ? VmReply{} : std::move(r[0]);
   }
 
   // Keeps the loop turning until the killed helper is reaped (by pidfd or timer).
-  bool reaped(VmLane& lane, int pid, Nanos timeout = 2s) {
+  bool reaped(VmLane& lane, int pid, Nanos timeout = kHang) {
     const TimePoint until = clock.now() + timeout;
     while (clock.now() < until) {
       if (processGone(pid)) return true;
@@ -137,8 +150,13 @@ struct LaneFixture : ::testing::Test {
     return processGone(pid);
   }
 
+  // Waits that return as soon as what they wait for happens: long, so that only a hang
+  // fails them, never a loaded machine.
+  static constexpr auto kHang = 30s;
+
   std::unique_ptr<sys::Epoll> epoll;
   sys::MonotonicClock clock;
+  Nanos longestSubmit{0};
 };
 
 TEST_F(LaneFixture, ListSuspendResumeSaveOverTheTestDriver) {
@@ -160,7 +178,7 @@ TEST_F(LaneFixture, ListSuspendResumeSaveOverTheTestDriver) {
   // Pipelined: replies come in order, each to its request.
   const auto sId = submit(lane, VmOp::Suspend, kTestUuid, 5s);
   const auto lId = submit(lane, VmOp::List, "", 5s);
-  auto rs = pump(lane, 2, 5s);
+  auto rs = pump(lane, 2, kHang);
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_EQ(rs[0].id, sId);
   EXPECT_EQ(rs[0].uuid, kTestUuid);
@@ -207,16 +225,17 @@ TEST_F(LaneFixture, HungLibvirtdKillsTheHelperAtTheDeadlineAndANewOneStarts) {
   VmLane lane(options(server->uri(), 500ms));
   const TimePoint t0 = clock.now();
   const auto listId = submit(lane, VmOp::List, "", 300ms);
+  const TimePoint t1 = clock.now();
   const int pid = lane.helperPid();
   ASSERT_GT(pid, 0);
   // While the helper hangs, the loop can still submit (it is queued behind the list).
   const auto pingId = submit(lane, VmOp::Ping, "", 30s);
   EXPECT_EQ(lane.outstanding(), 2u);
-  // The list's deadline plus grace (submit() read the clock just after t0).
+  // The list's deadline plus grace, from the time submit() read (between t0 and t1).
   EXPECT_GE(lane.nextDeadline(), t0 + Nanos(800ms));
-  EXPECT_LT(lane.nextDeadline(), t0 + Nanos(900ms));
+  EXPECT_LE(lane.nextDeadline(), t1 + Nanos(800ms));
 
-  auto rs = pump(lane, 2, 5s);
+  auto rs = pump(lane, 2, kHang);
   const Nanos elapsed = clock.now() - t0;
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_GE(server->accepted(), 1u);  // the helper did reach the "daemon"
@@ -225,8 +244,15 @@ TEST_F(LaneFixture, HungLibvirtdKillsTheHelperAtTheDeadlineAndANewOneStarts) {
   EXPECT_NE(rs[0].message.find("no answer within 300 ms"), std::string::npos) << rs[0].message;
   EXPECT_EQ(rs[1].id, pingId);
   EXPECT_EQ(rs[1].code, act::kVmHelperDied) << rs[1].message;
+  // Not before the deadline plus grace. How long after it is a figure, not asserted (a
+  // loaded machine must not fail a behaviour test): the codes above say the deadline,
+  // not a later event, ended both requests.
   EXPECT_GE(elapsed, Nanos(800ms));
-  EXPECT_LT(elapsed, Nanos(3s));
+  std::cout << "[ figure ] hung helper: both requests answered "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+            << " ms after the submit (deadline + grace: 800 ms)\n";
+  RecordProperty("hung_helper_answered_ms",
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
   EXPECT_EQ(lane.helperPid(), 0);
   EXPECT_EQ(lane.outstanding(), 0u);
   EXPECT_TRUE(reaped(lane, pid)) << "helper " << pid << " not killed and reaped";
@@ -239,7 +265,7 @@ TEST_F(LaneFixture, HungLibvirtdKillsTheHelperAtTheDeadlineAndANewOneStarts) {
   const int pid2 = lane.helperPid();
   EXPECT_GT(pid2, 0);
   EXPECT_NE(pid2, pid);
-  const VmReply r = one(lane, 2s);
+  const VmReply r = one(lane, kHang);
   EXPECT_EQ(r.code, act::kVmNoConnection) << r.message;
   EXPECT_EQ(lane.helperPid(), pid2);
 }
@@ -252,7 +278,7 @@ TEST_F(LaneFixture, AStuckHelperOnAGoodUriIsReplacedAndTheNextRequestWorks) {
   ASSERT_GT(pid, 0);
   ::kill(pid, SIGSTOP);  // our own child (through the lane): hangs like a stuck call
   submit(lane, VmOp::Suspend, kTestUuid, 300ms);
-  VmReply r = one(lane, 3s);
+  VmReply r = one(lane, kHang);
   EXPECT_EQ(r.code, act::kVmDeadline) << r.message;
   EXPECT_TRUE(reaped(lane, pid));
 
@@ -270,7 +296,11 @@ TEST_F(LaneFixture, LibvirtdDownIsAQuickErrorAndTheHelperStays) {
   submit(lane, VmOp::List, "", 5s);
   const int pid = lane.helperPid();
   VmReply r = one(lane);
-  EXPECT_LT(clock.now() - t0, Nanos(2s));
+  // Quick: an error of its own (no connection), not the 5 s deadline. How quick is a
+  // figure, not asserted.
+  const auto quickMs = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - t0).count();
+  std::cout << "[ figure ] libvirtd down: answered in " << quickMs << " ms\n";
+  RecordProperty("libvirtd_down_answered_ms", std::to_string(quickMs));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.code, act::kVmNoConnection) << r.message;
   EXPECT_NE(r.message.find("/nonexistent/ork-test/sock"), std::string::npos) << r.message;
@@ -292,7 +322,7 @@ TEST_F(LaneFixture, AHelperThatDiesAnswersItsRequestsWithHelperDied) {
   const int pid = lane.helperPid();
   std::this_thread::sleep_for(100ms);
   ::kill(pid, SIGKILL);  // the lane's child, i.e. started by this test
-  auto rs = pump(lane, 2, 3s);
+  auto rs = pump(lane, 2, kHang);
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_EQ(rs[0].id, a);
   EXPECT_EQ(rs[1].id, b);
@@ -383,16 +413,16 @@ TEST_F(LaneFixture, WhatTheHelperStartedDiesWithItAtTheDeadline) {
   submit(lane, VmOp::List, "", 200ms);
   const int pid = lane.helperPid();
   ASSERT_GT(pid, 0);
-  const int child = std::atoi(fake.waitFile("child", 3s).c_str());
+  const int child = std::atoi(fake.waitFile("child", kHang).c_str());
   ASSERT_GT(child, 0) << "the fake helper did not start its child";
   EXPECT_EQ(::getsid(pid), pid) << "the helper leads no session of its own";
   EXPECT_EQ(::getpgid(child), pid) << "the helper's child is not in its process group";
 
-  auto rs = pump(lane, 1, 3s);
+  auto rs = pump(lane, 1, kHang);
   ASSERT_EQ(rs.size(), 1u);
   EXPECT_EQ(rs[0].code, act::kVmDeadline) << rs[0].message;
   EXPECT_TRUE(reaped(lane, pid)) << "helper " << pid << " not killed and reaped";
-  const auto until = std::chrono::steady_clock::now() + 2s;
+  const auto until = std::chrono::steady_clock::now() + kHang;
   while (!deadOrZombie(child) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
   const bool childDead = deadOrZombie(child);
   if (!childDead) ::kill(child, SIGKILL);  // the test's own grandchild: clean up
@@ -417,7 +447,7 @@ TEST_F(LaneFixture, TheHelperStartsWithDefaultSignalsEvenThoughOrkIgnoresSigpipe
     VmLane lane(o);
     keep = &lane;
     submit(lane, VmOp::Ping, "", 5s);
-    const std::string sig = fake.waitFile("sig", 3s);
+    const std::string sig = fake.waitFile("sig", kHang);
     // Hex masks, bit (n - 1) for signal n.
     auto mask = [&](const std::string& key) {
       const auto pos = sig.find(key + ":\t");

@@ -58,16 +58,14 @@ class VmLadder : public ::testing::Test {
     for (auto& c : children_) c.stop();
     if (!limitedCgroup_.empty()) cgmem::setLimit(limitedCgroup_, -1);
     if (!dir_.empty()) {
-      ::unlink(journal_.path.c_str());
-      ::unlink((dir_ + "/ork.toml").c_str());
-      ::rmdir(dir_.c_str());
+      (void)runCommand({"/bin/rm", "-rf", dir_});
     }
   }
 
   void startOrk(Libvirtd& lv, const std::string& toml) {
     dir_ = tempDir();
     journal_.path = dir_ + "/journal.log";
-    writeFile(dir_ + "/ork.toml", toml);
+    writeFile(dir_ + "/ork.toml", toml + recorderIn(dir_));
     ork_ = spawn({ORK_BINARY, "daemon", "--cgroup", lv.memoryCgroup(), "--config", dir_ + "/ork.toml", "--kmsg",
                   journal_.path, "--quiet", "--state-dir", dir_ + "/state"});
     ASSERT_NE(journal_.waitFor({"event=start"}, 5s), "") << "ORK did not start";

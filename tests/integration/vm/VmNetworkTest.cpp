@@ -85,7 +85,7 @@ TEST(VmNetwork, AnotherNodeWithTheGuestsMacPutsOnlyItsTapDown) {
 
   const std::string dir = tempDir();
   JournalFile journal{dir + "/journal.log"};
-  writeFile(dir + "/ork.toml", "[network]\nenabled = true\n[cpu]\nenabled = false\n[disk]\nenabled = false\n");
+  writeFile(dir + "/ork.toml", "[network]\nenabled = true\n[cpu]\nenabled = false\n[disk]\nenabled = false\n" + recorderIn(dir));
   Child ork = spawn(host.cmd({ORK_BINARY, "daemon", "--cgroup", lv->memoryCgroup(), "--config", dir + "/ork.toml", "--kmsg",
                               journal.path, "--quiet", "--state-dir", dir + "/state"}));
   struct Stop {

@@ -48,7 +48,7 @@ class Watchdog : public ::testing::Test {
     journal_.path = dir_ + "/journal.log";
     mnt_ = dir_ + "/mnt";
     ::mkdir(mnt_.c_str(), 0755);
-    writeFile(dir_ + "/ork.toml", kConfig);
+    writeFile(dir_ + "/ork.toml", kConfig + recorderIn(dir_));
     fuse_ = spawn({ORK_FUSEHANG, mnt_, dir_ + "/ork.toml"});
     ASSERT_TRUE(fuse_.waitFor("ready", 5s)) << "fusehang did not mount";
   }

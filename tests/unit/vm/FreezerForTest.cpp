@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <string>
 
 #include "ork/parse/Mountinfo.h"
@@ -330,8 +331,14 @@ TEST_F(FreezerForTest, UnconfirmedFreezeIsBoundedAndSaysTheState) {
   EXPECT_EQ(r.error().code, ETIMEDOUT);
   EXPECT_NE(r.error().message().find("left with cgroup.freeze=1, frozen 0"), std::string_view::npos)
       << r.error().message();
+  // It waited the whole bound, and then gave up: how long after the bound it returned
+  // is a figure, not asserted (a loaded machine must not fail the test). The upper
+  // bound only catches a freeze() that does not give up at all.
   EXPECT_GE(took, kFreezeBound);
-  EXPECT_LT(took, kFreezeBound + std::chrono::milliseconds(300));
+  EXPECT_LT(took, kFreezeBound + std::chrono::seconds(30));
+  const auto overMs = std::chrono::duration_cast<std::chrono::milliseconds>(took - kFreezeBound).count();
+  std::cout << "[ figure ] unconfirmed freeze: gave up " << overMs << " ms after kFreezeBound\n";
+  RecordProperty("freeze_gave_up_after_bound_ms", std::to_string(overMs));
 }
 
 TEST(Mountinfo, CgroupPathIn) {
