@@ -124,8 +124,7 @@ part() {  # part NAME OUTFILE COMMAND...: run it, its output to OUTFILE; duratio
   local name=$1 file=$2; shift 2
   echo "== part $name: $*" | tee -a "$out/parts.log"
   local t0=$SECONDS rc=0
-  "$@" >"$out/$file" 2>"$out/$name.err" || rc=$?
-  cat "$out/$file"
+  "$@" 2>"$out/$name.err" | tee "$out/$file" || rc=$?
   [[ -s "$out/$name.err" ]] && sed 's/^/  stderr: /' "$out/$name.err"
   local line
   line="part: name=$name seconds=$(( SECONDS - t0 )) rc=$rc file=$file load_after=$(cut -d' ' -f1 /proc/loadavg)"
