@@ -13,7 +13,8 @@
 # 1 % threshold (the host has far more available). Extra sleeping processes, when the
 # host has fewer than N, are spawned by ork_bench_sleepers into v1 memory + pids cgroups
 # this script creates, and killed (by their parent, by PID) and removed at the end.
-# Prints VmRSS/RssAnon/RssFile/VmHWM and the CPU used over S seconds after a 5 s warm-up.
+# Prints VmRSS/RssAnon/RssFile/VmHWM and the CPU used over S seconds after a 5 s warm-up
+# (schedstat, all threads), then one `summary daemon=... key=value` line per daemon.
 # Needs root (cgroups). Measures; asserts nothing.
 set -euo pipefail
 
@@ -101,7 +102,8 @@ fi
 
 sleep 5
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-runns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }  # ns on CPU
+# ns on CPU, summed over the process's threads (ORK's recorder, watchdog and workers too).
+runns() { cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 for p in $ork_pid $eo_pid; do kill -0 "$p" 2>/dev/null || { echo "PID $p exited early" >&2; cat "$tmp"/*.err "$tmp"/*.out >&2 || true; exit 1; }; done
 ork_t0=$(ticks "$ork_pid"); ork_n0=$(runns "$ork_pid")
 [[ -n "$eo_pid" ]] && { eo_t0=$(ticks "$eo_pid"); eo_n0=$(runns "$eo_pid"); }
@@ -121,8 +123,8 @@ ork_t1=$(ticks "$ork_pid"); ork_n1=$(runns "$ork_pid")
 hz=$(getconf CLK_TCK)
 seen=$(count_procs)
 
-report() {  # report NAME PID T0 T1 N0 N1
-  local name=$1 pid=$2 t0=$3 t1=$4 n0=$5 n1=$6
+report() {  # report NAME TAG PID T0 T1 N0 N1
+  local name=$1 tag=$2 pid=$3 t0=$4 t1=$5 n0=$6 n1=$7
   local total
   total=$(ticks "$pid")
   echo "== $name (PID $pid), $seen processes on the host, ${seconds} s measured after 5 s warm-up"
@@ -136,8 +138,13 @@ report() {  # report NAME PID T0 T1 N0 N1
     printf "  utime+stime over the window: %d ticks (CLK_TCK %d) = %.4f %% of one core\n", b - a, hz, (b - a) / hz / s * 100
     printf "  schedstat run time over the window: %.3f ms = %.4f %% of one core\n", (n1 - n0) / 1e6, (n1 - n0) / 1e9 / s * 100
     printf "  cpu_total_since_start: %.2f s\n", tot / hz }'
+  # One machine-readable line (bench/scripts/report.py reads it).
+  awk -v d="$tag" -v procs="$seen" -v s="$seconds" -v a="$t0" -v b="$t1" -v n0="$n0" -v n1="$n1" '
+    /^VmRSS:/ { rss = $2 } /^RssAnon:/ { an = $2 } /^RssFile:/ { fi = $2 } /^VmHWM:/ { hwm = $2 } /^Threads:/ { th = $2 }
+    END { printf "summary daemon=%s procs=%d seconds=%d vmrss_kib=%d rssanon_kib=%d rssfile_kib=%d vmhwm_kib=%d threads=%d cpu_ticks=%d cpu_ms=%.3f cpu_pct=%.4f\n",
+          d, procs, s, rss, an, fi, hwm, th, b - a, (n1 - n0) / 1e6, (n1 - n0) / 1e9 / s * 100 }' "/proc/$pid/status"
 }
-report "ork daemon --dry-run" "$ork_pid" "$ork_t0" "$ork_t1" "$ork_n0" "$ork_n1"
-[[ -n "$eo_pid" ]] && report "earlyoom --dryrun" "$eo_pid" "$eo_t0" "$eo_t1" "$eo_n0" "$eo_n1"
+report "ork daemon --dry-run" ork "$ork_pid" "$ork_t0" "$ork_t1" "$ork_n0" "$ork_n1"
+[[ -n "$eo_pid" ]] && report "earlyoom --dryrun" earlyoom "$eo_pid" "$eo_t0" "$eo_t1" "$eo_n0" "$eo_n1"
 echo "== ork journal lines: $(wc -l <"$tmp/kmsg.log" 2>/dev/null || echo 0)"
 exit 0

@@ -42,7 +42,8 @@
 # runnable but waiting for a CPU over its run (run_delay) and its number of time slices:
 # their ratio is the mean scheduling delay per wake-up (a lateness ORK cannot help).
 #
-# Target: the longest gap stays under the planned interval (+ T µs, default 0).
+# Target: the longest gap stays under the planned interval (+ T µs, default 0). The
+# table at the end is followed by one `summary run=... key=value` line per run.
 # Exit 0 when every run meets it, 1 when one does not, 2 on a setup failure or when
 # ORK did not freeze/thaw. Needs root. Other work on the host shows in the figures:
 # the script prints the load average before and after.
@@ -205,6 +206,7 @@ if [[ -n "$extra" ]]; then cat "$extra" >>"$tmp/ork.toml"; fi
 if (( control > 0 )); then sed -i 's/^\[cpu\]$/[cpu]\nenabled = false/' "$tmp/ork.toml"; fi
 
 declare -a rows=()
+declare -a summaries=()
 worst=0
 fail=0
 for r in $(seq "$runs"); do
@@ -257,6 +259,10 @@ for r in $(seq "$runs"); do
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" \
     "$(awk -v d="$delay" 'BEGIN { print d / 1e6 }')" "$(awk -v d="$delay" -v n="$slices" 'BEGIN { print (n > 0 ? d / n / 1e3 : 0) }')" \
     "$(awk -v d="$oncpu" 'BEGIN { print d / 1e9 }')" "$t_ork" "$verdict")")
+  summaries+=("$(printf 'summary run=%d procs=%d control=%d planned_us=%d gap_us=%d over_us=%d late_us=%s freeze_ms=%s thaw_ms=%s run_delay_ms=%s ork_cpu_s=%s run_s=%s verdict=%s' \
+    "$r" "$procs" "$control" "$planned" "$gap" "$over" "${late:--}" "$(field "$freeze" took_ms)" "$(field "$thaw" took_ms)" \
+    "$(awk -v d="$delay" 'BEGIN { printf "%.1f", d / 1e6 }')" "$(awk -v d="$oncpu" 'BEGIN { printf "%.2f", d / 1e9 }')" \
+    "$t_ork" "${verdict// /_}")")
   [[ -n "$freeze" ]] && echo "   run $r: $freeze"
   [[ -n "$thaw" ]] && echo "   run $r: $thaw"
   echo "   run $r: $stopl"
@@ -266,5 +272,6 @@ done
 echo
 echo "run | planned µs | longest gap µs | gap - planned µs | worst late µs | freeze took_ms | thaw took_ms | s to freeze | s to thaw | ORK run_delay ms | µs per slice | ORK CPU s / run s | target"
 for row in "${rows[@]}"; do echo "$row"; done
+for line in "${summaries[@]}"; do echo "$line"; done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit "$fail"

@@ -16,7 +16,8 @@
 #        and found not ours (and the bridge learns a new MAC per frame);
 #   arp1 (with ORK_NETBENCH_FIXED=1): the same from one stranger's MAC.
 # Everything it creates (namespaces, veths, bridge, cgroup, temp dir) is removed at the
-# end, also on failure. Needs root. Measures; asserts nothing.
+# end, also on failure. Each run ends with one `summary run=... key=value` line. Needs
+# root. Measures; asserts nothing.
 set -euo pipefail
 
 rate=10000
@@ -72,7 +73,8 @@ run() {  # run NAME ENABLED SENDER_ARGS...
   local name=$1 enabled=$2; shift 2
   # Each run from an empty FDB (random sources fill it: an entry per frame).
   ip -n "$A" link set br0 type bridge fdb_flush
-  printf '[network]\nenabled = %s\n[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n' "$enabled" > "$tmp/ork.toml"
+  printf '[network]\nenabled = %s\n[cpu]\nenabled = false\n[disk]\nenabled = false\n[vm]\nenabled = false\n[recorder]\ndir = "%s"\n' \
+    "$enabled" "$tmp/recorder" > "$tmp/ork.toml"
   nsenter --net="/run/netns/$A" "$ork" daemon --cgroup "$cg" --config "$tmp/ork.toml" --kmsg "$tmp/journal-$name.log" \
     --quiet --state-dir "$tmp/state" &
   ork_pid=$!
@@ -88,7 +90,8 @@ run() {  # run NAME ENABLED SENDER_ARGS...
   local cpu_ms=$(( (after - before) * 1000 / hz ))
   awk -v n="$name" -v sent="$sent" -v ms="$elapsed" -v cpu="$cpu_ms" -v rx="$rx" \
       -v dup="$(grep -c 'event=mac_duplicate' "$tmp/journal-$name.log" || true)" \
-      'BEGIN { printf "%-4s frames=%d over %d ms (%.0f/s), ORK CPU %d ms = %.2f %% of one CPU; C rx counter %s; duplicates said: %d\n", n, sent, ms, sent * 1000 / ms, cpu, cpu * 100 / ms, rx, dup }'
+      'BEGIN { printf "%-4s frames=%d over %d ms (%.0f/s), ORK CPU %d ms = %.2f %% of one CPU; C rx counter %s; duplicates said: %d\n", n, sent, ms, sent * 1000 / ms, cpu, cpu * 100 / ms, rx, dup
+              printf "summary run=%s frames=%d elapsed_ms=%d rate=%.0f ork_cpu_ms=%d ork_cpu_pct=%.3f rx=%s duplicates=%d\n", n, sent, ms, sent * 1000 / ms, cpu, cpu * 100 / ms, rx, dup }'
 }
 
 echo "# $(date -u +%FT%TZ) $(git -C "$root" rev-parse --short HEAD) $(uname -r) nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)"
