@@ -70,7 +70,7 @@ bool boundary(const ProcessInfo& child, const ProcessInfo& parent) {
 // A session leader with a controlling terminal: a login shell, an interactive ssh
 // session. Never killed as part of a group (pool or tree): that would end the session
 // for the fault of what runs in it.
-bool interactiveSession(const ProcessInfo& p) { return p.session == p.pid && p.tty != 0; }
+bool interactiveSession(const ProcessInfo& p) { return p.session == p.pid && p.hasTty; }
 
 // log10(1 + one week in seconds): the age at which the youth bonus reaches 0.
 constexpr double kLogWeek = 5.781612500572057;
@@ -104,10 +104,11 @@ double adjPointsOf(const ProcessInfo& p, const ScoreContext& ctx) {
 
 // Growth that stopped counts less: halved for every half-life without growth.
 Bytes recentGrowth(const ProcessInfo& e, const ScoreContext& ctx) {
-  if (e.growth <= Bytes{0} || ctx.now <= e.lastGrewAt) return e.growth;
+  const Bytes growth = e.growth;
+  if (growth <= Bytes{0} || ctx.now <= e.lastGrewAt) return growth;
   double still = std::chrono::duration<double>(ctx.now - e.lastGrewAt).count();
   double halfLife = ctx.cfg->get(Key::ScoreGrowthHalfLifeS);
-  return e.growth.scaled(std::exp2(-still / halfLife));
+  return growth.scaled(std::exp2(-still / halfLife));
 }
 
 // A candidate of one program (a process, a pool): its head's factors on the sums.
