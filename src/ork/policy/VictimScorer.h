@@ -2,6 +2,7 @@
 // written down in docs/scoring.md ("Candidates" and "The choice") and shown by `ork top`.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -110,7 +111,11 @@ struct RankScratch {
   std::vector<int> order;  // bottom-up: children before parents
   std::vector<int> list;   // treeMembers' working list, and the bursts' children
   void reserve(std::size_t entries) {
-    nodes.reserve(entries);
+    // At least 64 KiB (1,024 nodes): malloc's mmap threshold (sys::protectSelf), so that
+    // the nodes are mmap'd, never carved out of the heap, where a block freed when the
+    // table grows would stay resident (locked). Only the nodes of the entries are
+    // touched; the rest of the reservation is address space.
+    nodes.reserve(std::max(entries, std::size_t{64 * 1024 / sizeof(Node) + 1}));
     order.reserve(entries);
     list.reserve(entries);
   }
