@@ -69,7 +69,7 @@ std::vector<ProcessInfo> syntheticTable(int n, unsigned seed) {
       double lg = 16 + unit(rng) * 12;  // 2^16 .. 2^28
       p.rss = Bytes{static_cast<std::int64_t>(std::exp2(lg))};
       if (unit(rng) < 0.002) p.rss = Bytes::gib(2 + static_cast<std::int64_t>(rng() % 6));
-      p.growth = unit(rng) < 0.1 ? p.rss.scaled(unit(rng)) : Bytes{0};
+      p.growth = unit(rng) < 0.1 ? p.rss.bytes().scaled(unit(rng)) : Bytes{0};
       p.uid = r < 0.3 ? 0 : r < 0.45 ? 100 + static_cast<std::uint32_t>(rng() % 800) : 1000;
       p.uidKnown = true;
       double a = unit(rng);

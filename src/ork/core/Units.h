@@ -33,6 +33,34 @@ constexpr Bytes saturatingAdd(Bytes a, Bytes b) {
   return Bytes{r};
 }
 
+// A non-negative amount of memory held in 32 bits as KiB, for what is kept once per
+// process (ProcessInfo): 4 bytes instead of 8. Reads as Bytes (implicitly); assigned
+// from Bytes (`p.rss = Bytes::mib(1)`).
+// A value that is not a whole number of KiB is rounded up (so that a process holding
+// anything never reads as holding nothing), a negative one is 0, and anything from
+// 4 TiB on is kMax (4 TiB - 1 KiB): it saturates, never wraps.
+struct Kib32 {
+  static constexpr std::uint32_t kMax = UINT32_MAX;
+  std::uint32_t kib = 0;
+
+  constexpr Kib32() = default;
+  constexpr explicit Kib32(Bytes b) : kib(fromBytes(b)) {}
+  constexpr Kib32& operator=(Bytes b) {
+    kib = fromBytes(b);
+    return *this;
+  }
+  constexpr operator Bytes() const { return bytes(); }  // NOLINT(google-explicit-constructor)
+  constexpr Bytes bytes() const { return Bytes{static_cast<std::int64_t>(kib) * 1024}; }
+  constexpr bool saturated() const { return kib == kMax; }
+  constexpr auto operator<=>(const Kib32&) const = default;
+
+  static constexpr std::uint32_t fromBytes(Bytes b) {
+    if (b.value <= 0) return 0;
+    std::int64_t k = b.value / 1024 + (b.value % 1024 != 0 ? 1 : 0);
+    return k >= static_cast<std::int64_t>(kMax) ? kMax : static_cast<std::uint32_t>(k);
+  }
+};
+
 using Nanos = std::chrono::nanoseconds;
 using Micros = std::chrono::microseconds;
 using Millis = std::chrono::milliseconds;

@@ -230,7 +230,8 @@ Result<ProcStat> parseProcStat(std::string_view text) {
         h ^= x;
         h *= 1099511628211ULL;
       }
-      st.layoutKey = h == 0 ? 1 : h;
+      const auto folded = static_cast<std::uint32_t>(h ^ (h >> 32));
+      st.layoutKey = folded == 0 ? 1 : folded;
     }
   }
   return st;

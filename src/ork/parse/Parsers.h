@@ -59,8 +59,9 @@ struct ProcStat {
   // exec changes it (ASLR moves the stack; another binary moves the code), nothing
   // else does short of prctl(PR_SET_MM). 0 when unknown: the fields are missing
   // (old kernel, truncated line), zero (kernel thread, zombie) or hidden (a reader
-  // without ptrace access to the process sees 1, 1, 0 and zeros).
-  std::uint64_t layoutKey = 0;
+  // without ptrace access to the process sees 1, 1, 0 and zeros). 32 bits (the 64-bit
+  // hash folded): it is kept once per process (ProcessInfo).
+  std::uint32_t layoutKey = 0;
 };
 inline constexpr std::uint32_t kPfKthread = 0x00200000;
 Result<ProcStat> parseProcStat(std::string_view text);

@@ -1,6 +1,7 @@
 #include "ork/policy/CpuScorer.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "ork/policy/VictimScorer.h"
 
@@ -65,15 +66,35 @@ double cpusUsedByPid(std::span<const ProcessInfo> entries, int pid, const CpuWin
 }
 
 void CpuScratch::reserve(std::size_t n) {
-  parent.reserve(n);
-  firstChild.reserve(n);
-  nextSibling.reserve(n);
-  pending.reserve(n);
-  queue.reserve(n);
-  size.reserve(n);
   own.reserve(n);
-  subtree.reserve(n);
-  inTree.reserve(n);
+  if (n <= capacity_) return;
+  // Doubles first (alignment), then the six int arrays, then the flags; not zero-filled
+  // (resize() hands out views, chooseTreeVictim fills them).
+  block_ = std::make_unique_for_overwrite<std::byte[]>(n * (sizeof(double) + 6 * sizeof(int) + 1));
+  capacity_ = n;
+  parent = firstChild = nextSibling = pending = queue = size = {};
+  subtree = {};
+  inTree = {};
+  queued = 0;
+}
+
+void CpuScratch::resize(std::size_t n) {
+  if (n > capacity_) reserve(n);
+  std::byte* at = block_.get();
+  auto take = [&](auto& view, std::size_t count) {
+    using T = typename std::remove_reference_t<decltype(view)>::element_type;
+    view = {reinterpret_cast<T*>(at), count};
+    at += capacity_ * sizeof(T);
+  };
+  take(subtree, n);
+  take(parent, n);
+  take(firstChild, n);
+  take(nextSibling, n);
+  take(pending, n);
+  take(queue, n);
+  take(size, n);
+  take(inTree, n);
+  queued = 0;
 }
 
 CpuVictim chooseCpuVictim(std::span<const ProcessInfo> entries, const CpuChoiceContext& ctx,
@@ -87,14 +108,14 @@ CpuVictim chooseTreeVictim(std::span<const ProcessInfo> entries, std::span<const
                            double floor, CpuScratch& s) {
   const std::size_t n = entries.size();
   s.own.resize(n, 0.0);
-  s.parent.assign(n, -1);
-  s.firstChild.assign(n, -1);
-  s.nextSibling.assign(n, -1);
-  s.pending.assign(n, 0);
-  s.queue.clear();
-  s.size.assign(n, 1);
-  s.subtree.assign(n, 0.0);
-  s.inTree.assign(n, 0);
+  s.resize(n);
+  std::fill(s.parent.begin(), s.parent.end(), -1);
+  std::fill(s.firstChild.begin(), s.firstChild.end(), -1);
+  std::fill(s.nextSibling.begin(), s.nextSibling.end(), -1);
+  std::fill(s.pending.begin(), s.pending.end(), 0);
+  std::fill(s.size.begin(), s.size.end(), 1);
+  std::fill(s.subtree.begin(), s.subtree.end(), 0.0);
+  std::fill(s.inTree.begin(), s.inTree.end(), static_cast<unsigned char>(0));
 
   for (std::size_t i = 0; i < n; ++i) {
     const ProcessInfo& p = entries[i];
@@ -119,15 +140,15 @@ CpuVictim chooseTreeVictim(std::span<const ProcessInfo> entries, std::span<const
   // PPIDs read at different moments can in theory form a cycle; its members are never
   // summed into a root, so they are never reached from one.
   for (std::size_t i = 0; i < n; ++i)
-    if (s.inTree[i] && s.pending[i] == 0) s.queue.push_back(static_cast<int>(i));
-  for (std::size_t head = 0; head < s.queue.size(); ++head) {
+    if (s.inTree[i] && s.pending[i] == 0) s.queue[s.queued++] = static_cast<int>(i);
+  for (std::size_t head = 0; head < s.queued; ++head) {
     const int i = s.queue[head];
     const int p = s.parent[static_cast<std::size_t>(i)];
     if (p < 0) continue;
     const auto pu = static_cast<std::size_t>(p);
     s.subtree[pu] += s.subtree[static_cast<std::size_t>(i)];
     s.size[pu] += s.size[static_cast<std::size_t>(i)];
-    if (--s.pending[pu] == 0) s.queue.push_back(p);
+    if (--s.pending[pu] == 0) s.queue[s.queued++] = p;
   }
 
   // The root whose tree uses the most; on a tie the younger (higher PID) one.

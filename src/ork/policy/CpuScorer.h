@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -59,18 +60,33 @@ struct CpuVictim {
 };
 
 // Working memory of chooseCpuVictim and cpuVictimMembers, per entry. reserve(n) once
-// (after a table pass); neither function then allocates for up to n entries.
+// (after a table pass); neither function then allocates for up to n entries. The arrays
+// but own are views into one block (reserve), not nine vectors: each heap block's
+// header touches a page, so nine reserved vectors were ~40 KiB resident (locked) at
+// 1,000 processes before the CPU ladder ever chose anything; one block is one page
+// until it is used.
 struct CpuScratch {
-  std::vector<int> parent;       // parent's index within a tree; -1: a root, or not in any tree
-  std::vector<int> firstChild;   // -1: none
-  std::vector<int> nextSibling;  // -1: none
-  std::vector<int> pending;      // children whose subtree is not summed yet
-  std::vector<int> queue;
-  std::vector<int> size;              // processes in the subtree
-  std::vector<double> own;            // the process's usage
-  std::vector<double> subtree;        // its usage plus all its descendants'
-  std::vector<unsigned char> inTree;  // 0: excluded or left alone
+  CpuScratch() = default;
+  CpuScratch(CpuScratch&&) noexcept = default;
+  CpuScratch& operator=(CpuScratch&&) noexcept = default;
+
+  std::vector<double> own;       // the process's usage (the I/O ladder fills it itself)
+  std::span<int> parent;         // parent's index within a tree; -1: a root, or not in any tree
+  std::span<int> firstChild;     // -1: none
+  std::span<int> nextSibling;    // -1: none
+  std::span<int> pending;        // children whose subtree is not summed yet
+  std::span<int> queue;          // queued entries are queue[0, queued)
+  std::size_t queued = 0;
+  std::span<int> size;                // processes in the subtree
+  std::span<double> subtree;          // its usage plus all its descendants'
+  std::span<unsigned char> inTree;    // 0: excluded or left alone
   void reserve(std::size_t n);
+  // The views for n entries (contents unspecified); allocates only beyond reserve().
+  void resize(std::size_t n);
+
+ private:
+  std::unique_ptr<std::byte[]> block_;
+  std::size_t capacity_ = 0;
 };
 
 // The tree creating the load (docs/scoring.md, "CPU"): trees are the non-excluded

@@ -353,7 +353,7 @@ int entryIndex(std::span<const ProcessInfo> entries, int pid) {
   return it != entries.end() && it->pid == pid ? static_cast<int>(it - entries.begin()) : -1;
 }
 
-bool interactive(const ProcessInfo& p) { return p.session == p.pid && p.tty != 0; }
+bool interactive(const ProcessInfo& p) { return p.session == p.pid && p.hasTty; }
 
 // The edge child -> parent may carry a group: not a boundary.
 bool groupEdge(const ProcessInfo& child, const ProcessInfo& parent) {

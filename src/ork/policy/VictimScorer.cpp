@@ -70,7 +70,7 @@ bool boundary(const ProcessInfo& child, const ProcessInfo& parent) {
 // A session leader with a controlling terminal: a login shell, an interactive ssh
 // session. Never killed as part of a group (pool or tree): that would end the session
 // for the fault of what runs in it.
-bool interactiveSession(const ProcessInfo& p) { return p.session == p.pid && p.tty != 0; }
+bool interactiveSession(const ProcessInfo& p) { return p.session == p.pid && p.hasTty; }
 
 // log10(1 + one week in seconds): the age at which the youth bonus reaches 0.
 constexpr double kLogWeek = 5.781612500572057;
@@ -104,10 +104,11 @@ double adjPointsOf(const ProcessInfo& p, const ScoreContext& ctx) {
 
 // Growth that stopped counts less: halved for every half-life without growth.
 Bytes recentGrowth(const ProcessInfo& e, const ScoreContext& ctx) {
-  if (e.growth <= Bytes{0} || ctx.now <= e.lastGrewAt) return e.growth;
+  const Bytes growth = e.growth;
+  if (growth <= Bytes{0} || ctx.now <= e.lastGrewAt) return growth;
   double still = std::chrono::duration<double>(ctx.now - e.lastGrewAt).count();
   double halfLife = ctx.cfg->get(Key::ScoreGrowthHalfLifeS);
-  return e.growth.scaled(std::exp2(-still / halfLife));
+  return growth.scaled(std::exp2(-still / halfLife));
 }
 
 // A candidate of one program (a process, a pool): its head's factors on the sums.
@@ -219,16 +220,53 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     }
   }
   // Bottom-up (children before parents, Kahn's order): each process adds its subtree's
-  // sums to its parent's. One pass, whatever the depth. The candidates are not made
-  // here: the tier needs the largest growth of any candidate first (below), and the
-  // sums, once complete, are each head's group.
+  // sums to its parent's. One pass, whatever the depth. poolMembers counts down the
+  // children not yet ordered; a process it never reaches (its subtree holds a cycle of
+  // parents, which a table read over time could show after PID reuse) is unreached.
   for (std::size_t i = 0; i < n; ++i) {
-    nodes[i].pending = nodes[i].children;
+    nodes[i].poolMembers = static_cast<int>(nodes[i].children);
     if (nodes[i].children == 0 && exclusionOf(entries[i]) == Exclusion::None) order.push_back(static_cast<int>(i));
   }
-  Bytes largest{0};
   for (std::size_t k = 0; k < order.size(); ++k) {
-    const std::size_t i = static_cast<std::size_t>(order[k]);
+    const int p = nodes[static_cast<std::size_t>(order[k])].parent;
+    if (p >= 0 && --nodes[static_cast<std::size_t>(p)].poolMembers == 0) order.push_back(p);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    nodes[i].unreached = nodes[i].poolMembers != 0;
+    nodes[i].poolMembers = 0;
+  }
+  // The pools' sums (along same-program edges), in freed, growth and poolMembers: the
+  // pools' growth for the tier, poolMembers for the trees below. Called again once the
+  // trees' candidates are made, for the pools' (freed and growth then hold the trees').
+  auto poolSums = [&](auto&& atHead) {
+    for (std::size_t i = 0; i < n; ++i) {
+      nodes[i].freed = nodes[i].growth = Bytes{0};
+      nodes[i].poolMembers = 0;
+    }
+    for (int i : order) {
+      RankScratch::Node& nd = nodes[static_cast<std::size_t>(i)];
+      const ProcessInfo& e = entries[static_cast<std::size_t>(i)];
+      nd.poolMembers += 1;
+      nd.freed = saturatingAdd(nd.freed, e.memory());
+      nd.growth = saturatingAdd(nd.growth, recentGrowth(e, ctx));
+      if (nd.poolEdge) {
+        RankScratch::Node& pn = nodes[static_cast<std::size_t>(nd.parent)];
+        pn.poolMembers += nd.poolMembers;
+        pn.freed = saturatingAdd(pn.freed, nd.freed);
+        pn.growth = saturatingAdd(pn.growth, nd.growth);
+      } else if (nd.hasPoolChild) {
+        atHead(i, nd);
+      }
+    }
+  };
+  Bytes largest{0};
+  poolSums([&](int, const RankScratch::Node& nd) { largest = std::max(largest, nd.growth); });
+  for (std::size_t i = 0; i < n; ++i) nodes[i].freed = nodes[i].growth = Bytes{0};
+
+  // The trees' sums. The candidates are not made here: the tier needs the largest growth
+  // of any candidate first (below), and the sums, once complete, are each head's group.
+  for (int oi : order) {
+    const std::size_t i = static_cast<std::size_t>(oi);
     const ProcessInfo& e = entries[i];
     RankScratch::Node& nd = nodes[i];
     const Bytes freed = e.memory();
@@ -237,7 +275,6 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     const double adjPoints = adjPointsOf(e, ctx);
 
     largest = std::max(largest, growth);
-    if (nd.hasPoolChild && !nd.poolEdge) largest = std::max(largest, saturatingAdd(nd.poolGrowth, growth));
     if (nd.children > 0) {
       // The head goes with its descendants when it is part of the group: it is not a
       // boundary (a boundary has no tree edge to its parent), and it grew (or was born
@@ -246,8 +283,9 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       // boundary heading a pool goes with it as the pool (a shell between fork and exec
       // looks like one for a moment: that must not take the shell with its tree).
       nd.headIncluded = !interactiveSession(e) && nd.parent >= 0 && (nd.hasPoolChild || e.growth >= kCulpritFloor);
-      // The same set as the pool headed here: listed once, as the pool.
-      bool samePool = nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members;
+      // The same set as the pool headed here: listed once, as the pool (members does
+      // not count this process yet, poolMembers does).
+      bool samePool = nd.hasPoolChild && !nd.poolEdge && nd.poolMembers == nd.members + 1;
       nd.headsTree = nd.headIncluded && !samePool;
       if (nd.headsTree) largest = std::max(largest, saturatingAdd(nd.growth, growth));
     }
@@ -259,9 +297,6 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     nd.growthF += growthWeight * static_cast<double>(growth.value) * f;
     nd.adjF += adjPoints * f;
     nd.adjSum += adjPoints;
-    nd.poolMembers += 1;
-    nd.poolFreed = saturatingAdd(nd.poolFreed, freed);
-    nd.poolGrowth = saturatingAdd(nd.poolGrowth, growth);
     if (nd.parent >= 0) {
       RankScratch::Node& pn = nodes[static_cast<std::size_t>(nd.parent)];
       pn.members += nd.members;
@@ -271,17 +306,11 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
       pn.growthF += nd.growthF;
       pn.adjF += nd.adjF;
       pn.adjSum += nd.adjSum;
-      if (nd.poolEdge) {
-        pn.poolMembers += nd.poolMembers;
-        pn.poolFreed = saturatingAdd(pn.poolFreed, nd.poolFreed);
-        pn.poolGrowth = saturatingAdd(pn.poolGrowth, nd.poolGrowth);
-      }
-      if (--pn.pending == 0) order.push_back(nd.parent);
     }
   }
 
   for (std::size_t i = 0; i < n; ++i)  // a cycle's processes (below) are candidates too
-    if (nodes[i].pending != 0 && exclusionOf(entries[i]) == Exclusion::None)
+    if (nodes[i].unreached && exclusionOf(entries[i]) == Exclusion::None)
       largest = std::max(largest, recentGrowth(entries[i], ctx));
 
   // Bursts: the children of a head that does not go with its tree, by start time; a
@@ -357,10 +386,9 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
   const Better better{entries};
   Sink sink(out, keep, better, significant, ctx.need, growthWeight);
 
-  // The candidates, from the complete sums: each process; the pool and the tree it
-  // heads. A process the bottom-up pass never reached (its subtree holds a cycle of
-  // parents, which a table read over time could show after PID reuse) is a candidate
-  // on its own.
+  // The candidates, from the complete sums: each process; the tree it heads, the bursts
+  // below it; then (the pools' sums again) the pool it heads. A process the bottom-up
+  // pass never reached is a candidate on its own.
   for (std::size_t i = 0; i < n; ++i) {
     const ProcessInfo& e = entries[i];
     if (exclusionOf(e) != Exclusion::None) continue;
@@ -369,9 +397,7 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     const Bytes growth = recentGrowth(e, ctx);
     const Factors ef = factorsOf(e, cfg);
     sink.add(headed(Group::Process, static_cast<int>(i), 1, freed, growth, e, ef, ctx));
-    if (nd.pending != 0) continue;
-    if (nd.hasPoolChild && !nd.poolEdge)
-      sink.add(headed(Group::Pool, static_cast<int>(i), nd.poolMembers, nd.poolFreed, nd.poolGrowth, e, ef, ctx));
+    if (nd.unreached) continue;
     if (nd.headsTree) {
       Candidate t;
       t.index = static_cast<int>(i);
@@ -394,6 +420,10 @@ void rankCandidates(std::span<const ProcessInfo> entries, const ScoreContext& ct
     }
   }
   forEachBurst([&](int head, std::size_t a, std::size_t b) { sink.add(burst(head, a, b)); });
+  poolSums([&](int i, const RankScratch::Node& nd) {
+    const ProcessInfo& e = entries[static_cast<std::size_t>(i)];
+    sink.add(headed(Group::Pool, i, nd.poolMembers, nd.freed, nd.growth, e, factorsOf(e, cfg), ctx));
+  });
 
   if (keep != SIZE_MAX) std::sort_heap(out.begin(), out.end(), better);  // best first
   else if (sortedPrefix < out.size())

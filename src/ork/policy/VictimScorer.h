@@ -2,6 +2,7 @@
 // written down in docs/scoring.md ("Candidates" and "The choice") and shown by `ork top`.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -88,26 +89,33 @@ struct ScoreContext {
 struct RankScratch {
   struct Node {
     int parent = -1;      // tree edge to the parent (-1: a boundary, or no parent)
-    int children = 0;     // tree children
-    int pending = 0;      // children not yet summed (the bottom-up pass)
     int members = 0;      // of the subtree (itself included)
-    int poolMembers = 0;  // of the same-program chain below it (itself included)
-    // Bit-fields: one of these per process, resident (88 bytes on x86-64).
+    int poolMembers = 0;  // of the same-program chain below it (itself included); the
+                          // children not yet ordered while the bottom-up order is made
+    // One of these per process, resident and locked: 64 bytes on x86-64 (88 when the
+    // pool's sums had fields of their own: they are summed in freed and growth by a
+    // pass of their own, before and after the tree's).
+    std::uint32_t children : 26 = 0;  // tree children (a process has fewer than 2^22)
     bool poolEdge : 1 = false;      // the edge to the parent is a pool edge (same program)
     bool hasPoolChild : 1 = false;
     bool headIncluded : 1 = false;  // of this process's own tree candidate
     bool headsTree : 1 = false;     // heads a tree candidate (not the same set as its pool)
     bool mark : 1 = false;          // treeMembers' working flag
-    Bytes freed, growth, poolFreed, poolGrowth;
+    bool unreached : 1 = false;     // not in the bottom-up order (a cycle of parents below it)
+    Bytes freed, growth;  // of the subtree (of the pool during the pool's passes)
     double sizeF = 0, growthF = 0, adjF = 0;  // subtree sums of factor-weighted points
     double adjSum = 0;                        // and of oom_score_adj points (shown)
   };
-  static_assert(sizeof(void*) != 8 || sizeof(Node) <= 88, "Node grew: it is one per process");
+  static_assert(sizeof(void*) != 8 || sizeof(Node) <= 64, "Node grew: it is one per process");
   std::vector<Node> nodes;
   std::vector<int> order;  // bottom-up: children before parents
   std::vector<int> list;   // treeMembers' working list, and the bursts' children
   void reserve(std::size_t entries) {
-    nodes.reserve(entries);
+    // At least 64 KiB (1,024 nodes): malloc's mmap threshold (sys::protectSelf), so that
+    // the nodes are mmap'd, never carved out of the heap, where a block freed when the
+    // table grows would stay resident (locked). Only the nodes of the entries are
+    // touched; the rest of the reservation is address space.
+    nodes.reserve(std::max(entries, std::size_t{64 * 1024 / sizeof(Node) + 1}));
     order.reserve(entries);
     list.reserve(entries);
   }

@@ -192,12 +192,15 @@ Nanos ProcessTable::ageOf(std::uint64_t startTicks, double sinceUptimeRead) cons
 }
 
 void ProcessTable::updateGrowth(ProcessInfo& e, TimePoint now) const {
-  Bytes mem = e.memory();
-  if (mem > e.lastMem + std::max(Bytes::mib(1), Bytes{e.lastMem.value / 100})) e.lastGrewAt = now;
+  // As the bookkeeping holds it (Kib32: saturated at 4 TiB), so that a process beyond
+  // that is not seen growing by the difference between its memory and the saturated
+  // figure.
+  const Bytes mem = Kib32(e.memory()).bytes();
+  const Bytes last = e.lastMem;
+  if (mem > last + std::max(Bytes::mib(1), Bytes{last.value / 100})) e.lastGrewAt = now;
   e.lastMem = mem;
   Nanos half = options_.growthWindow / 2;
   if (now - e.midAt >= half) {
-    e.baseAt = e.midAt;
     e.baseMem = e.midMem;
     e.midAt = now;
     e.midMem = mem;
@@ -269,7 +272,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   out.pid = pid;
   out.ppid = st->ppid;
   out.session = st->session;
-  out.tty = st->ttyNr;
+  out.hasTty = st->ttyNr != 0;
   out.startTimeTicks = st->startTimeTicks;
   std::memcpy(out.comm, st->comm, sizeof out.comm);
   out.state = st->state;
@@ -298,7 +301,6 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
     out.execs = previous->execs + (execed ? 1 : 0);
     out.swap = previous->swap;
     if (!execed) out.identity = previous->identity;
-    out.baseAt = previous->baseAt;
     out.baseMem = previous->baseMem;
     out.midAt = previous->midAt;
     out.midMem = previous->midMem;
@@ -333,7 +335,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   if (out.oomScoreAdj <= -1000) out.adjMinSeen = true;
   if (!known || execed) out.identity = readIdentity(pid, out);
   if (!known) {
-    out.baseAt = out.midAt = now;
+    out.midAt = now;
     // Born since the last complete pass began (ORK's previous look at the domain): all
     // it holds was gained since, so all of it is growth. Older processes seen for the
     // first time (at ORK's start) start from what they hold (unless born within the

@@ -139,7 +139,8 @@ struct PacketSocket::Slot {
   iovec iov;
 };
 
-PacketSocket::PacketSocket() : bufs_(kBatch * kFrameMax), slots_(kBatch) {}
+PacketSocket::PacketSocket()
+    : bufs_(std::make_unique_for_overwrite<std::uint8_t[]>(kBatch * kFrameMax)), slots_(kBatch) {}
 PacketSocket::~PacketSocket() = default;
 PacketSocket::PacketSocket(PacketSocket&&) noexcept = default;
 PacketSocket& PacketSocket::operator=(PacketSocket&&) noexcept = default;
@@ -148,7 +149,7 @@ Result<bool> PacketSocket::refill() {
   std::array<mmsghdr, kBatch> msgs{};
   for (std::size_t i = 0; i < kBatch; ++i) {
     Slot& sl = slots_[i];
-    sl.iov = {bufs_.data() + i * kFrameMax, kFrameMax};
+    sl.iov = {bufs_.get() + i * kFrameMax, kFrameMax};
     msghdr& m = msgs[i].msg_hdr;
     m.msg_name = &sl.from;
     m.msg_namelen = sizeof sl.from;
@@ -186,7 +187,7 @@ Result<bool> PacketSocket::receive(Frame& out) {
   const std::size_t i = next_++;
   Slot& sl = slots_[i];
   const std::size_t len = sl.iov.iov_len;
-  out.bytes = {bufs_.data() + i * kFrameMax, std::min(len, kFrameMax)};
+  out.bytes = {bufs_.get() + i * kFrameMax, std::min(len, kFrameMax)};
   out.truncated = len > kFrameMax;
   out.ifindex = sl.from.sll_ifindex;
   out.pktType = sl.from.sll_pkttype;

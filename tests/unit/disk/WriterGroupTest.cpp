@@ -69,7 +69,7 @@ TEST(WriterGroup, BoundariesLeaveTheWriterAlone) {
   EXPECT_EQ(groupOf({prot, proc(11, 10, 10, 7)}, 11).pids, std::vector<int>{11});
   // The parent is an interactive shell running the same program: not with it.
   auto shell = proc(10, 2, 10, 7);
-  shell.tty = 34816;
+  shell.hasTty = true;  // pts/0
   auto r = groupOf({shell, proc(11, 10, 10, 7)}, 11);
   EXPECT_EQ(r.group, Group::Process);
   EXPECT_EQ(r.pids, std::vector<int>{11});

@@ -93,6 +93,32 @@ TEST(ParseUtil, SaturatingConversions) {
   EXPECT_EQ(saturatingAdd(Bytes{2}, Bytes{3}).value, 5);
 }
 
+// What ProcessInfo keeps of a process's memory: 32-bit KiB, rounded up, saturating at
+// 4 TiB - 1 KiB (a 4 TiB process and larger), never wrapping; nothing stays nothing.
+TEST(ParseUtil, Kib32RoundsUpAndSaturates) {
+  constexpr std::int64_t kTib = std::int64_t{1} << 40;
+  const Bytes most{std::int64_t{Kib32::kMax} * 1024};
+  struct Case {
+    Bytes in;
+    Bytes out;
+  };
+  for (const Case& c : {Case{Bytes{0}, Bytes{0}}, Case{Bytes{-5}, Bytes{0}}, Case{Bytes{INT64_MIN}, Bytes{0}},
+                        Case{Bytes{1}, Bytes::kib(1)}, Case{Bytes{1023}, Bytes::kib(1)}, Case{Bytes{1024}, Bytes::kib(1)},
+                        Case{Bytes{1025}, Bytes::kib(2)}, Case{Bytes::gib(3), Bytes::gib(3)},
+                        Case{Bytes{kTib - 1024}, Bytes{kTib - 1024}}, Case{Bytes{kTib * 4 - 1024}, most},
+                        Case{Bytes{kTib * 4 - 1}, most}, Case{Bytes{kTib * 4}, most}, Case{Bytes{kTib * 5}, most},
+                        Case{Bytes{kInt64Max}, most}}) {
+    Kib32 k;
+    k = c.in;
+    EXPECT_EQ(k.bytes(), c.out) << c.in.value;
+    EXPECT_EQ(static_cast<Bytes>(k), c.out) << c.in.value;
+    EXPECT_EQ(k.saturated(), c.out == most) << c.in.value;
+    EXPECT_EQ(Kib32(c.in).bytes(), c.out) << c.in.value;
+  }
+  EXPECT_EQ(most.value, 4 * kTib - 1024);
+  static_assert(sizeof(Kib32) == 4);
+}
+
 TEST(ParseUtil, NextTokenAndTrim) {
   std::string_view s = " \ta  b\t";
   EXPECT_EQ(nextToken(s), "a");

@@ -218,20 +218,24 @@ TEST_F(VictimScorerTest, RootOwnedScoresAQuarter) {
 
 constexpr std::uint32_t kUnknownUid = 0xffffffff;
 
-// Sizes no process can have (hand-built here; the parsers saturate at 4 PiB) saturate
-// in sums instead of overflowing: a pool of such processes is still ranked.
+// Sizes no process can have (hand-built here; the parsers saturate at 4 PiB) are held
+// at the most a ProcessInfo keeps (Kib32: 4 TiB - 1 KiB for rss, swap and growth
+// each), never wrapped: a pool of such processes is still ranked, its sums exact.
 TEST_F(VictimScorerTest, ImpossibleSizesSaturate) {
+  const Bytes most{std::int64_t{Kib32::kMax} * 1024};
   ProcessInfo a = proc(100, Bytes{INT64_MAX}, {.exeKey = 7});
   a.swap = Bytes{INT64_MAX};
   a.growth = Bytes{INT64_MAX};
   ProcessInfo b = proc(101, Bytes{INT64_MAX}, {.exeKey = 7});
   b.ppid = 100;
   b.growth = Bytes{INT64_MAX};
+  EXPECT_EQ(a.memory(), Bytes{2 * most.value});
+  EXPECT_EQ(b.growth.bytes(), most);
   std::vector<ProcessInfo> e = {a, b};
   const auto& r = rank(e);
   ASSERT_EQ(r.size(), 3u);  // each alone, and the pool
   for (const auto& c : r) {
-    EXPECT_EQ(c.freed.value, INT64_MAX);
+    EXPECT_EQ(c.freed, Bytes{(c.members == 2 ? 3 : c.index == 0 ? 2 : 1) * most.value});
     EXPECT_TRUE(std::isfinite(c.score));
   }
 }
@@ -646,7 +650,7 @@ class GroupTest : public VictimScorerTest {
     entries_.push_back(proc(50, Bytes::mib(8), {.vital = true}));  // sshd
     ProcessInfo sh = settled(pid, 50, Bytes::mib(5), kShell);
     sh.session = pid;
-    sh.tty = 0x8800;  // pts/0
+    sh.hasTty = true;  // pts/0
     entries_.push_back(sh);
   }
   const Candidate& chosen(Bytes need) {

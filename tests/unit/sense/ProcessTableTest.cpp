@@ -25,6 +25,8 @@ using testing::TempTree;
 const long kHz = ::sysconf(_SC_CLK_TCK);
 const long kPage = ::sysconf(_SC_PAGESIZE);
 constexpr double kUptime = 10000.0;
+// The most the table keeps of one process's rss, swap or growth (Kib32): 4 TiB - 1 KiB.
+constexpr Bytes kMostKept = Bytes{std::int64_t{Kib32::kMax} * 1024};
 
 struct Proc {
   int pid;
@@ -376,8 +378,8 @@ TEST_F(ProcessTableTest, GrowthOfAnOldProcess) {
 // Numbers the kernel never writes (a corrupt or hostile fixture) are refused or
 // saturate, never undefined behaviour (the sanitizer build runs this, and stops at any
 // overflow): a negative rss makes stat garbage; an rss of 2^63-1 pages, a VmSwap of
-// 2^53 kB saturate at the most a process can hold; growth and ranking of such
-// processes, alone and as a pool, stay defined.
+// 2^53 kB saturate at the most the table holds of a process (Kib32: 4 TiB - 1 KiB
+// each); growth and ranking of such processes, alone and as a pool, stay defined.
 TEST_F(ProcessTableTest, ImpossibleMemoryIsRefusedOrSaturates) {
   add({.pid = 300, .comm = "neg", .rssPages = -5, .exe = "/usr/bin/neg"});
   add({.pid = 400, .comm = "huge", .rssPages = INT64_MAX, .exe = "/usr/bin/huge"});
@@ -395,9 +397,9 @@ TEST_F(ProcessTableTest, ImpossibleMemoryIsRefusedOrSaturates) {
   for (int pid : {400, 401, 402}) {
     const ProcessInfo* p = find(t, pid);
     ASSERT_NE(p, nullptr) << pid;
-    EXPECT_EQ(p->rss.value, parse::kMaxProcessMemory) << pid;
-    EXPECT_EQ(p->swap.value, parse::kMaxProcessMemory) << pid;
-    EXPECT_EQ(p->memory().value, 2 * parse::kMaxProcessMemory) << pid;
+    EXPECT_TRUE(p->rss.saturated()) << pid;
+    EXPECT_TRUE(p->swap.saturated()) << pid;
+    EXPECT_EQ(p->memory(), Bytes{2 * kMostKept.value}) << pid;
   }
   // Growth from nothing to the most, then the ranking of the pool.
   ASSERT_TRUE(t.refreshAll(t0_ + Seconds{40}).ok());
@@ -409,8 +411,42 @@ TEST_F(ProcessTableTest, ImpossibleMemoryIsRefusedOrSaturates) {
   policy::rankCandidates(t.entries(), {Bytes::gib(1), Bytes::mib(100), &cfg, t0_ + Seconds{41}}, ranked, scratch);
   ASSERT_FALSE(ranked.empty());
   EXPECT_EQ(ranked[0].members, 3);
-  EXPECT_EQ(ranked[0].freed.value, 6 * parse::kMaxProcessMemory);
+  EXPECT_EQ(ranked[0].freed, Bytes{6 * kMostKept.value});
   EXPECT_TRUE(std::isfinite(ranked[0].score));
+}
+
+// The table keeps memory as 32-bit KiB (Kib32). A process of 4 TiB and more saturates
+// at 4 TiB - 1 KiB, never wraps: it stays the largest, and one that stays beyond 4 TiB
+// is not seen growing (by the difference between its memory and the saturated
+// figure); one that grows from below 4 TiB to beyond it grew up to 4 TiB.
+TEST_F(ProcessTableTest, FourTebibyteProcessesSaturateNotWrap) {
+  constexpr std::int64_t kTib = std::int64_t{1} << 40;
+  add({.pid = 500, .comm = "vast", .rssPages = 5 * kTib / kPage, .exe = "/usr/bin/vast"});
+  add({.pid = 501, .comm = "grower", .rssPages = kTib / kPage, .exe = "/usr/bin/grower"});
+  add({.pid = 502, .comm = "exact", .rssPages = 4 * kTib / kPage, .exe = "/usr/bin/exact"});
+  ProcessTable t = open(options());  // window 60 s
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_EQ(find(t, 500)->memory(), kMostKept);
+  EXPECT_EQ(find(t, 501)->memory(), Bytes{kTib});
+  EXPECT_EQ(find(t, 502)->memory(), kMostKept);
+  Proc vast = proc(500);
+  vast.rssPages = 6 * kTib / kPage;
+  add(vast);
+  Proc grower = proc(501);
+  grower.rssPages = 5 * kTib / kPage;
+  add(grower);
+  ASSERT_TRUE(t.refreshAll(t0_ + Seconds{40}).ok());
+  EXPECT_EQ(find(t, 501)->memory(), kMostKept);
+  EXPECT_EQ(find(t, 501)->growth, Bytes{kMostKept.value - kTib});
+  for (int s : {40, 80, 120}) {
+    if (s > 40) {
+      ASSERT_TRUE(t.refreshAll(t0_ + Seconds{s}).ok());
+    }
+    EXPECT_EQ(find(t, 500)->memory(), kMostKept) << s;
+    EXPECT_EQ(find(t, 500)->growth, Bytes{0}) << s;
+    EXPECT_EQ(find(t, 502)->growth, Bytes{0}) << s;
+  }
+  EXPECT_EQ(find(t, 501)->growth, Bytes{0});  // it stayed beyond 4 TiB
 }
 
 // An uptime that is not a number of seconds (NaN, inf, beyond 31 years, garbage) is

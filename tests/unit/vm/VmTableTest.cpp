@@ -151,7 +151,7 @@ TEST_F(VmTableTest, FindsQemuProcessesOnly) {
   const ProcessInfo& ea = entries[static_cast<std::size_t>(a->index)];
   EXPECT_EQ(ea.pid, 300);
   EXPECT_EQ(a->startTimeTicks, ea.startTimeTicks);
-  EXPECT_EQ(a->memory, ea.rss + ea.swap);
+  EXPECT_EQ(a->memory, ea.memory());
   EXPECT_GT(a->memory, Bytes{0});
   EXPECT_EQ(a->cpuTicks, 1000u);
 
