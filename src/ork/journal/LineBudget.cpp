@@ -45,7 +45,7 @@ void LineBudget::refill(Bucket& b, const Limits& l, TimePoint now) {
 LineBudget::Slot& LineBudget::slotFor(std::string_view key, LineClass cls) {
   key = key.substr(0, kKeyMax);
   for (std::size_t i = 0; i + 1 < kKeys; ++i) {
-    Slot& s = slots_[i];
+    Slot& s = (*slots_)[i];
     if (!s.used) {
       s.used = true;
       s.cls = cls;
@@ -57,7 +57,7 @@ LineBudget::Slot& LineBudget::slotFor(std::string_view key, LineClass cls) {
   }
   // The table is full (it holds far more keys than ORK has events): the rest share one
   // routine slot.
-  Slot& other = slots_[kKeys - 1];
+  Slot& other = (*slots_)[kKeys - 1];
   if (!other.used) {
     other.used = true;
     other.cls = LineClass::Routine;
@@ -87,7 +87,7 @@ bool LineBudget::admit(std::string_view key, LineClass cls, TimePoint now) {
 
 bool LineBudget::takeReport(TimePoint now, bool force, Report& out) {
   if (pendingKeys_ == 0) return false;
-  for (Slot& s : slots_) {
+  for (Slot& s : *slots_) {
     if (!s.used || s.dropped == 0) continue;
     Bucket& b = bucketOf(s);
     refill(b, limitsOf(s), now);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <string_view>
 
@@ -88,7 +89,9 @@ class LineBudget {
   Limits routineLimits_;
   Limits evidenceLimits_;
   Bucket evidence_;
-  std::array<Slot, kKeys> slots_{};
+  // On the heap (4.8 KiB): the journal is built and moved through Result at start, on
+  // the loop thread's stack, which stays as deep as it once was (ORK locks its memory).
+  std::unique_ptr<std::array<Slot, kKeys>> slots_ = std::make_unique<std::array<Slot, kKeys>>();
   int pendingKeys_ = 0;
 };
 

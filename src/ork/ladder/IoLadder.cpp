@@ -59,7 +59,7 @@ Result<void> IoLadder::open(TimePoint now) {
       if (poller_ != nullptr) (void)poller_->add(*j, EPOLLIN, kTagJobs);
     }
   }
-  if (enabled()) (void)sensor_.sample(now);
+  if (enabled()) (void)sensor_.sampleInto(now, last_);  // the base (no rates yet; haveLast_ stays false)
   nextAt_ = now + kSampleEvery;
   return success();
 }
@@ -218,15 +218,15 @@ void IoLadder::noteTop(std::span<const ProcessInfo> entries, const std::vector<d
 void IoLadder::onTimer(TimePoint now) {
   nextAt_ = now + kSampleEvery;
   if (!enabled()) return;
-  auto smp = sensor_.sample(now);
-  if (!sampledOrWarned(smp, errorLogged_, "io_sample_failed", *s_.journal, now)) return;
-  last_ = *smp;
+  // Into last_ directly (10 KiB: not on the loop's stack); a failed sample leaves it.
+  if (!sampledOrWarned(sensor_.sampleInto(now, last_), errorLogged_, "io_sample_failed", *s_.journal, now)) return;
   haveLast_ = true;
-  policy::IoVerdict v = rule_->evaluate(*smp, now);
+  const IoSample& smp = last_;
+  policy::IoVerdict v = rule_->evaluate(smp, now);
   lastVerdict_ = v;
   if (v.overloaded && v.device >= 0) {
-    device_ = smp->devices[static_cast<std::size_t>(v.device)];
-    pressure_ = smp->pressure;
+    device_ = smp.devices[static_cast<std::size_t>(v.device)];
+    pressure_ = smp.pressure;
   }
   if (v.overloaded && !baseValid_ && !looking_) wantBaseline_ = true;
   if (!v.overloaded && v.calmFor >= kBaselineReset && (baseValid_ || wantBaseline_ || actPending_ || looking_)) {

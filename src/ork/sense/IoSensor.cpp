@@ -63,6 +63,12 @@ bool IoSensor::watched(const parse::DiskStat& d) {
 }
 
 Result<IoSample> IoSensor::sample(TimePoint now) {
+  IoSample s;
+  if (auto r = sampleInto(now, s); !r) return r.error();
+  return s;
+}
+
+Result<void> IoSensor::sampleInto(TimePoint now, IoSample& s) {
   auto text = stats_.read();
   if (!text) return text.error();
   if (text->size() >= capacity_) return Error::make(EFBIG, "%s: larger than %zu bytes", stats_.path().c_str(), capacity_);
@@ -81,9 +87,12 @@ Result<IoSample> IoSensor::sample(TimePoint now) {
     }
   }
 
-  IoSample s;
+  // From here nothing fails: out is written.
   s.at = now;
-  if (haveBase_ && now - baseAt_ < Millis{1}) return s;  // no rate over less than 1 ms
+  s.interval = Nanos{0};
+  s.count = 0;
+  s.pressure = s.pressureFull = -1;
+  if (haveBase_ && now - baseAt_ < Millis{1}) return success();  // no rate over less than 1 ms
   if (haveBase_) {
     s.interval = now - baseAt_;
     const double ms = static_cast<double>(s.interval.count()) / 1e6;
@@ -131,7 +140,7 @@ Result<IoSample> IoSensor::sample(TimePoint now) {
   haveBasePsi_ = psiOk;
   basePsiSome_ = some;
   basePsiFull_ = full;
-  return s;
+  return success();
 }
 
 }  // namespace ork::sense

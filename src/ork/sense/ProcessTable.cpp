@@ -163,7 +163,7 @@ Result<void> ProcessTable::beginPass(TimePoint now) {
   lastPidAtPassStart_ = options_.cgroupDir.empty() ? readLastPid() : -1;
   if (auto r = listPids(pids_); !r) return r;
 
-  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_, sizeof buf_);
+  auto up = sys::readFileAt(procFd_.get(), "uptime", buf_.get(), kBufSize);
   // Unknown (unreadable, NaN, inf, garbage): 0, and every process is taken as old.
   auto seconds = up ? parse::parseUptime(*up) : Result<double>(up.error());
   uptimeSeconds_ = seconds ? *seconds : 0;
@@ -227,17 +227,17 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
   char path[64];
   if (!info.kernelThread) {
     std::snprintf(path, sizeof path, "%d/cmdline", pid);
-    auto raw = sys::readFileAt(procFd_.get(), path, buf_, 4096);
+    auto raw = sys::readFileAt(procFd_.get(), path, buf_.get(), 4096);
     if (raw) {
       char formatted[1024];
       std::size_t n = parse::formatCmdline(*raw, formatted, sizeof formatted);
       id->cmdline.assign(formatted, n);
     }
     std::snprintf(path, sizeof path, "%d/exe", pid);
-    auto exe = sys::readLinkAt(procFd_.get(), path, buf_, sizeof buf_);
+    auto exe = sys::readLinkAt(procFd_.get(), path, buf_.get(), kBufSize);
     if (exe) id->exe.assign(*exe);
     std::snprintf(path, sizeof path, "%d/cgroup", pid);
-    auto cg = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    auto cg = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize);
     if (cg) id->cgroup.assign(parse::cgroupPathFromProc(*cg));
   }
   std::string_view exeName = baseName(id->exe);
@@ -265,7 +265,7 @@ std::shared_ptr<const ProcessIdentity> ProcessTable::readIdentity(int pid, const
 bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, ProcessInfo& out) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
   if (!text) return false;  // vanished: normal
   auto st = parse::parseProcStat(*text);
   if (!st) return false;
@@ -309,7 +309,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   }
   if (readDetails && !out.kernelThread) {
     std::snprintf(path, sizeof path, "%d/status", pid);
-    auto status = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+    auto status = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize);
     if (!status) return false;
     auto ps = parse::parseProcStatus(*status);
     if (ps) {
@@ -326,7 +326,7 @@ bool ProcessTable::readOne(int pid, const ProcessInfo* previous, TimePoint now, 
   }
   if (readAdj && !out.kernelThread) {
     std::snprintf(path, sizeof path, "%d/oom_score_adj", pid);
-    auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+    auto adj = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
     if (adj) {
       auto v = parse::parseOomScoreAdj(*adj);
       if (v) out.oomScoreAdj = *v;
@@ -459,7 +459,7 @@ Result<int> ProcessTable::addNewcomers(TimePoint now) {
 Result<std::uint64_t> ProcessTable::startTimeOf(int pid) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
   if (!text) return text.error();
   auto st = parse::parseProcStat(*text);
   if (!st) return st.error();
@@ -476,7 +476,7 @@ ProcessInfo* ProcessTable::entryOf(int pid, std::uint64_t startTicks) {
 Result<ProcessCheck> ProcessTable::recheck(const ProcessInfo& member) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", member.pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
   if (!text) return text.error();
   auto st = parse::parseProcStat(*text);
   if (!st) return st.error();
@@ -485,7 +485,7 @@ Result<ProcessCheck> ProcessTable::recheck(const ProcessInfo& member) {
   if (st->startTimeTicks != member.startTimeTicks) return c;  // another process now
 
   std::snprintf(path, sizeof path, "%d/oom_score_adj", member.pid);
-  auto adjText = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  auto adjText = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
   if (!adjText) return adjText.error();
   auto adj = parse::parseOomScoreAdj(*adjText);
   c.oomScoreAdj = adj ? *adj : member.oomScoreAdj;
@@ -533,7 +533,7 @@ int ProcessTable::rereadYoung(std::span<ProcessInfo> entries, TimePoint now, int
 bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   char path[64];
   std::snprintf(path, sizeof path, "%d/stat", entry.pid);
-  auto text = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  auto text = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
   if (!text) return false;
   auto st = parse::parseProcStat(*text);
   if (!st || st->startTimeTicks != entry.startTimeTicks) return false;
@@ -548,7 +548,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
   entry.state = st->state;
   entry.ppid = st->ppid;
   std::snprintf(path, sizeof path, "%d/status", entry.pid);
-  auto status = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_);
+  auto status = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize);
   if (!status) return false;
   auto ps = parse::parseProcStatus(*status);
   if (ps) {
@@ -559,7 +559,7 @@ bool ProcessTable::reread(ProcessInfo& entry, TimePoint now) {
     entry.swap = ps->vmSwap;
   }
   std::snprintf(path, sizeof path, "%d/oom_score_adj", entry.pid);
-  auto adj = sys::readFileAt(procFd_.get(), path, buf_, sizeof buf_, /*oneRead=*/true);
+  auto adj = sys::readFileAt(procFd_.get(), path, buf_.get(), kBufSize, /*oneRead=*/true);
   if (!adj) return false;
   auto v = parse::parseOomScoreAdj(*adj);
   if (v) entry.oomScoreAdj = *v;

@@ -151,7 +151,11 @@ class ProcessTable {
   TimePoint completedPassBegan_;  // when the last complete pass began
   long ticksPerSecond_ = 100;
   long pageSize_ = 4096;
-  char buf_[8192];
+  // The reads' buffer, on the heap: the table is built and moved through Result at
+  // start, and 8 KiB inline made each of those frames (the loop thread's stack, locked
+  // for good) 8 KiB deeper.
+  static constexpr std::size_t kBufSize = 8192;
+  std::unique_ptr<char[]> buf_ = std::make_unique_for_overwrite<char[]>(kBufSize);
 };
 
 // uid -> user name, loaded from a passwd file (no NSS: nothing on the kill path may
