@@ -245,6 +245,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
     ro.procRoot = options.procRoot;
     s.recorder = std::make_unique<recorder::Recorder>(s.services, std::move(ro), [sp](ladder::Readings& r) {
       for (auto& lad : sp->ladders) lad->readings(r);
+    }, [sp](std::vector<ladder::SpaceReading>& out) {
+      for (auto& lad : sp->ladders) lad->spaces(out);
     });
     s.parts.push_back(s.recorder.get());
   }

@@ -1,5 +1,6 @@
 #include "ork/ladder/DiskLadder.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/sysmacros.h>
 
@@ -85,6 +86,12 @@ Result<void> DiskLadder::open(TimePoint now) {
     openWarning_ = j.error().what;
   }
   if (!act::openat2Supported()) openWarning_ = "openat2 unsupported (Linux < 5.6): step 1 cleans nothing";
+  if (!mountsWatched_ && poller_ != nullptr) {
+    const std::string path = s_.options->procRoot + "/self/mountinfo";
+    mountsFd_ = sys::UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    mountsWatched_ = mountsFd_.valid() && poller_->add(mountsFd_.get(), EPOLLPRI, kTagMounts);
+    if (!mountsWatched_) mountsFd_ = sys::UniqueFd();
+  }
   readMounts(now);
   return success();
 }
@@ -133,10 +140,16 @@ void DiskLadder::announce(TimePoint now) {
   }
 }
 
+void DiskLadder::spaces(std::vector<SpaceReading>& out) const {
+  if (!enabled()) return;
+  for (const Fs& f : fs_)
+    if (f.sampled && !f.unresponsive) out.push_back({f.w.mountPoint, f.last.available.toKib(), f.last.total.toKib()});
+}
+
 TimePoint DiskLadder::nextDue() const {
   TimePoint t{Nanos::max()};
   if (!enabled()) return t;
-  t = mountsReadAt_ + kMountsEvery;
+  if (!mountsWatched_) t = mountsReadAt_ + kMountsEvery;
   Nanos deadline = s_.cfg->millis(Key::DiskProbeDeadlineMs);
   for (const auto& f : fs_) {
     if (f.unresponsive) continue;
@@ -147,7 +160,7 @@ TimePoint DiskLadder::nextDue() const {
 
 void DiskLadder::onTimer(TimePoint now) {
   if (!enabled()) return;
-  if (now >= mountsReadAt_ + kMountsEvery) readMounts(now);
+  if (!mountsWatched_ && now >= mountsReadAt_ + kMountsEvery) readMounts(now);
   if (!probe_) return;
   Nanos deadline = s_.cfg->millis(Key::DiskProbeDeadlineMs);
   bool replace = false;
@@ -192,6 +205,10 @@ void DiskLadder::onTimer(TimePoint now) {
 }
 
 void DiskLadder::onReady(std::uint64_t tag, TimePoint now) {
+  if (tag == kTagMounts) {  // the mount table changed (polling the file cleared the flag)
+    if (enabled()) readMounts(now);
+    return;
+  }
   if (tag == kTagProbe && probe_) {
     for (auto& a : probe_->take()) {
       for (auto& f : fs_) {

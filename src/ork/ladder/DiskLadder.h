@@ -94,10 +94,12 @@ class DiskLadder final : public Ladder {
     TimePoint stopAgainAt;
   };
   const std::vector<Fs>& filesystems() const { return fs_; }
+  void spaces(std::vector<SpaceReading>& out) const override;
 
  private:
   static constexpr std::uint64_t kTagProbe = 1;
   static constexpr std::uint64_t kTagJobs = 2;
+  static constexpr std::uint64_t kTagMounts = 3;
   static constexpr std::uint64_t kTagVictim = 1000;
   // From the signal to the last member's death seen on its pidfd (ork_kill_latency_seconds).
   TimePoint killedAt_;
@@ -123,6 +125,11 @@ class DiskLadder final : public Ladder {
   std::unique_ptr<act::Killer> killer_;
   TimePoint mountsReadAt_;
   bool mountsError_ = false;
+  // <procRoot>/self/mountinfo, watched for changes (the kernel flags it POLLPRI when the
+  // mount table changes): the table is read again then, not on a timer. Where it cannot
+  // be watched (a fixture's plain file), every minute.
+  sys::UniqueFd mountsFd_;
+  bool mountsWatched_ = false;
   std::string openWarning_;
   // The previous writer scan, per filesystem device: pid -> sample, and when.
   struct Scan {

@@ -75,6 +75,13 @@ struct Readings {
   bool ioSensed = false;    // the I/O ladder is on
 };
 
+// A watched filesystem's free space as a ladder last read it (the recorder's minute
+// record); mount points into the ladder's own state, valid during the call.
+struct SpaceReading {
+  std::string_view mount;
+  std::int64_t freeKib = 0, totalKib = 0;
+};
+
 // What one part shows in `ork top` (and later `ork status`): a title and lines.
 struct Report {
   std::string title;
@@ -130,6 +137,8 @@ class Ladder : public Part {
   virtual void state(journal::Line& l) const { (void)l; }
   // What it sensed last as figures (the recorder's sample): no formatting, no allocation.
   virtual void readings(Readings& r) const { (void)r; }
+  // Each filesystem's free space as last read (the disk ladder), once a minute.
+  virtual void spaces(std::vector<SpaceReading>& out) const { (void)out; }
   virtual Report report() const = 0;
 };
 

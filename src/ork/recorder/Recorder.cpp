@@ -156,8 +156,9 @@ struct Recorder::Writer {
   }
 };
 
-Recorder::Recorder(const ladder::Services& services, RecorderOptions options, StateFn state)
-    : s_(services), o_(std::move(options)), state_(std::move(state)), w_(std::make_shared<Writer>()) {}
+Recorder::Recorder(const ladder::Services& services, RecorderOptions options, StateFn state, SpacesFn spaces)
+    : s_(services), o_(std::move(options)), state_(std::move(state)), spacesFn_(std::move(spaces)),
+      w_(std::make_shared<Writer>()) {}
 
 Recorder::~Recorder() {
   if (s_.journal != nullptr) s_.journal->setLineTap(nullptr);
@@ -181,6 +182,7 @@ void Recorder::open(TimePoint now) {
   }
   if (poller_ != nullptr) (void)poller_->add(*efd, EPOLLIN, kTagJobs);
   pendingLines_ = std::make_unique_for_overwrite<PendingLine[]>(kPendingLines);
+  spaces_.reserve(kMaxDisks * 2);
   s_.journal->setLineTap(this);
   auto boot = sys::readWholeFile(o_.procRoot + "/sys/kernel/random/boot_id", 64);
   if (boot) {
@@ -367,29 +369,30 @@ void Recorder::postText(SlotType type, std::int64_t wall, std::string_view text)
 }
 
 void Recorder::postDisks() {
-  if (jobs_.outstanding() > kMaxOutstanding) return;
+  // From the disk ladder's last reading (its statvfs runs on its own worker, hung mounts
+  // skipped): no mount table read and parsed here, whose transient allocations would
+  // stay resident in the heap for good (ORK locks its memory).
+  if (!spacesFn_ || jobs_.outstanding() > kMaxOutstanding) return;
+  spaces_.clear();
+  spacesFn_(spaces_);
+  if (spaces_.empty()) return;
+  std::array<Disk, kMaxDisks> disks;
+  std::size_t n = 0;
+  const std::int64_t wall = wallNs();
+  for (const ladder::SpaceReading& sp : spaces_) {
+    if (n >= kMaxDisks) break;
+    Disk& d = disks[n++];
+    d.timeNs = wall;
+    d.freeKib = static_cast<std::uint64_t>(std::max<std::int64_t>(0, sp.freeKib));
+    d.totalKib = static_cast<std::uint64_t>(std::max<std::int64_t>(0, sp.totalKib));
+    copyCut(d.mount, sizeof d.mount, sp.mount);
+  }
   auto w = w_;
-  config::DiskSettings disk = s_.cfg->disk;
-  const std::string mountinfo = o_.procRoot + "/self/mountinfo";
   jobs_.post(
-      [w, disk, mountinfo] {
-        auto text = sys::readWholeFile(mountinfo, 4 << 20);
-        if (!text) return;
-        auto mounts = parse::parseMountinfo(*text);
-        auto fss = policy::selectFilesystems(mounts, disk, [](unsigned, unsigned) { return std::optional<bool>{}; });
-        std::size_t n = 0;
-        for (const auto& fs : fss) {
-          // A network filesystem's statvfs may hang: not on the recorder's one thread.
-          if (fs.network || n++ >= kMaxDisks) continue;
-          auto space = sys::fsSpace(fs.mountPoint);
-          if (!space) continue;
-          Disk d;
-          d.timeNs = wallNs();
-          d.freeKib = static_cast<std::uint64_t>(space->available.toKib());
-          d.totalKib = static_cast<std::uint64_t>(space->total.toKib());
-          copyCut(d.mount, sizeof d.mount, fs.mountPoint);
+      [w, disks, n] {
+        for (std::size_t i = 0; i < n; ++i) {
           char slot[kSmallSlot];
-          encodeDisk(d, ++w->seq, slot);
+          encodeDisk(disks[i], ++w->seq, slot);
           w->put(Region::Disks, slot, sizeof slot);
         }
       },

@@ -42,7 +42,9 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   // by the recorder (no ladder reads its averages); PSI cpu and io too when the ladders
   // have none (disabled).
   using StateFn = std::function<void(ladder::Readings&)>;
-  Recorder(const ladder::Services& services, RecorderOptions options, StateFn state);
+  // The filesystems' free space as the disk ladder last read it (once a minute).
+  using SpacesFn = std::function<void(std::vector<ladder::SpaceReading>&)>;
+  Recorder(const ladder::Services& services, RecorderOptions options, StateFn state, SpacesFn spaces = {});
   ~Recorder() override;
 
   // Starts the job thread and opens the file there; opens PSI and /dev/kmsg. Never
@@ -84,6 +86,8 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   ladder::Services s_;
   RecorderOptions o_;
   StateFn state_;
+  SpacesFn spacesFn_;
+  std::vector<ladder::SpaceReading> spaces_;  // reserved at open: no allocation a minute
   bool enabled_ = false;
   sys::JobThread jobs_;
   std::shared_ptr<Writer> w_;

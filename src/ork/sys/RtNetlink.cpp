@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <memory>
 
 namespace ork::sys {
 
@@ -56,15 +57,17 @@ Result<UniqueFd> openRoute(unsigned groups) {
 Result<void> request(int fd, const void* req, std::size_t len, const char* what,
                      const std::function<void(const nlmsghdr*)>& each) {
   if (::send(fd, req, len, 0) < 0) return Error::sys(errno, what);
-  std::vector<char> buf(kBuf);
+  // Not zero-filled: only the pages the answers were written to become resident (ORK
+  // locks its memory, and a freed block inside the heap stays resident).
+  auto buf = std::make_unique_for_overwrite<char[]>(kBuf);
   for (;;) {
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    ssize_t n = ::recv(fd, buf.get(), kBuf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::sys(errno, what);
     }
     int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.get()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_type == NLMSG_DONE) return success();
       if (h->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
