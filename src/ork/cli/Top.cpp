@@ -25,6 +25,7 @@
 #include "ork/sys/Epoll.h"
 #include "ork/sys/Files.h"
 #include "ork/sys/Freezer.h"
+#include "ork/sys/Sysconf.h"
 
 namespace ork::cli {
 
@@ -225,7 +226,7 @@ int runTopCommand(const TopOptions& opts, const config::Config& cfg) {
   sense::ProcessTable::Options topts;
   topts.procRoot = opts.procRoot;
   topts.cgroupDir = opts.cgroupDir;
-  topts.selfPid = ::getpid();
+  topts.selfPid = sys::selfPidIn(opts.procRoot.c_str());
   topts.growthWindow = cfg.seconds(config::Key::ScanGrowthWindowS);
   topts.prefer = &cfg.prefer;
   topts.avoid = &cfg.avoid;

@@ -26,6 +26,7 @@
 #include "ork/metrics/Status.h"
 #include "ork/sys/SdNotify.h"
 #include "ork/sys/SelfProtect.h"
+#include "ork/sys/Sysconf.h"
 
 #ifndef ORK_VERSION
 #define ORK_VERSION "0.0.0"
@@ -187,7 +188,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
   sense::ProcessTable::Options topts;
   topts.procRoot = options.procRoot;
   topts.cgroupDir = options.cgroupDir;
-  topts.selfPid = ::getpid();
+  topts.selfPid = sys::selfPidIn(options.procRoot.c_str());
   topts.chunk = static_cast<std::size_t>(cfg.count(Key::ScanChunk));
   topts.growthWindow = cfg.seconds(Key::ScanGrowthWindowS);
   topts.prefer = &s.cfg.prefer;

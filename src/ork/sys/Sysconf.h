@@ -11,5 +11,9 @@ long clockTicksPerSecond();
 long pageSize();
 // getpid(): ORK's PID, for the journal's tag (ork[PID]).
 int selfPid();
+// This process's PID as procRoot numbers it (the procRoot/self link), for leaving ORK
+// out of its own table; 0 where procRoot has no such link (a fixture: none of its PIDs
+// is ORK, though one may equal ORK's real PID).
+int selfPidIn(const char* procRoot);
 
 }  // namespace ork::sys

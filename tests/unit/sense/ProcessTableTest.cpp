@@ -16,6 +16,7 @@
 #include "TempTree.h"
 #include "ork/parse/Parsers.h"
 #include "ork/policy/VictimScorer.h"
+#include "ork/sys/Sysconf.h"
 
 namespace ork::sense {
 namespace {
@@ -140,6 +141,24 @@ TEST_F(ProcessTableTest, OpenOfMissingRootFails) {
   ProcessTable::Options o;
   o.procRoot = tree_.path("nope");
   EXPECT_FALSE(ProcessTable::open(o).ok());
+}
+
+// ORK leaves itself out of its table by the PID its proc root gives it: a fixture gives
+// none, so a fixture process whose PID equals this process's real PID is listed (`ork
+// top --proc FIXTURE` lost such a process on a CI host whose PIDs had wrapped).
+TEST_F(ProcessTableTest, SelfIsLeftOutByThePidItsProcRootGivesIt) {
+  EXPECT_EQ(sys::selfPidIn("/proc"), static_cast<int>(::getpid()));
+  EXPECT_EQ(sys::selfPidIn(tree_.path("proc").c_str()), 0);
+  EXPECT_EQ(sys::selfPidIn("/nonexistent"), 0);
+  Proc me{static_cast<int>(::getpid())};
+  me.comm = "fixture";
+  me.rssPages = 10;
+  add(me);
+  ProcessTable::Options o = options();
+  o.selfPid = sys::selfPidIn(o.procRoot.c_str());
+  ProcessTable t = open(o);
+  ASSERT_TRUE(t.refreshAll(t0_).ok());
+  EXPECT_NE(find(t, static_cast<int>(::getpid())), nullptr);
 }
 
 TEST_F(ProcessTableTest, EntriesSortedAndParsed) {
