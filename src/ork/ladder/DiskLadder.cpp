@@ -23,6 +23,7 @@ using policy::DiskLevel;
 
 namespace {
 constexpr Nanos kMountsEvery = Seconds{60};
+constexpr Nanos kMountsCoalesce = Seconds{1};
 // At most this many statvfs workers left stuck in a hung mount: past it, the mounts
 // still unanswered stay skipped rather than costing another thread each.
 constexpr int kMaxStuckProbes = 4;
@@ -98,6 +99,7 @@ Result<void> DiskLadder::open(TimePoint now) {
 
 void DiskLadder::readMounts(TimePoint now) {
   mountsReadAt_ = now;
+  mountsChangedDue_ = TimePoint{Nanos::max()};
   auto list = sense::listFilesystems(s_.options->procRoot, sysRoot_, s_.cfg->disk);
   if (!list) {
     if (!mountsError_) {
@@ -149,7 +151,7 @@ void DiskLadder::spaces(std::vector<SpaceReading>& out) const {
 TimePoint DiskLadder::nextDue() const {
   TimePoint t{Nanos::max()};
   if (!enabled()) return t;
-  if (!mountsWatched_) t = mountsReadAt_ + kMountsEvery;
+  t = mountsWatched_ ? mountsChangedDue_ : mountsReadAt_ + kMountsEvery;
   Nanos deadline = s_.cfg->millis(Key::DiskProbeDeadlineMs);
   for (const auto& f : fs_) {
     if (f.unresponsive) continue;
@@ -160,7 +162,7 @@ TimePoint DiskLadder::nextDue() const {
 
 void DiskLadder::onTimer(TimePoint now) {
   if (!enabled()) return;
-  if (!mountsWatched_ && now >= mountsReadAt_ + kMountsEvery) readMounts(now);
+  if (mountsWatched_ ? now >= mountsChangedDue_ : now >= mountsReadAt_ + kMountsEvery) readMounts(now);
   if (!probe_) return;
   Nanos deadline = s_.cfg->millis(Key::DiskProbeDeadlineMs);
   bool replace = false;
@@ -206,7 +208,7 @@ void DiskLadder::onTimer(TimePoint now) {
 
 void DiskLadder::onReady(std::uint64_t tag, TimePoint now) {
   if (tag == kTagMounts) {  // the mount table changed (polling the file cleared the flag)
-    if (enabled()) readMounts(now);
+    if (enabled()) mountsChangedDue_ = std::min(mountsChangedDue_, std::max(now, mountsReadAt_ + kMountsCoalesce));
     return;
   }
   if (tag == kTagProbe && probe_) {

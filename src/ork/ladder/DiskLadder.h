@@ -130,6 +130,9 @@ class DiskLadder final : public Ladder {
   // be watched (a fixture's plain file), every minute.
   sys::UniqueFd mountsFd_;
   bool mountsWatched_ = false;
+  // A change seen: read at this time, at most once a second (a host mounting and
+  // unmounting all the time costs one read a second, not one per change).
+  TimePoint mountsChangedDue_{Nanos::max()};
   std::string openWarning_;
   // The previous writer scan, per filesystem device: pid -> sample, and when.
   struct Scan {
