@@ -8,16 +8,19 @@
 
 namespace ork {
 
+// No default member initialisers: an IoSample's 128 devices (10 KiB) are written only
+// as far as count, so that on a host with a few disks only their pages become resident
+// (locked). Value-initialise one on its own (`IoDevice d{};`) to have it zeroed.
 struct IoDevice {
-  unsigned major = 0;
-  unsigned minor = 0;
-  char name[32] = {};
-  double util = 0;         // share of the interval with I/O in flight (io_ticks), 0..1
-  double awaitMs = 0;      // mean time of the I/Os completed in the interval (queue + service);
-                           // busy with none completed: the whole interval
-  double queue = 0;        // mean I/Os in flight (weighted time / interval)
-  double iops = 0;         // reads + writes completed per second
-  double bytesPerS = 0;    // read + written
+  unsigned major;
+  unsigned minor;
+  char name[32];
+  double util;         // share of the interval with I/O in flight (io_ticks), 0..1
+  double awaitMs;      // mean time of the I/Os completed in the interval (queue + service);
+                       // busy with none completed: the whole interval
+  double queue;        // mean I/Os in flight (weighted time / interval)
+  double iops;         // reads + writes completed per second
+  double bytesPerS;    // read + written
 };
 
 struct IoSample {
@@ -27,7 +30,7 @@ struct IoSample {
 
   TimePoint at;
   Nanos interval{0};        // since the previous sample (0 on the first: no rates yet)
-  std::array<IoDevice, kMaxDevices> devices{};
+  std::array<IoDevice, kMaxDevices> devices;  // [0, count) written; the rest unspecified
   int count = 0;
   double pressure = -1;      // PSI io "some" total delta / interval, 0..1; -1 unknown
   double pressureFull = -1;  // ... "full"

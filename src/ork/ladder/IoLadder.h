@@ -75,7 +75,7 @@ class IoLadder final : public Ladder {
   IoSample last_;
   bool haveLast_ = false;
   policy::IoVerdict lastVerdict_;
-  IoDevice device_;        // the device of the latest overloaded sample
+  IoDevice device_{};        // the device of the latest overloaded sample
   double pressure_ = -1;   // ... and the host's PSI io then
 
   policy::IoSnapshot base_;

@@ -105,7 +105,7 @@ Result<void> IoSensor::sampleInto(TimePoint now, IoSample& s) {
           break;
         }
       if (b == nullptr) continue;  // hot-plugged since: rates from the next sample
-      IoDevice dev;
+      IoDevice dev{};
       dev.major = d.major;
       dev.minor = d.minor;
       std::memcpy(dev.name, d.name, sizeof dev.name);

@@ -16,7 +16,7 @@ using config::Key;
 TimePoint at(Nanos d) { return TimePoint{} + d; }
 
 IoDevice dev(const char* name, double util, double awaitMs, unsigned minor = 0) {
-  IoDevice d;
+  IoDevice d{};
   std::strncpy(d.name, name, sizeof d.name - 1);
   d.major = 7;
   d.minor = minor;
