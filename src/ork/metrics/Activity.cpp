@@ -90,8 +90,12 @@ void Activity::onLine(const journal::Line& line) {
   if (event == "state") return;
   Recent& r = ring_[ringNext_];
   r.when = std::time(nullptr);
-  r.len = std::min(text.size(), sizeof r.text);
-  std::memcpy(r.text, text.data(), r.len);
+  r.len = std::min({text.size(), journal::Line::kMax, kRingBytes});
+  // A line that would cross the end of the text starts over at its beginning.
+  if (textEnd_ % kRingBytes + r.len > kRingBytes) textEnd_ += kRingBytes - textEnd_ % kRingBytes;
+  r.at = textEnd_;
+  std::memcpy(text_.data() + r.at % kRingBytes, text.data(), r.len);
+  textEnd_ += r.len;
   ringNext_ = (ringNext_ + 1) % kRing;
   ++ringCount_;
 }

@@ -20,11 +20,15 @@ class Writer;
 class Activity {
  public:
   static constexpr std::size_t kRing = 16;
+  // The recent lines' text, back to back (a line never wraps): 16 lines of up to 512
+  // bytes, 8 of the longest (journal::Line::kMax), in half the memory 16 slots of kMax
+  // took.
+  static constexpr std::size_t kRingBytes = 8192;
   static constexpr std::size_t kActions = 64;
   static constexpr std::size_t kEvents = 64;
 
   // Nothing zeroed: a slot is written before it is read (the counts say which), so the
-  // ~25 KiB of tables become resident only as lines fill them.
+  // ~17 KiB of tables become resident only as lines fill them.
   Activity() {}  // NOLINT: user-provided on purpose (no value-initialisation)
 
   // The journal's tap (Journal::setTap): ctx is an Activity.
@@ -44,12 +48,15 @@ class Activity {
   void metrics(Writer& w) const;
 
   // The last lines, oldest first: f(unix_seconds, text).
+  // At most kRing, and only those whose text is still in the kRingBytes of text (the
+  // last 16 lines of a usual length; fewer when they were long).
   template <class F>
   void forEachRecent(F&& f) const {
     const std::size_t n = ringCount_ < kRing ? ringCount_ : kRing;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& e = ring_[(ringNext_ + kRing - n + i) % kRing];
-      f(e.when, std::string_view(e.text, e.len));
+      if (textEnd_ - e.at > kRingBytes) continue;  // overwritten by later lines
+      f(e.when, std::string_view(text_.data() + e.at % kRingBytes, e.len));
     }
   }
   std::uint64_t lines() const { return ringCount_; }
@@ -72,7 +79,7 @@ class Activity {
   };
   struct Recent {
     std::time_t when;
-    char text[journal::Line::kMax];
+    std::uint64_t at;  // where its text starts in the stream of recent text (text_[at % kRingBytes])
     std::size_t len;
   };
   std::array<ActionCount, kActions> actions_;
@@ -80,6 +87,8 @@ class Activity {
   std::array<EventCount, kEvents> events_;
   std::size_t eventCount_ = 0;
   std::array<Recent, kRing> ring_;
+  std::array<char, kRingBytes> text_;
+  std::uint64_t textEnd_ = 0;  // bytes of the stream written (a multiple of kRingBytes skipped to at a wrap)
   std::size_t ringNext_ = 0;
   std::uint64_t ringCount_ = 0;
 };

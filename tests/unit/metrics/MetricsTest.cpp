@@ -178,6 +178,38 @@ TEST(Activity, RingKeepsTheLastLinesButNotStateLines) {
   EXPECT_EQ(seen.back(), "event=kill pid=39 reason=memory_below_hard result=ok");
 }
 
+TEST(Activity, RingKeepsWholeLinesOfAnyLengthInItsText) {
+  // Lines of every length up to the longest: each line shown is whole and the newest
+  // ones are shown, in order, until their text no longer fits.
+  auto a = std::make_unique<Activity>();
+  std::vector<std::string> written;
+  for (int i = 0; i < 300; ++i) {
+    std::string pad((static_cast<std::size_t>(i) * 97) % 900, static_cast<char>('a' + i % 26));
+    std::string text = "pid=" + std::to_string(i) + " pad=" + pad;
+    a->onLine(line("kill", text));
+    written.push_back("event=kill " + text);
+    std::vector<std::string> seen;
+    a->forEachRecent([&](std::time_t, std::string_view t) { seen.emplace_back(t); });
+    ASSERT_FALSE(seen.empty());
+    ASSERT_LE(seen.size(), Activity::kRing);
+    std::size_t bytes = 0;
+    for (std::size_t k = 0; k < seen.size(); ++k) {
+      bytes += seen[k].size();
+      ASSERT_EQ(seen[k], written[written.size() - seen.size() + k]) << "after line " << i;
+    }
+    ASSERT_LE(bytes, Activity::kRingBytes);
+    // Short lines: all 16 kept.
+    if (written.size() >= Activity::kRing && bytes + 64 < Activity::kRingBytes / 2) {
+      EXPECT_EQ(seen.size(), Activity::kRing);
+    }
+  }
+  // Sixteen lines of ~300 bytes are all there.
+  for (int i = 0; i < 16; ++i) a->onLine(line("kill", "pid=" + std::to_string(i) + " pad=" + std::string(290, 'x')));
+  int n = 0;
+  a->forEachRecent([&](std::time_t, std::string_view) { ++n; });
+  EXPECT_EQ(n, 16);
+}
+
 TEST(Activity, TablesAreBoundedWhateverComes) {
   auto a = std::make_unique<Activity>();
   for (int i = 0; i < 500; ++i) {
