@@ -252,7 +252,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const Options& options, const con
     s.parts.push_back(s.recorder.get());
   }
   // Metrics and status: they only read the parts, and listen once the start line is out.
-  // Not zero-filled (25 KiB of tables, locked once touched): an entry is written before
+  // Not zero-filled (17 KiB of tables, locked once touched): an entry is written before
   // it is counted, so only the pages lines reached become resident.
   s.activity = std::make_unique_for_overwrite<metrics::Activity>();
   s.journal.setTap(&metrics::Activity::tap, s.activity.get());

@@ -17,6 +17,8 @@
 #include <functional>
 #include <memory>
 
+#include "ork/sys/PageBuffer.h"
+
 namespace ork::sys {
 
 bool NetLink::loopback() const { return (flags & IFF_LOOPBACK) != 0; }
@@ -57,17 +59,19 @@ Result<UniqueFd> openRoute(unsigned groups) {
 Result<void> request(int fd, const void* req, std::size_t len, const char* what,
                      const std::function<void(const nlmsghdr*)>& each) {
   if (::send(fd, req, len, 0) < 0) return Error::sys(errno, what);
-  // Not zero-filled: only the pages the answers were written to become resident (ORK
-  // locks its memory, and a freed block inside the heap stays resident).
-  auto buf = std::make_unique_for_overwrite<char[]>(kBuf);
+  // Pages of its own for the dump's moment (sys/PageBuffer.h): from the heap, the
+  // pages the answers were written to stayed resident (locked) after it, and the block
+  // pinned the heap's top under what was allocated after it.
+  PageBuffer buf(kBuf);
+  if (buf.data() == nullptr) return Error::sys(ENOMEM, what);
   for (;;) {
-    ssize_t n = ::recv(fd, buf.get(), kBuf, 0);
+    ssize_t n = ::recv(fd, buf.data(), kBuf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::sys(errno, what);
     }
     int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.get()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_type == NLMSG_DONE) return success();
       if (h->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
@@ -284,15 +288,17 @@ Result<NetMonitor> NetMonitor::open() {
   if (!fd) return fd.error();
   NetMonitor m;
   m.fd_ = std::move(*fd);
+  m.buf_ = std::make_unique_for_overwrite<char[]>(kBuf);
   return m;
 }
 
 Result<NetMonitor::Drained> NetMonitor::drainWith(const std::function<void(const FdbEntry&)>& onFdb) {
-  std::array<char, 16384> buf;
+  char* const buf = buf_.get();
+  if (buf == nullptr) return Error::make(EBADF, "netlink monitor not open");
   Drained d;
   // Bounded: a storm of notifications is read in slices; the loop comes back for more.
   for (int i = 0; i < 64; ++i) {
-    ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    ssize_t n = ::recv(fd_.get(), buf, kBuf, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return d;
@@ -303,7 +309,7 @@ Result<NetMonitor::Drained> NetMonitor::drainWith(const std::function<void(const
       return Error::sys(errno, "recv(NETLINK_ROUTE)");
     }
     int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_type == RTM_NEWNEIGH || h->nlmsg_type == RTM_DELNEIGH) {
         // Neighbour entries of IP (ARP/ND caches) are no concern; an FDB entry that
         // went (aged out) changes nothing either: a VM's MAC stays its tap's.
