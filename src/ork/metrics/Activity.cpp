@@ -17,7 +17,7 @@ constexpr std::string_view kResources[] = {"memory", "cpu", "disk", "io", "net",
 template <std::size_t N>
 void Activity::Word<N>::set(std::string_view v) {
   len = static_cast<std::uint8_t>(std::min(v.size(), N));
-  std::memcpy(text, v.data(), len);
+  if (len > 0) std::memcpy(text, v.data(), len);  // an absent field is {} (data() null)
 }
 
 bool Activity::isAction(std::string_view event) {
