@@ -4,9 +4,11 @@
 // values that do not fit in Bytes saturate.
 #include "ork/parse/Parsers.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -140,15 +142,25 @@ Result<MemInfo> parseMeminfo(std::string_view text) {
 
 // ---- /proc/PID/stat ------------------------------------------------------------
 
+namespace {
+// The fields of /proc/PID/stat that parseProcStat reads.
+constexpr int kStatFieldsRead[] = {3, 4, 6, 7, 9, 14, 15, 20, 22, 24, 26, 27, 28, 48, 49, 50, 51};
+}  // namespace
+
 Result<ProcStat> parseProcStat(std::string_view text) {
   constexpr int kLastField = 24;        // rss, the last field we need
   constexpr int kLastLayoutField = 51;  // env_end: the layout fields are optional
   ProcStat st;
 
   // "PID (comm) S ...": comm runs from the FIRST '(' to the LAST ')' so that a name
-  // such as "x) R 1 2 3" cannot shift the fields after it.
+  // such as "x) R 1 2 3" cannot shift the fields after it. (memrchr: the table reads
+  // every process's stat on every pass, and a byte-by-byte search back from the end
+  // was a third of this parse.)
   const std::size_t open = text.find('(');
-  const std::size_t close = text.rfind(')');
+  const void* const lastClose = text.empty() ? nullptr : ::memrchr(text.data(), ')', text.size());
+  const std::size_t close = lastClose == nullptr
+                                ? std::string_view::npos
+                                : static_cast<std::size_t>(static_cast<const char*>(lastClose) - text.data());
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
     return Error::make(kParseErrorCode, "stat: no (comm)");
   }
@@ -161,56 +173,74 @@ Result<ProcStat> parseProcStat(std::string_view text) {
   std::memcpy(st.comm, comm.data(), keep);
   st.comm[keep] = '\0';
 
-  // Fields 3.. follow ") ". Collect the raw tokens up to field 24.
+  // Fields 3.. follow ") ". Count the blank-separated tokens up to field 51, keeping
+  // only the ones read below (an array of all 51 was zeroed on every call: the table
+  // parses every process's stat on every pass).
   std::string_view rest = dropNewline(text.substr(close + 1));
   if (rest.empty() || rest.front() != ' ') {
     return Error::make(kParseErrorCode, "stat: truncated after comm");
   }
-  std::string_view field[kLastLayoutField + 1];
+  // Field number -> slot in kept[] (-1: not read).
+  static constexpr auto kSlot = [] {
+    std::array<signed char, kLastLayoutField + 1> slot{};
+    for (auto& s : slot) s = -1;
+    signed char next = 0;
+    for (int f : kStatFieldsRead) slot[static_cast<std::size_t>(f)] = next++;
+    return slot;
+  }();
+  std::string_view kept[std::size(kStatFieldsRead)];
+  const auto field = [&kept](int f) { return kept[kSlot[static_cast<std::size_t>(f)]]; };
   int count = 2;  // pid and comm
-  while (count < kLastLayoutField) {
-    const std::string_view token = nextToken(rest);
-    if (token.empty()) break;
-    field[++count] = token;
+  {
+    const char* p = rest.data();
+    const char* const end = p + rest.size();
+    while (count < kLastLayoutField) {
+      while (p < end && detail::isBlank(*p)) ++p;
+      if (p == end) break;
+      const char* const start = p;
+      while (p < end && !detail::isBlank(*p)) ++p;
+      const signed char slot = kSlot[static_cast<std::size_t>(++count)];
+      if (slot >= 0) kept[slot] = std::string_view(start, static_cast<std::size_t>(p - start));
+    }
   }
   if (count < kLastField) {
     return Error::make(kParseErrorCode, "stat: truncated, %d of %d fields", count, kLastField);
   }
 
-  const std::string_view state = field[3];
+  const std::string_view state = field(3);
   if (state.size() != 1 ||
       !((state[0] >= 'A' && state[0] <= 'Z') || (state[0] >= 'a' && state[0] <= 'z'))) {
     return Error::make(kParseErrorCode, "stat: bad state (field 3)");
   }
   st.state = state[0];
-  if (!parseInt(field[4], st.ppid) || st.ppid < 0) {
+  if (!parseInt(field(4), st.ppid) || st.ppid < 0) {
     return Error::make(kParseErrorCode, "stat: bad ppid (field 4)");
   }
-  if (!parseInt(field[6], st.session) || st.session < 0) {
+  if (!parseInt(field(6), st.session) || st.session < 0) {
     return Error::make(kParseErrorCode, "stat: bad session (field 6)");
   }
-  if (!parseInt(field[7], st.ttyNr)) {
+  if (!parseInt(field(7), st.ttyNr)) {
     return Error::make(kParseErrorCode, "stat: bad tty_nr (field 7)");
   }
-  if (!parseInt(field[9], st.flags)) {
+  if (!parseInt(field(9), st.flags)) {
     return Error::make(kParseErrorCode, "stat: bad flags (field 9)");
   }
-  if (!parseInt(field[14], st.utimeTicks)) {
+  if (!parseInt(field(14), st.utimeTicks)) {
     return Error::make(kParseErrorCode, "stat: bad utime (field 14)");
   }
-  if (!parseInt(field[15], st.stimeTicks)) {
+  if (!parseInt(field(15), st.stimeTicks)) {
     return Error::make(kParseErrorCode, "stat: bad stime (field 15)");
   }
-  if (!parseInt(field[20], st.numThreads)) {
+  if (!parseInt(field(20), st.numThreads)) {
     return Error::make(kParseErrorCode, "stat: bad num_threads (field 20)");
   }
-  if (!parseInt(field[22], st.startTimeTicks)) {
+  if (!parseInt(field(22), st.startTimeTicks)) {
     return Error::make(kParseErrorCode, "stat: bad starttime (field 22)");
   }
   // The kernel prints rss unsigned: a sign is garbage; more than kMaxRssPages is
   // impossible and saturates.
   std::uint64_t rssPages = 0;
-  if (!parseInt(field[24], rssPages)) {
+  if (!parseInt(field(24), rssPages)) {
     return Error::make(kParseErrorCode, "stat: bad rss (field 24)");
   }
   st.rssPages = static_cast<std::int64_t>(rssPages < kMaxRssPages ? rssPages : kMaxRssPages);
@@ -221,7 +251,7 @@ Result<ProcStat> parseProcStat(std::string_view text) {
     bool ok = true;
     for (int i = 0; i < 7 && ok; ++i) {
       if (which[i] > count) break;  // a kernel without fields 45-51: code and stack only
-      ok = parseInt(field[which[i]], v[i]);
+      ok = parseInt(field(which[i]), v[i]);
     }
     // Hidden or absent: no stack start and no argv address.
     if (ok && (v[2] != 0 || v[3] != 0)) {
