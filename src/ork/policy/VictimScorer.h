@@ -111,8 +111,9 @@ struct RankScratch {
   std::vector<int> order;  // bottom-up: children before parents
   std::vector<int> list;   // treeMembers' working list, and the bursts' children
   void reserve(std::size_t entries) {
-    // At least 64 KiB (1,024 nodes): malloc's mmap threshold (sys::protectSelf), so that
-    // the nodes are mmap'd, never carved out of the heap, where a block freed when the
+    // At least 64 KiB (1,024 nodes): above malloc's mmap threshold (8 KiB,
+    // sys::protectSelf) and its trim threshold, so that the nodes are mmap'd, never
+    // carved out of the heap, where a block freed when the
     // table grows would stay resident (locked). Only the nodes of the entries are
     // touched; the rest of the reservation is address space.
     nodes.reserve(std::max(entries, std::size_t{64 * 1024 / sizeof(Node) + 1}));
