@@ -87,7 +87,8 @@ class Recorder final : public ladder::Part, public journal::LineTap {
   RecorderOptions o_;
   StateFn state_;
   SpacesFn spacesFn_;
-  std::vector<ladder::SpaceReading> spaces_;  // reserved at open: no allocation a minute
+  // Reserved at open for 64 filesystems: no allocation a minute (beyond, it grows once).
+  std::vector<ladder::SpaceReading> spaces_;
   bool enabled_ = false;
   sys::JobThread jobs_;
   std::shared_ptr<Writer> w_;
