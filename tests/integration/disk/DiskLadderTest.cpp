@@ -23,6 +23,7 @@
 #include "ork/sense/DiskScan.h"
 #include "ork/sense/ProcessTable.h"
 #include "ork/sys/Epoll.h"
+#include "ork/sys/Pidfd.h"
 
 namespace ork::test {
 namespace {
@@ -285,10 +286,21 @@ TEST(DiskLadder, ABurstOfWritersIsKilledTogether) {
   std::istringstream kids(readFile("/proc/" + std::to_string(shell.pid) + "/task/" + std::to_string(shell.pid) + "/children"));
   for (int pid; kids >> pid;) writers.push_back(pid);
   ASSERT_EQ(writers.size(), 3u);
+  // The writers are the shell's children, reaped by its `wait`: watched through pidfds
+  // (readable once the process has exited, zombie or reaped), never by PID, which the
+  // shell's reaping can free between two looks.
+  std::vector<sys::UniqueFd> exits;
+  for (int pid : writers) {
+    auto fd = sys::pidfdOpen(pid);
+    ASSERT_TRUE(fd.ok()) << "pidfd_open " << pid;
+    exits.push_back(std::move(*fd));
+  }
   rig.start();
   auto allDead = [&] {
-    for (int pid : writers)
-      if (::kill(pid, 0) == 0 && readFile("/proc/" + std::to_string(pid) + "/stat").find(") Z") == std::string::npos) return false;
+    for (auto& fd : exits) {
+      pollfd p{fd.get(), POLLIN, 0};
+      if (::poll(&p, 1, 0) != 1) return false;
+    }
     return true;
   };
   rig.runUntil(Seconds{40}, allDead);
@@ -296,7 +308,7 @@ TEST(DiskLadder, ABurstOfWritersIsKilledTogether) {
   // The shell's `wait` returns once its three children are dead: it exits by itself.
   bool shellExited = shell.waitExit(std::chrono::seconds(5));
   bool shellSignalled = WIFSIGNALED(shell.status);
-  for (int pid : writers) ::kill(pid, SIGKILL);
+  for (auto& fd : exits) (void)sys::pidfdSendSignal(fd.get(), SIGKILL);
   shell.stop();
   std::string log = rig.log();
   EXPECT_TRUE(dead) << log;
