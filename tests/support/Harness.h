@@ -353,11 +353,15 @@ struct JournalFile {
     while (std::getline(in, line)) out.push_back(line);
     return out;
   }
-  // The first line holding every one of the fragments, waiting up to timeout.
-  std::string waitFor(const std::vector<std::string>& fragments, std::chrono::milliseconds timeout) const {
+  // The first line holding every one of the fragments, waiting up to timeout; lines
+  // before `from` (a count of lines seen earlier) are not looked at.
+  std::string waitFor(const std::vector<std::string>& fragments, std::chrono::milliseconds timeout,
+                      std::size_t from = 0) const {
     auto until = std::chrono::steady_clock::now() + timeout;
     do {
-      for (const auto& l : lines()) {
+      auto all_lines = lines();
+      for (std::size_t i = from; i < all_lines.size(); ++i) {
+        const std::string& l = all_lines[i];
         bool all = true;
         for (const auto& f : fragments) all = all && l.find(f) != std::string::npos;
         if (all) return l;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -26,6 +27,50 @@ constexpr const char* kConfig =
     "enabled = false\n";
 
 int cpus() { return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)); }
+
+// The host's CPU time from /proc/stat's first line: busy as ORK counts it (all but
+// idle and I/O wait), and the total, in ticks.
+struct CpuTimes {
+  long long busy = 0;
+  long long total = 0;
+};
+CpuTimes hostCpu() {
+  std::istringstream in(readFile("/proc/stat"));
+  std::string name;
+  in >> name;
+  long long v[8] = {};
+  for (long long& x : v) in >> x;
+  CpuTimes t;
+  for (long long x : v) t.total += x;
+  t.busy = t.total - v[3] - v[4];
+  return t;
+}
+
+// Watches the host for `span` in half seconds; true if every half second was calm: the
+// CPUs busy well under cpu.busy_percent (90 %), so that no second of it could count as
+// overloaded whatever the run queue. The spike's judgement needs this before and after
+// it: a host kept overloaded by someone else (a build beside the test) makes ORK act on
+// the overload it sees, rightly, and the spike's burners are the only ones in its scope.
+bool calmFor(std::chrono::milliseconds span) {
+  auto until = std::chrono::steady_clock::now() + span;
+  CpuTimes a = hostCpu();
+  bool calm = true;
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(500ms);
+    CpuTimes b = hostCpu();
+    if (b.total > a.total && static_cast<double>(b.busy - a.busy) / static_cast<double>(b.total - a.total) >= 0.7) calm = false;
+    a = b;
+  }
+  return calm;
+}
+
+// Waits up to `limit` for `span` of calm in a row.
+bool waitForCalm(std::chrono::milliseconds span, std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until)
+    if (calmFor(span)) return true;
+  return false;
+}
 
 class CpuKill : public ::testing::Test {
  protected:
@@ -75,23 +120,38 @@ TEST_F(CpuKill, SpikeIsLeftAloneSustainedTreeIsKilled) {
   Child& innocent = children_.back();
   ASSERT_TRUE(innocent.waitFor("ready", 5s));
 
-  // A spike: CPUs + 1 burners for 3 s (half of the 6 s window), then they stop.
-  Child& spike = burner({"--children", std::to_string(cpus() + 1), "--seconds", "3"});
-  ASSERT_TRUE(spike.waitExit(15s));
-  EXPECT_TRUE(WIFEXITED(spike.status) && WEXITSTATUS(spike.status) == 0) << "the spike did not end by itself";
-  // ORK had a whole window to act on the spike, and must not have.
-  std::this_thread::sleep_for(6s);
-  EXPECT_EQ(journal_.count("event=kill"), 0) << "a 3 s spike was treated as sustained overload";
-  EXPECT_EQ(journal_.count("event=cpu_overload"), 0);
+  // A spike: CPUs + 1 burners for 3 s (half of the 6 s window), then they stop. Judged
+  // only on a host calm for a window before it and the window after it (ORK had that
+  // window to act, and must not have); when someone else's load came in between, the
+  // spike is run again, at most three times.
+  bool judged = false;
+  for (int attempt = 1; attempt <= 3 && !judged; ++attempt) {
+    ASSERT_TRUE(waitForCalm(7s, 90s)) << "the host was never calm for 7 s in 90 s: a spike cannot be told from its load";
+    int kills = journal_.count("event=kill");
+    int overloads = journal_.count("event=cpu_overload");
+    Child& spike = burner({"--children", std::to_string(cpus() + 1), "--seconds", "3"});
+    ASSERT_TRUE(spike.waitExit(15s));
+    if (!calmFor(6s)) {
+      std::cerr << "[ note ] the host was loaded by someone else after spike " << attempt << ": not judged\n";
+      continue;
+    }
+    judged = true;
+    EXPECT_TRUE(WIFEXITED(spike.status) && WEXITSTATUS(spike.status) == 0) << "the spike did not end by itself";
+    EXPECT_EQ(journal_.count("event=kill"), kills) << "a 3 s spike was treated as sustained overload";
+    EXPECT_EQ(journal_.count("event=cpu_overload"), overloads);
+  }
+  ASSERT_TRUE(judged) << "three spikes in a row were disturbed by someone else's load";
+  const int killsBefore = journal_.count("event=kill");
+  const std::size_t linesBefore = journal_.lines().size();
 
   // A sustained storm: a parent that uses no CPU and CPUs + 1 burning children.
   Child& storm = burner({"--children", std::to_string(cpus() + 1)});
-  std::string kill = journal_.waitFor({"event=kill", "reason=cpu_overload"}, 30s);
+  std::string kill = journal_.waitFor({"event=kill", "reason=cpu_overload"}, 30s, linesBefore);
   ASSERT_NE(kill, "") << "the sustained storm was not killed";
   EXPECT_EQ(field(kill, "pid"), std::to_string(storm.pid)) << "the tree's root (the forking parent) is the victim: " << kill;
   EXPECT_EQ(field(kill, "members"), std::to_string(cpus() + 2)) << kill;
   EXPECT_EQ(field(kill, "result"), "ok");
-  EXPECT_NE(journal_.waitFor({"event=cpu_overload", "action=kill"}, 100ms), "");
+  EXPECT_NE(journal_.waitFor({"event=cpu_overload", "action=kill"}, 100ms, linesBefore), "");
   EXPECT_TRUE(storm.waitExit(5s)) << "the storm's root survived";
   EXPECT_TRUE(storm.killedBySigkill());
   // Every member died: nothing of the storm is left in the cgroup but the innocent.
@@ -99,7 +159,7 @@ TEST_F(CpuKill, SpikeIsLeftAloneSustainedTreeIsKilled) {
   std::string procs = readFile(cgroup_.path() + "/cgroup.procs");
   EXPECT_EQ(procs, std::to_string(innocent.pid) + "\n") << "left in the cgroup: " << procs;
   EXPECT_TRUE(innocent.alive()) << "an innocent was killed";
-  EXPECT_EQ(journal_.count("event=kill"), 1) << "more than one kill";
+  EXPECT_EQ(journal_.count("event=kill"), killsBefore + 1) << "more than one kill";
 }
 
 }  // namespace
