@@ -153,7 +153,9 @@ Result<void> ProcessTable::listPids(std::vector<int>& out) {
     auto r = listCgroupPids(options_.cgroupDir, out, 0);
     if (!r) return r;
   } else {
-    auto dir = sys::ProcDir::open(options_.procRoot.c_str());
+    // getdents64 into the read buffer (8 KiB, ~300 PIDs a call: every page of a larger
+    // one would stay resident, locked, after the first listing of a large host).
+    auto dir = sys::ProcDir::open(options_.procRoot.c_str(), {buf_.get(), kBufSize});
     if (!dir) return dir.error();
     int chunk[512];
     for (;;) {

@@ -1,10 +1,14 @@
 // Lists the numeric entries of a /proc directory with getdents64 on a kept-open dirfd,
 // in the order the kernel gives them (ascending PID for /proc), in chunks, so that a
 // scan of 10,000 processes can be spread over several turns of the loop.
+//
+// getdents64 fills a buffer the caller owns (the process table's read buffer, which
+// is free while it lists): a listing allocates nothing, so it can be made on the kill
+// path (a newcomer's listing when the PID counter cannot be read).
 #pragma once
 
 #include <cstddef>
-#include <memory>
+#include <span>
 
 #include "ork/core/Result.h"
 #include "ork/sys/Fd.h"
@@ -13,7 +17,9 @@ namespace ork::sys {
 
 class ProcDir {
  public:
-  static Result<ProcDir> open(const char* procRoot);
+  // buf: at least a few hundred bytes (one entry); it must outlive the ProcDir and not
+  // be used for anything else between next() calls.
+  static Result<ProcDir> open(const char* procRoot, std::span<char> buf);
   // Starts a new pass from the first entry.
   void rewind();
   // Fills out with up to cap PIDs; returns how many; 0 means the pass is over.
@@ -22,7 +28,7 @@ class ProcDir {
 
  private:
   UniqueFd fd_;
-  std::unique_ptr<char[]> buf_;
+  std::span<char> buf_;
   std::size_t len_ = 0;
   std::size_t pos_ = 0;
   bool eof_ = false;
