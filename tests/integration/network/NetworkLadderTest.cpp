@@ -415,9 +415,18 @@ TEST_F(NetworkLadder, EnetdownIsReadOnceAndDoesNotSpin) {
       why = std::string("expected ENETDOWN, got ") + (r.ok() ? "a frame or nothing" : r.error().what);
       return;
     }
-    if (::epoll_wait(ep, out, 4, 200) != 0) {
-      why = "still readable after the error was read: a loop would spin";
-      return;
+    // Frames the socket queued before the link went down (IPv6 neighbour or multicast
+    // traffic from the peer, slow to be read in a TCG guest) are still there after the
+    // error, and are data, not a spin: read them. What must not happen is the error
+    // again, or readable with nothing to read.
+    for (int queued = 0;; ++queued) {
+      if (::epoll_wait(ep, out, 4, 200) == 0) break;
+      auto more = s->receive(f);
+      if (!more.ok() || !*more || queued >= 64) {
+        why = std::string("still readable after the error was read: a loop would spin (") +
+              (!more.ok() ? more.error().what : !*more ? "nothing to read" : "more than 64 frames") + ")";
+        return;
+      }
     }
     (void)runCommand({kIp, "-n", a_, "link", "set", "x1", "up"});
     std::this_thread::sleep_for(100ms);
